@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0
+# tcpcrypt on an AF_XDP datapath: one Makefile, everything built into build/.
+#
+#   make              build everything (binaries in build/bin/)
+#   make check        build and run every test; T=name runs one test
+#   make check SANITIZE=1   unit tests under ASan and UBSan
+#   make fuzz         run every fuzzer (FUZZ_SECONDS each)
+#   make bench        benchmarks, ratios against baselines measured in the same run
+#   make demo         two hosts in network namespaces, tcpcryptd on each
+#   make deps         install the Debian packages needed (also done by check/demo)
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+Q        := $(if $(V),,@)
+
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+PKGS     := libbpf libxdp libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -MMD -MP \
+	    -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iselftests/unit $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lelf -lz -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+ifeq ($(SANITIZE),1)
+OBJ      := $(BUILD)/san
+CFLAGS   += $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
+else
+OBJ      := $(BUILD)/obj
+endif
+
+BPF_CFLAGS := -O2 -g -mcpu=v3 -target bpf -Wall -Werror -Wno-unused-function \
+	      -I$(ARCH_INC) -Ibpf
+
+# ---- sources, found by directory so a new file needs no Makefile edit ----
+BPF_SRCS    := $(wildcard bpf/*.bpf.c) $(wildcard selftests/progs/*.bpf.c)
+BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS       := $(patsubst %.bpf.c,$(BUILD)/include/%.skel.h,$(notdir $(BPF_SRCS)))
+
+CORE_SRCS   := $(wildcard lib/core/*.c)
+CORE_OBJS   := $(CORE_SRCS:%.c=$(OBJ)/%.o)
+CORE_LIB    := $(OBJ)/libtccore.a
+
+LIBTC_SRCS  := $(wildcard lib/tcpcrypt/*.c)
+LIBTC_OBJS  := $(LIBTC_SRCS:%.c=$(OBJ)/%.o)
+LIBTC_LIB   := $(BUILD)/lib/libtcpcrypt.a
+
+COMMON_SRCS := $(wildcard userspace/common/*.c)
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(OBJ)/%.o)
+COMMON_LIB  := $(OBJ)/libtccommon.a
+
+# binary name : source directory
+BINS := tcpcryptd:userspace/tcpcryptd \
+	tcpcrypt-loader:tools/loader \
+	tcnetstat:tools/tcnetstat \
+	tcpcrypt-vectors:tools/vectors
+BIN_NAMES := $(foreach b,$(BINS),$(firstword $(subst :, ,$(b))))
+
+# examples: one binary per tools/examples/*.c
+EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
+EXAMPLES     := $(patsubst tools/examples/%.c,$(BUILD)/bin/%,$(EXAMPLE_SRCS))
+
+# unit tests (cmocka): one binary per selftests/unit/test_*.c
+UNIT_SRCS   := $(wildcard selftests/unit/test_*.c)
+UNIT_BINS   := $(patsubst selftests/unit/%.c,$(OBJ)/tests/%,$(UNIT_SRCS))
+
+# test helpers (C programs the netns tests drive)
+TOOL_SRCS   := $(wildcard selftests/tools/*.c)
+TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+
+# fuzzers: one libFuzzer binary per selftests/fuzz/fuzz_*.c
+FUZZ_SRCS   := $(wildcard selftests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS ?= 600
+
+.PHONY: all bins bpf tests fuzzers check unit fuzz bench demo deps clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: bpf bins tests
+
+bpf: $(BPF_OBJS) $(SKELS)
+bins: $(addprefix $(BUILD)/bin/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB)
+tests: $(UNIT_BINS) $(TEST_TOOLS)
+fuzzers: $(FUZZ_BINS)
+
+# ---- BPF ----
+vpath %.bpf.c bpf selftests/progs
+
+$(BUILD)/bpf/%.bpf.o: %.bpf.c | $(BUILD)/bpf
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
+	@echo "  SKEL     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- userspace ----
+# Every userspace object may include a skeleton: build them first.
+$(OBJ)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(COMMON_LIB): $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBTC_LIB): $(LIBTC_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+define BIN_RULE
+$(BUILD)/bin/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(CORE_LIB)
+	@mkdir -p $$(@D)
+	@echo "  LD       $$@"
+	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
+
+$(BUILD)/bin/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzzers: clang, the core rebuilt with the fuzzer's instrumentation ----
+$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(wildcard lib/core/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ     $@"
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs libcrypto)
+
+# ---- entry points ----
+deps:
+	$(Q)scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)BUILD=$(BUILD) OBJ=$(OBJ) selftests/run.sh $(T)
+
+unit: tests
+	$(Q)BUILD=$(BUILD) OBJ=$(OBJ) selftests/run.sh --unit
+
+fuzz: fuzzers
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) selftests/fuzz/run.sh
+
+bench: deps all
+	$(Q)BUILD=$(BUILD) selftests/bench/run.sh
+
+demo: deps all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+$(BUILD)/bpf $(BUILD)/include:
+	$(Q)mkdir -p $@
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include "core/algs.h"
+
+static const struct tc_aead_info aead_table[] = {
+	{ TC_AEAD_AES_128_GCM, "AEAD_AES_128_GCM", 16, 12, 16 },
+	{ TC_AEAD_AES_256_GCM, "AEAD_AES_256_GCM", 32, 12, 16 },
+	{ TC_AEAD_CHACHA20_POLY1305, "AEAD_CHACHA20_POLY1305", 32, 12, 16 },
+};
+
+const struct tc_aead_info *tc_aead_info(uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(aead_table) / sizeof(aead_table[0]); i++)
+		if (aead_table[i].id == id)
+			return &aead_table[i];
+	return NULL;
+}
+
+int tc_algs_init(struct tc_algs *algs)
+{
+	memset(algs, 0, sizeof(*algs));
+	algs->hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	algs->aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	algs->aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	algs->chacha20_poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	if (!algs->hkdf || !algs->aes_128_gcm || !algs->aes_256_gcm ||
+	    !algs->chacha20_poly1305) {
+		tc_algs_free(algs);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+void tc_algs_free(struct tc_algs *algs)
+{
+	EVP_KDF_free(algs->hkdf);
+	EVP_CIPHER_free(algs->aes_128_gcm);
+	EVP_CIPHER_free(algs->aes_256_gcm);
+	EVP_CIPHER_free(algs->chacha20_poly1305);
+	memset(algs, 0, sizeof(*algs));
+}
+
+const EVP_CIPHER *tc_algs_cipher(const struct tc_algs *algs, uint16_t id)
+{
+	switch (id) {
+	case TC_AEAD_AES_128_GCM:
+		return algs->aes_128_gcm;
+	case TC_AEAD_AES_256_GCM:
+		return algs->aes_256_gcm;
+	case TC_AEAD_CHACHA20_POLY1305:
+		return algs->chacha20_poly1305;
+	}
+	return NULL;
+}
+
+static int hkdf_run(const struct tc_algs *algs, int mode,
+		    const uint8_t *key, size_t key_len,
+		    const uint8_t *salt, size_t salt_len,
+		    const uint8_t *info, size_t info_len,
+		    uint8_t *out, size_t out_len)
+{
+	OSSL_PARAM params[6], *p = params;
+	EVP_KDF_CTX *kctx;
+	int ret = -EINVAL;
+
+	kctx = EVP_KDF_CTX_new(algs->hkdf);
+	if (!kctx)
+		return -ENOMEM;
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)"SHA256", 0);
+	/* OpenSSL rejects an empty key; HKDF with an empty IKM is still defined. */
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)(key_len ? key : (const uint8_t *)""),
+						 key_len);
+	if (salt_len)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+							 (void *)salt, salt_len);
+	if (info_len)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+							 (void *)info, info_len);
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, out_len, params) == 1)
+		ret = 0;
+	EVP_KDF_CTX_free(kctx);
+	return ret;
+}
+
+int tc_hkdf_extract(const struct tc_algs *algs,
+		    const uint8_t *salt, size_t salt_len,
+		    const uint8_t *ikm, size_t ikm_len,
+		    uint8_t prk[TC_HASH_LEN])
+{
+	return hkdf_run(algs, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len,
+			salt, salt_len, NULL, 0, prk, TC_HASH_LEN);
+}
+
+int tc_cprf(const struct tc_algs *algs, const uint8_t *key, size_t key_len,
+	    const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+	if (out_len == 0 || out_len > 255 * TC_HASH_LEN)
+		return -EINVAL;
+	return hkdf_run(algs, EVP_KDF_HKDF_MODE_EXPAND_ONLY, key, key_len,
+			NULL, 0, info, info_len, out, out_len);
+}

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcnetstat: placeholder until its issue lands; it says so instead of pretending. */
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+	fprintf(stderr, "usage: tcnetstat ...\n"
+		"tcnetstat is not implemented yet in this version: it only prints this usage.\n");
+	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+}
