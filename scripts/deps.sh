@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zlib1g-dev libssl-dev
 	libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool iperf3 tcpdump netcat-openbsd socat curl lighttpd
-	python3 procps kmod
+	iputils-ping python3 procps kmod
 )
 
 missing=()

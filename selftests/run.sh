@@ -55,7 +55,7 @@ run_one() {
 	return 0
 }
 
-match() { [[ $1 == $pattern ]]; }
+match() { [[ $1 == $pattern || $1 == test_$pattern || $1 == fuzz_$pattern ]]; }
 
 for kind in $kinds; do
 	case $kind in
