@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one header shared by bpf/tcpcrypt.bpf.c and userspace: map keys,
+ * values, constants and counter indexes of the steering datapath.
+ *
+ * Byte order: addresses and ports in struct tc_flow_key are in network byte
+ * order, exactly as they appear in the packet. Policy ports are in host byte
+ * order. Everything else is host order.
+ *
+ * Map names (as the kernel sees them, used to find maps from the attached
+ * programs): tc_config, tc_live, tc_flows, tc_counters, tc_pol_v4,
+ * tc_pol_v6, tc_pol_ports, xsks_wire, xsks_host.
+ */
+#ifndef TCPCRYPT_SHARED_H
+#define TCPCRYPT_SHARED_H
+
+#include <linux/types.h>
+
+#define TC_MAX_QUEUES		64	/* XSKMAP size: highest queue id + 1 */
+#define TC_FLOWS_MAX		65536	/* LRU flow map */
+#define TC_POL_PREFIXES_MAX	1024	/* per LPM trie */
+#define TC_POL_PORTS_MAX	1024	/* port rules, local and remote */
+#define TC_HB_TIMEOUT_MS	2000	/* default: daemon dead after this */
+
+/* Program names (kernel object names are truncated to 15 characters). */
+#define TC_PROG_XDP_WIRE	"xdp_wire"	/* XDP on IFACE */
+#define TC_PROG_XDP_HOST	"xdp_host"	/* XDP on tcv1 */
+#define TC_PROG_TC_EGRESS	"tc_egress"	/* tc clsact egress on IFACE */
+
+/* tc filter identity on IFACE egress: fixed so any process can find it. */
+#define TC_TC_HANDLE		0x7463		/* "tc" */
+#define TC_TC_PRIORITY		0x7463
+
+/* ---- tc_config: BPF_MAP_TYPE_ARRAY, one entry (key 0) ---- */
+enum tc_cfg_flags {
+	TC_CFG_ENABLED		= 1u << 0,	/* steer at all; else pass all */
+	TC_CFG_FAIL_CLOSED	= 1u << 1,	/* daemon dead: drop new SYNs too */
+	TC_CFG_STEER_ALL	= 1u << 2,	/* tests: every SYN passes policy */
+	TC_CFG_ADDR_INCLUDE	= 1u << 3,	/* include prefixes exist: others skipped */
+	TC_CFG_PORT_INCLUDE	= 1u << 4,	/* include ports exist: others skipped */
+	TC_CFG_OWN_CLSACT	= 1u << 8,	/* loader created the clsact qdisc */
+};
+
+struct tc_config {
+	__u32 flags;		/* enum tc_cfg_flags */
+	__u32 hb_timeout_ms;	/* 0: TC_HB_TIMEOUT_MS */
+	__u32 iface_ifindex;	/* IFACE */
+	__u32 tcv0_ifindex;	/* tc egress redirect target; 0: none (pass) */
+	__u32 tcv1_ifindex;	/* where xdp_host is attached; 0: none */
+	__u32 xdp_mode;		/* enum tc_xdp_mode used on IFACE */
+	__u32 host_xdp_mode;	/* enum tc_xdp_mode used on tcv1 */
+	__u32 reserved;
+};
+
+enum tc_xdp_mode {
+	TC_XDP_MODE_NONE	= 0,
+	TC_XDP_MODE_NATIVE	= 1,
+	TC_XDP_MODE_SKB		= 2,
+};
+
+/*
+ * ---- tc_live: BPF_MAP_TYPE_ARRAY, one entry (key 0), written by tcpcryptd ----
+ * heartbeat_ns is CLOCK_MONOTONIC (== bpf_ktime_get_ns()). The daemon is
+ * alive while now - heartbeat_ns <= hb_timeout_ms; 0 means dead (clean exit).
+ * XDP additionally treats an empty XSKMAP slot as a dead daemon.
+ */
+struct tc_live {
+	__u64 heartbeat_ns;
+	__u32 pid;		/* informational */
+	__u32 generation;	/* bumped by each daemon start */
+};
+
+/*
+ * ---- tc_flows: BPF_MAP_TYPE_LRU_HASH, written by tcpcryptd only ----
+ * Normalized to this host's view: at XDP ingress local = dst, remote = src;
+ * at tc egress local = src, remote = dst. IPv4 addresses in bytes 0..3,
+ * bytes 4..15 zero. All padding must be zero.
+ */
+struct tc_flow_key {
+	__u8 family;		/* AF_INET (2) or AF_INET6 (10) */
+	__u8 pad[3];
+	__u8 local[16];
+	__u8 remote[16];
+	__be16 lport;
+	__be16 rport;
+};
+
+enum tc_flow_state {
+	TC_FLOW_PLAIN		= 0,	/* not steered: passes as plain TCP */
+	TC_FLOW_PASSTHROUGH	= 1,	/* steered, unchanged; passes if daemon dead */
+	TC_FLOW_NEGOTIATING	= 2,	/* steered; dropped if daemon dead */
+	TC_FLOW_ENCRYPTED	= 3,	/* steered; dropped if daemon dead */
+};
+
+struct tc_flow_val {
+	__u8 state;		/* enum tc_flow_state */
+	__u8 flags;		/* owned by tcpcryptd, ignored by BPF */
+	__u16 queue;		/* owning queue (tcpcryptd's poller) */
+	__u32 reserved;
+};
+
+/* ---- tc_pol_v4 / tc_pol_v6: BPF_MAP_TYPE_LPM_TRIE of remote prefixes ---- */
+struct tc_lpm_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct tc_lpm_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+enum tc_pol_action {
+	TC_POL_NONE	= 0,
+	TC_POL_INCLUDE	= 1,
+	TC_POL_EXCLUDE	= 2,
+};
+
+/* ---- tc_pol_ports: BPF_MAP_TYPE_HASH, value __u8 enum tc_pol_action ---- */
+enum tc_port_side {
+	TC_PORT_LOCAL	= 0,
+	TC_PORT_REMOTE	= 1,
+};
+
+struct tc_port_key {
+	__u16 port;		/* host byte order */
+	__u8 side;		/* enum tc_port_side */
+	__u8 pad;
+};
+
+/*
+ * Policy for a new connection (a SYN without ACK, either direction):
+ * steered iff TC_CFG_ENABLED and
+ *  - remote address: the longest matching prefix is not EXCLUDE, and if
+ *    TC_CFG_ADDR_INCLUDE is set it is INCLUDE;
+ *  - ports: neither port is EXCLUDE, and if TC_CFG_PORT_INCLUDE is set the
+ *    local or the remote port is INCLUDE;
+ * or TC_CFG_STEER_ALL. Segments of a flow in tc_flows follow its state.
+ */
+
+/*
+ * ---- xsks_wire / xsks_host: BPF_MAP_TYPE_XSKMAP, TC_MAX_QUEUES entries ----
+ * key = queue id, value = AF_XDP socket fd (IFACE resp. tcv1).
+ */
+
+/* ---- tc_counters: BPF_MAP_TYPE_PERCPU_ARRAY of __u64, key = dir * TC_CTR_MAX + ctr ---- */
+enum tc_dir {
+	TC_DIR_WIRE	= 0,	/* xdp_wire: IFACE ingress */
+	TC_DIR_EGRESS	= 1,	/* tc_egress: IFACE egress */
+	TC_DIR_HOST	= 2,	/* xdp_host: tcv1 ingress */
+	TC_DIR_MAX
+};
+
+enum tc_ctr {
+	TC_CTR_PASSED = 0,	/* not ours: passed untouched (total) */
+	TC_CTR_NON_TCP,		/* of which: not TCP, or not IP */
+	TC_CTR_FRAG,		/* of which: non-first IPv4/IPv6 fragment */
+	TC_CTR_PARSE_ERR,	/* of which: truncated/malformed headers */
+	TC_CTR_DISABLED,	/* of which: TC_CFG_ENABLED clear */
+	TC_CTR_POLICY_SKIP,	/* of which: SYN not allowed by policy */
+	TC_CTR_PLAIN_FLOW,	/* of which: flow in state PLAIN */
+	TC_CTR_STEERED_SYN,	/* SYN steered by policy */
+	TC_CTR_STEERED_FLOW,	/* segment of a flow-map flow steered */
+	TC_CTR_STEERED_HOST,	/* xdp_host: frame to xsks_host */
+	TC_CTR_DEAD_PASS_SYN,	/* daemon dead: new SYN passed as plain TCP */
+	TC_CTR_DEAD_PASS_FLOW,	/* daemon dead: PASSTHROUGH flow passed */
+	TC_CTR_DEAD_DROP_FLOW,	/* daemon dead: NEGOTIATING/ENCRYPTED dropped */
+	TC_CTR_DEAD_DROP_SYN,	/* daemon dead + fail_closed: SYN dropped */
+	TC_CTR_NO_XSK,		/* XSKMAP slot empty (counted as dead daemon) */
+	TC_CTR_NO_TCV0,		/* tc: no tcv0 ifindex configured */
+	TC_CTR_MAX
+};
+
+#if !defined(__bpf__) && !defined(__BPF__)
+static const char *const tc_dir_names[TC_DIR_MAX] __attribute__((unused)) = {
+	[TC_DIR_WIRE] = "wire_rx",
+	[TC_DIR_EGRESS] = "egress",
+	[TC_DIR_HOST] = "host_rx",
+};
+
+static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
+	[TC_CTR_PASSED] = "passed",
+	[TC_CTR_NON_TCP] = "non_tcp",
+	[TC_CTR_FRAG] = "fragment",
+	[TC_CTR_PARSE_ERR] = "parse_error",
+	[TC_CTR_DISABLED] = "disabled",
+	[TC_CTR_POLICY_SKIP] = "policy_skip",
+	[TC_CTR_PLAIN_FLOW] = "plain_flow",
+	[TC_CTR_STEERED_SYN] = "steered_syn",
+	[TC_CTR_STEERED_FLOW] = "steered_flow",
+	[TC_CTR_STEERED_HOST] = "steered_host",
+	[TC_CTR_DEAD_PASS_SYN] = "dead_pass_syn",
+	[TC_CTR_DEAD_PASS_FLOW] = "dead_pass_flow",
+	[TC_CTR_DEAD_DROP_FLOW] = "dropped_dead_daemon",
+	[TC_CTR_DEAD_DROP_SYN] = "dropped_fail_closed",
+	[TC_CTR_NO_XSK] = "no_xsk",
+	[TC_CTR_NO_TCV0] = "no_tcv0",
+};
+#endif
+
+#endif /* TCPCRYPT_SHARED_H */

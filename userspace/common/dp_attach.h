@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Datapath attachment: load bpf/tcpcrypt.bpf.c, attach xdp_wire (XDP) and
+ * tc_egress (tc clsact egress) to IFACE, xdp_host (XDP) to the internal
+ * veth tcv1, find an existing attachment from the interface alone (works
+ * from any `ip netns exec`, no pins needed), detach everything, and access
+ * the maps (config, heartbeat, flows, counters, XSKMAPs).
+ *
+ * All functions return 0 or a negative errno; on failure they have already
+ * printed one line (pr_warn) that says what to do.
+ */
+#ifndef TC_DP_ATTACH_H
+#define TC_DP_ATTACH_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#include "tcpcrypt_shared.h"
+
+enum dp_mode {
+	DP_MODE_AUTO = 0,	/* native, falling back to skb with a log line */
+	DP_MODE_NATIVE,
+	DP_MODE_SKB,
+};
+
+/* Map file descriptors; -1 when absent. Owned by struct dp. */
+struct dp_maps {
+	int config;		/* tc_config: struct tc_config at key 0 */
+	int live;		/* tc_live: struct tc_live at key 0 */
+	int flows;		/* tc_flows: tc_flow_key -> tc_flow_val */
+	int counters;		/* tc_counters: per-CPU __u64 */
+	int pol_v4;		/* tc_pol_v4: tc_lpm_v4 -> __u8 action */
+	int pol_v6;		/* tc_pol_v6: tc_lpm_v6 -> __u8 action */
+	int pol_ports;		/* tc_pol_ports: tc_port_key -> __u8 action */
+	int xsks_wire;		/* XSKMAP for IFACE queues */
+	int xsks_host;		/* XSKMAP for tcv1 queues */
+};
+
+struct dp_priv;
+
+struct dp {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	enum dp_mode mode;	/* in use on IFACE: DP_MODE_NATIVE or DP_MODE_SKB */
+	__u32 xdp_prog_id;	/* xdp_wire (the component, not a dispatcher) */
+	__u32 tc_prog_id;	/* tc_egress */
+	int host_ifindex;	/* tcv1, 0 if xdp_host is not attached */
+	enum dp_mode host_mode;
+	__u32 host_prog_id;
+	struct dp_maps maps;
+	struct dp_priv *priv;
+};
+
+/*
+ * Load the object and attach xdp_wire + tc_egress to IFNAME. Creates the
+ * clsact qdisc if missing (and remembers that in tc_config so detach removes
+ * it). The config starts as TC_CFG_ENABLED with no policy (steer every SYN
+ * not excluded) and a dead heartbeat, so nothing is steered until tcpcryptd
+ * runs. -EEXIST if our programs are already attached; -EBUSY if another XDP
+ * program is attached.
+ */
+int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out);
+
+/* Find the attachment on IFNAME (via the interface, not pins). -ENOENT if none. */
+int dp_open(const char *ifname, struct dp **out);
+
+/*
+ * Detach xdp_wire, tc_egress (and the clsact qdisc if we created it) from
+ * IFNAME and xdp_host from tcv1 (recorded in tc_config). Maps go with the
+ * last program. -ENOENT if nothing of ours is attached.
+ */
+int dp_detach(const char *ifname);
+
+/* Close file descriptors; attachments stay in the kernel. NULL is fine. */
+void dp_close(struct dp *dp);
+
+/*
+ * Attach xdp_host (same maps) to HOST_IFNAME (tcv1) and record
+ * tcv0_ifindex as the tc egress redirect target. Replaces a previous
+ * xdp_host of ours on that device.
+ */
+int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
+		   enum dp_mode mode);
+/* Detach xdp_host from tcv1 and clear tcv0/tcv1 in the config. */
+int dp_detach_host(struct dp *dp);
+
+/* Config (key 0 of tc_config). */
+int dp_config_get(struct dp *dp, struct tc_config *cfg);
+int dp_config_set(struct dp *dp, const struct tc_config *cfg);
+
+/*
+ * Heartbeat: dp_heartbeat() stamps now (CLOCK_MONOTONIC) with PID and
+ * GENERATION; call it at least every hb_timeout_ms / 4. dp_mark_dead() at a
+ * clean exit, so BPF fails closed at once instead of after the timeout.
+ */
+int dp_heartbeat(struct dp *dp, __u32 pid, __u32 generation);
+int dp_mark_dead(struct dp *dp);
+int dp_live_get(struct dp *dp, struct tc_live *live);
+/* 1 if the heartbeat is fresh, 0 if stale/dead, negative errno. */
+int dp_daemon_alive(struct dp *dp);
+
+/* Flow map; keys must be zero-padded (use dp_flow_key_v4/v6). */
+void dp_flow_key_v4(struct tc_flow_key *k, const void *local4, const void *remote4,
+		    __be16 lport, __be16 rport);
+void dp_flow_key_v6(struct tc_flow_key *k, const void *local6, const void *remote6,
+		    __be16 lport, __be16 rport);
+int dp_flow_update(struct dp *dp, const struct tc_flow_key *k, const struct tc_flow_val *v);
+int dp_flow_lookup(struct dp *dp, const struct tc_flow_key *k, struct tc_flow_val *v);
+int dp_flow_delete(struct dp *dp, const struct tc_flow_key *k);
+
+/* XSKMAP slots: fd of an AF_XDP socket (or use xsk_socket__update_xskmap). */
+int dp_xsk_set(struct dp *dp, bool host, __u32 queue, int xsk_fd);
+int dp_xsk_clear(struct dp *dp, bool host, __u32 queue);
+/* Number of occupied slots, and a bitmap of them (bit q = queue q). */
+int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap);
+
+/* Counters summed over CPUs: out[dir][ctr]. */
+int dp_counters_read(struct dp *dp, __u64 out[TC_DIR_MAX][TC_CTR_MAX]);
+
+/* Number of RX queues of IFNAME (sysfs-free: ethtool ioctl), >= 1. */
+int dp_queue_count(const char *ifname);
+
+const char *dp_mode_name(enum dp_mode mode);
+/* "native"/"skb"/"auto" -> mode; -EINVAL otherwise. */
+int dp_mode_parse(const char *s, enum dp_mode *mode);
+
+#endif /* TC_DP_ATTACH_H */

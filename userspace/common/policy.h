@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Steering policy: which new connections tcpcryptd sees. Text form, one
+ * rule per line or per argv group ('#' starts a comment):
+ *
+ *   include|exclude net PREFIX         remote IPv4/IPv6 prefix, e.g. 10.0.0.0/8
+ *   include|exclude port P[-Q]         local or remote port
+ *   include|exclude lport P[-Q]        local port
+ *   include|exclude rport P[-Q]        remote port
+ *   fail-closed on|off                 daemon dead: drop new SYNs too
+ *   enabled on|off                     steer anything at all
+ *   steer-all on|off                   tests: every SYN steered
+ *
+ * Semantics are those of tcpcrypt_shared.h (longest prefix wins; exclude
+ * wins over include for ports; includes, if any, restrict).
+ */
+#ifndef TC_POLICY_H
+#define TC_POLICY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "tcpcrypt_shared.h"
+
+struct dp;
+struct jp;
+
+enum policy_kind {
+	POLICY_NET,
+	POLICY_LPORT,
+	POLICY_RPORT,
+};
+
+struct policy_rule {
+	enum policy_kind kind;
+	__u8 action;		/* TC_POL_INCLUDE / TC_POL_EXCLUDE */
+	__u8 family;		/* POLICY_NET: AF_INET / AF_INET6 */
+	__u8 prefixlen;		/* POLICY_NET */
+	__u8 addr[16];		/* POLICY_NET */
+	__u16 port_lo, port_hi;	/* POLICY_*PORT, inclusive */
+};
+
+struct policy {
+	struct policy_rule *rules;
+	int n, cap;
+	/* -1: unchanged, 0: off, 1: on */
+	int enabled, fail_closed, steer_all;
+};
+
+void policy_init(struct policy *p);
+void policy_free(struct policy *p);
+
+/*
+ * Parse one rule from ARGC/ARGV words (e.g. {"include","port","80"}); *USED
+ * gets how many words it took. -EINVAL with a message in ERR otherwise.
+ */
+int policy_parse_words(struct policy *p, int argc, char **argv, int *used,
+		       char *err, size_t errlen);
+/* Parse a whole file ("-" for stdin); errors name the line. */
+int policy_parse_file(struct policy *p, const char *path, char *err, size_t errlen);
+
+/*
+ * Replace the policy maps with P (flushes previous prefixes and ports) and
+ * update the config flags (TC_CFG_ADDR_INCLUDE/PORT_INCLUDE and those P sets).
+ */
+int policy_apply(struct dp *dp, const struct policy *p);
+/* Add P's rules to the maps without flushing. */
+int policy_add(struct dp *dp, const struct policy *p);
+/* Remove all prefixes and ports (flags unchanged except the INCLUDE ones). */
+int policy_flush(struct dp *dp);
+
+/* Print the maps' current policy through the plain/JSON printer. */
+int policy_print(struct dp *dp, struct jp *jp);
+
+#endif /* TC_POLICY_H */
