@@ -31,10 +31,16 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 ifeq ($(SANITIZE),1)
 OBJ      := $(BUILD)/san
+BINDIR   := $(BUILD)/san/bin
+LIBDIR   := $(BUILD)/san/lib
+TESTDIR  := $(BUILD)/san/tests
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 else
 OBJ      := $(BUILD)/obj
+BINDIR   := $(BUILD)/bin
+LIBDIR   := $(BUILD)/lib
+TESTDIR  := $(BUILD)/tests
 endif
 
 BPF_CFLAGS := -O2 -g -mcpu=v3 -target bpf -Wall -Werror -Wno-unused-function \
@@ -51,7 +57,7 @@ CORE_LIB    := $(OBJ)/libtccore.a
 
 LIBTC_SRCS  := $(wildcard lib/tcpcrypt/*.c)
 LIBTC_OBJS  := $(LIBTC_SRCS:%.c=$(OBJ)/%.o)
-LIBTC_LIB   := $(BUILD)/lib/libtcpcrypt.a
+LIBTC_LIB   := $(LIBDIR)/libtcpcrypt.a
 
 COMMON_SRCS := $(wildcard userspace/common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(OBJ)/%.o)
@@ -66,7 +72,7 @@ BIN_NAMES := $(foreach b,$(BINS),$(firstword $(subst :, ,$(b))))
 
 # examples: one binary per tools/examples/*.c
 EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
-EXAMPLES     := $(patsubst tools/examples/%.c,$(BUILD)/bin/%,$(EXAMPLE_SRCS))
+EXAMPLES     := $(patsubst tools/examples/%.c,$(BINDIR)/%,$(EXAMPLE_SRCS))
 
 # unit tests (cmocka): one binary per selftests/unit/test_*.c
 UNIT_SRCS   := $(wildcard selftests/unit/test_*.c)
@@ -74,7 +80,7 @@ UNIT_BINS   := $(patsubst selftests/unit/%.c,$(OBJ)/tests/%,$(UNIT_SRCS))
 
 # test helpers (C programs the netns tests drive)
 TOOL_SRCS   := $(wildcard selftests/tools/*.c)
-TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(TESTDIR)/%,$(TOOL_SRCS))
 
 # fuzzers: one libFuzzer binary per selftests/fuzz/fuzz_*.c
 FUZZ_SRCS   := $(wildcard selftests/fuzz/fuzz_*.c)
@@ -89,7 +95,7 @@ FUZZ_SECONDS ?= 600
 all: bpf bins tests
 
 bpf: $(BPF_OBJS) $(SKELS)
-bins: $(addprefix $(BUILD)/bin/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB)
+bins: $(addprefix $(BINDIR)/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB)
 tests: $(UNIT_BINS) $(TEST_TOOLS)
 fuzzers: $(FUZZ_BINS)
 
@@ -124,14 +130,14 @@ $(LIBTC_LIB): $(LIBTC_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 define BIN_RULE
-$(BUILD)/bin/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(CORE_LIB)
+$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(CORE_LIB)
 	@mkdir -p $$(@D)
 	@echo "  LD       $$@"
 	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
 
-$(BUILD)/bin/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
+$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -141,7 +147,7 @@ $(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(CORE_LIB)
+$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -156,9 +162,14 @@ $(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(wildcard lib/core/*.h)
 deps:
 	$(Q)scripts/deps.sh
 
+# The netns tests always use the plain build; SANITIZE=1 adds sanitized
+# unit tests, which the runner then takes from build/san.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)$(MAKE) --no-print-directory all SANITIZE=
+	$(Q)$(MAKE) --no-print-directory fuzzers SANITIZE=
+ifeq ($(SANITIZE),1)
+	$(Q)$(MAKE) --no-print-directory tests SANITIZE=1
+endif
 	$(Q)BUILD=$(BUILD) OBJ=$(OBJ) selftests/run.sh $(T)
 
 unit: tests
