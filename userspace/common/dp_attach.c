@@ -1,0 +1,951 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Datapath attachment (see dp_attach.h).
+ *
+ * XDP is attached through libxdp with LIBXDP_SKIP_DISPATCHER=1: the
+ * multi-program dispatcher keeps its component programs alive through links
+ * pinned in a bpffs, and a bpffs mounted inside `ip netns exec` lives in that
+ * command's private mount namespace, so it (and our program with it) would
+ * vanish when the loader exits. Everything here is found again from the
+ * interface: the XDP program by bpf_xdp_query, the tc filter by its fixed
+ * handle/priority, the maps through the program's map ids.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "common/dp_attach.h"
+#include "common/log.h"
+#include "tcpcrypt.skel.h"
+
+/* veth: largest MTU native XDP accepts without frags, 4 KiB pages, x86-64:
+ * SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM) - ETH_HLEN. */
+#define VETH_XDP_MAX_MTU	3506
+
+struct dp_priv {
+	struct tcpcrypt_bpf *skel;	/* when we loaded the object */
+	struct tcpcrypt_bpf *host_skel;	/* xdp_host instance sharing maps */
+	struct tcpcrypt_bpf *probe_skel;	/* xdp_probe instance sharing maps */
+	int xdp_prog_fd, tc_prog_fd, host_prog_fd;
+};
+
+/* ---- libbpf/libxdp messages: kept for the one-line error, shown with -v ---- */
+static char last_kernel_msg[256];
+
+static int lib_print(const char *fmt, va_list ap)
+{
+	char buf[512];
+	const char *k;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	k = strstr(buf, "Kernel error message: ");
+	if (k) {
+		snprintf(last_kernel_msg, sizeof(last_kernel_msg), "%s",
+			 k + strlen("Kernel error message: "));
+		last_kernel_msg[strcspn(last_kernel_msg, "\n")] = 0;
+	}
+	pr_debug("%s", buf);
+	return 0;
+}
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return lib_print(fmt, ap);
+}
+
+static int libxdp_print_fn(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return lib_print(fmt, ap);
+}
+
+static void lib_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	libbpf_set_print(libbpf_print_fn);
+	libxdp_set_print(libxdp_print_fn);
+	/* see the top of this file */
+	setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+}
+
+/* ---- small helpers ---- */
+static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int if_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int err = if_ioctl(ifname, SIOCGIFMTU, &ifr);
+
+	return err ? err : ifr.ifr_mtu;
+}
+
+static bool if_is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&di };
+
+	return !if_ioctl(ifname, SIOCETHTOOL, &ifr) && !strcmp(di.driver, "veth");
+}
+
+int dp_queue_count(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { .ifr_data = (void *)&ch };
+	int n;
+
+	if (if_ioctl(ifname, SIOCETHTOOL, &ifr))
+		return 1;
+	n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
+	return n > 0 ? n : 1;
+}
+
+const char *dp_mode_name(enum dp_mode mode)
+{
+	switch (mode) {
+	case DP_MODE_NATIVE: return "native";
+	case DP_MODE_SKB: return "skb";
+	case DP_MODE_AUTO: return "auto";
+	}
+	return "?";
+}
+
+int dp_mode_parse(const char *s, enum dp_mode *mode)
+{
+	if (!strcmp(s, "native") || !strcmp(s, "drv"))
+		*mode = DP_MODE_NATIVE;
+	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
+		*mode = DP_MODE_SKB;
+	else if (!strcmp(s, "auto"))
+		*mode = DP_MODE_AUTO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void maps_reset(struct dp_maps *m)
+{
+	m->config = m->live = m->flows = m->counters = -1;
+	m->pol_v4 = m->pol_v6 = m->pol_ports = -1;
+	m->xsks_wire = m->xsks_host = -1;
+}
+
+static void maps_close(struct dp_maps *m)
+{
+	int *fds = (int *)m;
+	size_t i;
+
+	for (i = 0; i < sizeof(*m) / sizeof(int); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	maps_reset(m);
+}
+
+static struct dp *dp_new(const char *ifname, int ifindex)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+
+	if (!dp)
+		return NULL;
+	dp->priv = calloc(1, sizeof(*dp->priv));
+	if (!dp->priv) {
+		free(dp);
+		return NULL;
+	}
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
+	dp->ifindex = ifindex;
+	dp->priv->xdp_prog_fd = dp->priv->tc_prog_fd = dp->priv->host_prog_fd = -1;
+	maps_reset(&dp->maps);
+	return dp;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (!dp)
+		return;
+	maps_close(&dp->maps);
+	if (dp->priv->xdp_prog_fd >= 0)
+		close(dp->priv->xdp_prog_fd);
+	if (dp->priv->tc_prog_fd >= 0)
+		close(dp->priv->tc_prog_fd);
+	if (dp->priv->host_prog_fd >= 0)
+		close(dp->priv->host_prog_fd);
+	tcpcrypt_bpf__destroy(dp->priv->probe_skel);
+	tcpcrypt_bpf__destroy(dp->priv->host_skel);
+	tcpcrypt_bpf__destroy(dp->priv->skel);
+	free(dp->priv);
+	free(dp);
+}
+
+static int resolve_ifindex(const char *ifname)
+{
+	int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex) {
+		pr_warn("%s: no such interface in this network namespace\n", ifname);
+		return -ENODEV;
+	}
+	return ifindex;
+}
+
+static void warn_perm(const char *what, int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		pr_warn("%s: permission denied: run as root (needs CAP_BPF, CAP_NET_ADMIN "
+			"and CAP_SYS_ADMIN) and check kernel.unprivileged_bpf_disabled\n", what);
+	else
+		pr_warn("%s: %s%s%s\n", what, strerror(-err),
+			*last_kernel_msg ? " - kernel says: " : "", last_kernel_msg);
+}
+
+/* Program info by fd: name and map ids. */
+static int prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids, __u32 nmaps)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	if (map_ids) {
+		info->nr_map_ids = nmaps;
+		info->map_ids = (__u64)(unsigned long)map_ids;
+	}
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		return -errno;
+	return 0;
+}
+
+/* fd of program ID if its name is NAME, else negative. */
+static int prog_fd_by_id_name(__u32 id, const char *name)
+{
+	struct bpf_prog_info info;
+	int fd;
+
+	if (!id)
+		return -ENOENT;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (prog_info(fd, &info, NULL, 0) || strcmp(info.name, name)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+/* The map fds of a program of ours, by map name. */
+static int maps_from_prog(int prog_fd, struct dp_maps *m)
+{
+	struct bpf_prog_info info;
+	__u32 ids[32];
+	__u32 i, n;
+	int err;
+
+	err = prog_info(prog_fd, &info, ids, 32);
+	if (err)
+		return err;
+	n = info.nr_map_ids < 32 ? info.nr_map_ids : 32;
+	for (i = 0; i < n; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+		int *slot = NULL;
+
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+			close(fd);
+			return -errno;
+		}
+		if (!strcmp(mi.name, "tc_config"))
+			slot = &m->config;
+		else if (!strcmp(mi.name, "tc_live"))
+			slot = &m->live;
+		else if (!strcmp(mi.name, "tc_flows"))
+			slot = &m->flows;
+		else if (!strcmp(mi.name, "tc_counters"))
+			slot = &m->counters;
+		else if (!strcmp(mi.name, "tc_pol_v4"))
+			slot = &m->pol_v4;
+		else if (!strcmp(mi.name, "tc_pol_v6"))
+			slot = &m->pol_v6;
+		else if (!strcmp(mi.name, "tc_pol_ports"))
+			slot = &m->pol_ports;
+		else if (!strcmp(mi.name, "xsks_wire"))
+			slot = &m->xsks_wire;
+		else if (!strcmp(mi.name, "xsks_host"))
+			slot = &m->xsks_host;
+		if (slot && *slot < 0)
+			*slot = fd;
+		else
+			close(fd);
+	}
+	if (m->config < 0 || m->live < 0 || m->flows < 0 || m->counters < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static int maps_from_skel(struct tcpcrypt_bpf *skel, struct dp_maps *m)
+{
+	struct bpf_map *maps[] = {
+		skel->maps.tc_config, skel->maps.tc_live, skel->maps.tc_flows,
+		skel->maps.tc_counters, skel->maps.tc_pol_v4, skel->maps.tc_pol_v6,
+		skel->maps.tc_pol_ports, skel->maps.xsks_wire, skel->maps.xsks_host,
+	};
+	int *fds = (int *)m;
+	size_t i;
+
+	/* same order as struct dp_maps */
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		fds[i] = fcntl(bpf_map__fd(maps[i]), F_DUPFD_CLOEXEC, 3);
+		if (fds[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A program instance of ours sharing DP's maps; only PROG is loaded. */
+static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
+{
+	struct tcpcrypt_bpf *skel = tcpcrypt_bpf__open();
+	struct bpf_program *p;
+	int err;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog));
+	err = bpf_map__reuse_fd(skel->maps.tc_config, dp->maps.config) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_live, dp->maps.live) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_flows, dp->maps.flows) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_counters, dp->maps.counters) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_pol_v4, dp->maps.pol_v4) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_pol_v6, dp->maps.pol_v6) ?:
+	      bpf_map__reuse_fd(skel->maps.tc_pol_ports, dp->maps.pol_ports) ?:
+	      bpf_map__reuse_fd(skel->maps.xsks_wire, dp->maps.xsks_wire) ?:
+	      bpf_map__reuse_fd(skel->maps.xsks_host, dp->maps.xsks_host) ?:
+	      tcpcrypt_bpf__load(skel);
+	if (err) {
+		tcpcrypt_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
+static __u32 xdp_flags_of(enum dp_mode mode)
+{
+	return mode == DP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* XDP program attached to IFINDEX and its mode; 0 if none. */
+static __u32 xdp_attached(int ifindex, enum dp_mode *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	if (mode)
+		*mode = q.attach_mode == XDP_ATTACHED_SKB ? DP_MODE_SKB : DP_MODE_NATIVE;
+	return q.prog_id;
+}
+
+static void explain_xdp_failure(const char *ifname, enum dp_mode mode, int err)
+{
+	int mtu = if_mtu(ifname);
+
+	if (mode == DP_MODE_NATIVE && if_is_veth(ifname) && mtu > VETH_XDP_MAX_MTU &&
+	    (err == -ERANGE || err == -EINVAL))
+		pr_warn("%s: MTU %d too large for native XDP on veth (max %d, on both "
+			"ends): lower the MTU or use --mode skb\n", ifname, mtu,
+			VETH_XDP_MAX_MTU);
+	else if (mode == DP_MODE_NATIVE && err == -EOPNOTSUPP)
+		pr_warn("%s: the driver has no native XDP support: use --mode skb\n", ifname);
+	else if (err == -EBUSY || err == -EEXIST)
+		pr_warn("%s: another XDP program is attached: detach it first "
+			"(ip link set dev %s xdp off)\n", ifname, ifname);
+	else if (err == -EOPNOTSUPP)
+		pr_warn("%s: XDP is not supported on this device\n", ifname);
+	else
+		warn_perm(ifname, err);
+}
+
+/*
+ * Attach PROG_FD to IFINDEX through libxdp in MODE; auto tries native and
+ * falls back to skb. *USED gets the mode that worked.
+ */
+static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
+			   enum dp_mode mode, enum dp_mode *used)
+{
+	struct xdp_program *xp;
+	enum dp_mode m = mode == DP_MODE_AUTO ? DP_MODE_NATIVE : mode;
+	int err;
+
+	xp = xdp_program__from_fd(prog_fd);
+	err = libxdp_get_error(xp);
+	if (err) {
+		warn_perm(ifname, err);
+		return err;
+	}
+	for (;;) {
+		*last_kernel_msg = 0;
+		err = xdp_program__attach(xp, ifindex,
+					  m == DP_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+		if (!err) {
+			*used = m;
+			break;
+		}
+		if (mode == DP_MODE_AUTO && m == DP_MODE_NATIVE && err != -EBUSY &&
+		    err != -EEXIST && err != -EPERM) {
+			pr_info("%s: native XDP failed (%s%s%s), falling back to skb mode\n",
+				ifname, strerror(-err), *last_kernel_msg ? ": " : "",
+				last_kernel_msg);
+			m = DP_MODE_SKB;
+			continue;
+		}
+		explain_xdp_failure(ifname, m, err);
+		break;
+	}
+	xdp_program__close(xp);
+	return err;
+}
+
+static int xdp_detach_id(int ifindex, __u32 id, enum dp_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	struct xdp_program *xp;
+	int err, fd;
+
+	xp = xdp_program__from_id(id);
+	if (!libxdp_get_error(xp)) {
+		err = xdp_program__detach(xp, ifindex,
+					  mode == DP_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+		xdp_program__close(xp);
+		if (!err)
+			return 0;
+	}
+	/* replace-if-still-ours, without libxdp */
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	o.old_prog_fd = fd;
+	err = bpf_xdp_detach(ifindex, xdp_flags_of(mode), &o);
+	close(fd);
+	return err;
+}
+
+static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact)
+{
+	struct tc_config cfg = {
+		.flags = TC_CFG_ENABLED | (own_clsact ? TC_CFG_OWN_CLSACT : 0),
+		.hb_timeout_ms = TC_HB_TIMEOUT_MS,
+		.iface_ifindex = dp->ifindex,
+		.xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE,
+	};
+
+	return dp_config_set(dp, &cfg);
+}
+
+int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	struct tcpcrypt_bpf *skel;
+	enum dp_mode used = DP_MODE_NATIVE, cur;
+	bool own_clsact = false;
+	struct dp *dp;
+	int ifindex, err;
+	__u32 id;
+
+	lib_init();
+	ifindex = resolve_ifindex(ifname);
+	if (ifindex < 0)
+		return ifindex;
+
+	id = xdp_attached(ifindex, &cur);
+	if (id) {
+		int fd = prog_fd_by_id_name(id, TC_PROG_XDP_WIRE);
+
+		if (fd >= 0) {
+			close(fd);
+			pr_warn("%s: tcpcrypt is already attached (XDP %s, prog id %u): "
+				"run 'tcpcrypt-loader detach %s' first\n", ifname,
+				dp_mode_name(cur), id, ifname);
+			return -EEXIST;
+		}
+		pr_warn("%s: another XDP program (prog id %u) is attached: detach it first "
+			"(ip link set dev %s xdp off)\n", ifname, id, ifname);
+		return -EBUSY;
+	}
+	hook.ifindex = ifindex;
+	if (!bpf_tc_query(&hook, &tco)) {
+		pr_warn("%s: a tc egress filter of ours (prog id %u) is attached: "
+			"run 'tcpcrypt-loader detach %s' first\n", ifname, tco.prog_id, ifname);
+		return -EEXIST;
+	}
+	tco.prog_id = 0;
+
+	dp = dp_new(ifname, ifindex);
+	if (!dp)
+		return -ENOMEM;
+	skel = tcpcrypt_bpf__open();
+	if (!skel) {
+		err = -errno;
+		warn_perm("opening the BPF object", err);
+		goto err_free;
+	}
+	dp->priv->skel = skel;
+	bpf_program__set_autoload(skel->progs.xdp_host, false);
+	bpf_program__set_autoload(skel->progs.xdp_probe, false);
+	err = tcpcrypt_bpf__load(skel);
+	if (err) {
+		warn_perm("loading the BPF programs", err);
+		goto err_free;
+	}
+	err = maps_from_skel(skel, &dp->maps);
+	if (err)
+		goto err_free;
+
+	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_wire), ifname, ifindex, mode,
+			      &used);
+	if (err)
+		goto err_free;
+
+	err = bpf_tc_hook_create(&hook);
+	if (!err)
+		own_clsact = true;
+	else if (err != -EEXIST) {
+		warn_perm("creating the clsact qdisc", err);
+		goto err_xdp;
+	}
+	tco.prog_fd = bpf_program__fd(skel->progs.tc_egress);
+	err = bpf_tc_attach(&hook, &tco);
+	if (err) {
+		warn_perm("attaching the tc egress program", err);
+		goto err_tc;
+	}
+	err = config_init(dp, used, own_clsact);
+	if (err)
+		goto err_tc_filter;
+
+	dp->mode = used;
+	dp->xdp_prog_id = xdp_attached(ifindex, NULL);
+	dp->tc_prog_id = tco.prog_id;
+	*out = dp;
+	return 0;
+
+err_tc_filter:
+	tco.prog_fd = tco.prog_id = 0;
+	tco.flags = 0;
+	bpf_tc_detach(&hook, &tco);
+err_tc:
+	if (own_clsact) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+err_xdp:
+	xdp_detach_id(ifindex, xdp_attached(ifindex, NULL), used);
+err_free:
+	dp_close(dp);
+	return err;
+}
+
+int dp_open(const char *ifname, struct dp **out)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	struct tc_config cfg;
+	struct dp *dp;
+	int ifindex, err;
+	__u32 id;
+
+	lib_init();
+	ifindex = resolve_ifindex(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	dp = dp_new(ifname, ifindex);
+	if (!dp)
+		return -ENOMEM;
+
+	id = xdp_attached(ifindex, &dp->mode);
+	dp->priv->xdp_prog_fd = prog_fd_by_id_name(id, TC_PROG_XDP_WIRE);
+	if (dp->priv->xdp_prog_fd >= 0)
+		dp->xdp_prog_id = id;
+	hook.ifindex = ifindex;
+	if (!bpf_tc_query(&hook, &tco)) {
+		dp->priv->tc_prog_fd = prog_fd_by_id_name(tco.prog_id, TC_PROG_TC_EGRESS);
+		if (dp->priv->tc_prog_fd >= 0)
+			dp->tc_prog_id = tco.prog_id;
+	}
+	if (dp->priv->xdp_prog_fd < 0 && dp->priv->tc_prog_fd < 0) {
+		err = -ENOENT;
+		goto err;
+	}
+	err = maps_from_prog(dp->priv->xdp_prog_fd >= 0 ? dp->priv->xdp_prog_fd :
+			     dp->priv->tc_prog_fd, &dp->maps);
+	if (err) {
+		warn_perm("finding the maps", err);
+		goto err;
+	}
+	if (!dp_config_get(dp, &cfg) && cfg.tcv1_ifindex) {
+		id = xdp_attached(cfg.tcv1_ifindex, &dp->host_mode);
+		dp->priv->host_prog_fd = prog_fd_by_id_name(id, TC_PROG_XDP_HOST);
+		if (dp->priv->host_prog_fd >= 0) {
+			dp->host_prog_id = id;
+			dp->host_ifindex = cfg.tcv1_ifindex;
+		}
+	}
+	*out = dp;
+	return 0;
+err:
+	dp_close(dp);
+	return err;
+}
+
+int dp_detach(const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	struct tc_config cfg = {};
+	struct dp *dp;
+	int err, ret = 0;
+
+	err = dp_open(ifname, &dp);
+	if (err == -ENOENT)
+		pr_warn("%s: tcpcrypt is not attached\n", ifname);
+	if (err)
+		return err;
+	dp_config_get(dp, &cfg);
+
+	if (dp->host_prog_id) {
+		err = dp_detach_host(dp);
+		if (err)
+			ret = err;
+	}
+	if (dp->xdp_prog_id) {
+		err = xdp_detach_id(dp->ifindex, dp->xdp_prog_id, dp->mode);
+		if (err) {
+			warn_perm("detaching XDP", err);
+			ret = err;
+		}
+	}
+	if (dp->tc_prog_id) {
+		hook.ifindex = dp->ifindex;
+		err = bpf_tc_detach(&hook, &tco);
+		if (err) {
+			warn_perm("detaching the tc egress filter", err);
+			ret = err;
+		} else if (cfg.flags & TC_CFG_OWN_CLSACT) {
+			/* we created it: remove it (with filters others added since) */
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			err = bpf_tc_hook_destroy(&hook);
+			if (err && err != -ENOENT) {
+				warn_perm("removing the clsact qdisc", err);
+				ret = err;
+			}
+		}
+	}
+	dp_close(dp);
+	return ret;
+}
+
+int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
+		   enum dp_mode mode)
+{
+	struct tcpcrypt_bpf *skel;
+	struct tc_config cfg;
+	enum dp_mode used = DP_MODE_NATIVE, cur;
+	int ifindex, err, fd;
+	__u32 id;
+
+	lib_init();
+	ifindex = resolve_ifindex(host_ifname);
+	if (ifindex < 0)
+		return ifindex;
+	id = xdp_attached(ifindex, &cur);
+	if (id) {
+		fd = prog_fd_by_id_name(id, TC_PROG_XDP_HOST);
+		if (fd < 0) {
+			pr_warn("%s: another XDP program (prog id %u) is attached\n",
+				host_ifname, id);
+			return -EBUSY;
+		}
+		close(fd);
+		err = xdp_detach_id(ifindex, id, cur);
+		if (err) {
+			warn_perm("detaching the old xdp_host", err);
+			return err;
+		}
+	}
+
+	skel = load_sharing(dp, TC_PROG_XDP_HOST);
+	if (!skel) {
+		err = -errno;
+		warn_perm("loading xdp_host", err);
+		return err;
+	}
+	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_host), host_ifname, ifindex,
+			      mode, &used);
+	if (err)
+		goto err_skel;
+
+	err = dp_config_get(dp, &cfg);
+	if (err)
+		goto err_detach;
+	cfg.tcv0_ifindex = tcv0_ifindex;
+	cfg.tcv1_ifindex = ifindex;
+	cfg.host_xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE;
+	err = dp_config_set(dp, &cfg);
+	if (err)
+		goto err_detach;
+
+	tcpcrypt_bpf__destroy(dp->priv->host_skel);
+	dp->priv->host_skel = skel;
+	dp->host_ifindex = ifindex;
+	dp->host_mode = used;
+	dp->host_prog_id = xdp_attached(ifindex, NULL);
+	return 0;
+
+err_detach:
+	xdp_detach_id(ifindex, xdp_attached(ifindex, NULL), used);
+err_skel:
+	tcpcrypt_bpf__destroy(skel);
+	return err;
+}
+
+int dp_detach_host(struct dp *dp)
+{
+	struct tc_config cfg;
+	int err = 0;
+
+	if (!dp_config_get(dp, &cfg)) {
+		cfg.tcv0_ifindex = 0;
+		cfg.tcv1_ifindex = 0;
+		cfg.host_xdp_mode = TC_XDP_MODE_NONE;
+		dp_config_set(dp, &cfg);
+	}
+	if (dp->host_ifindex && dp->host_prog_id) {
+		__u32 id = xdp_attached(dp->host_ifindex, NULL);
+
+		/* only if it is still the program we know */
+		if (id == dp->host_prog_id) {
+			err = xdp_detach_id(dp->host_ifindex, id, dp->host_mode);
+			if (err)
+				warn_perm("detaching xdp_host", err);
+		}
+	}
+	dp->host_ifindex = 0;
+	dp->host_prog_id = 0;
+	return err;
+}
+
+/* ---- maps ---- */
+static int map_err(int err)
+{
+	return err < 0 ? -errno : 0;
+}
+
+int dp_config_get(struct dp *dp, struct tc_config *cfg)
+{
+	__u32 zero = 0;
+
+	return map_err(bpf_map_lookup_elem(dp->maps.config, &zero, cfg));
+}
+
+int dp_config_set(struct dp *dp, const struct tc_config *cfg)
+{
+	__u32 zero = 0;
+
+	return map_err(bpf_map_update_elem(dp->maps.config, &zero, cfg, BPF_ANY));
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int dp_heartbeat(struct dp *dp, __u32 pid, __u32 generation)
+{
+	struct tc_live live = { .heartbeat_ns = now_ns(), .pid = pid,
+				.generation = generation };
+	__u32 zero = 0;
+
+	return map_err(bpf_map_update_elem(dp->maps.live, &zero, &live, BPF_ANY));
+}
+
+int dp_mark_dead(struct dp *dp)
+{
+	struct tc_live live = {};
+	__u32 zero = 0;
+
+	return map_err(bpf_map_update_elem(dp->maps.live, &zero, &live, BPF_ANY));
+}
+
+int dp_live_get(struct dp *dp, struct tc_live *live)
+{
+	__u32 zero = 0;
+
+	return map_err(bpf_map_lookup_elem(dp->maps.live, &zero, live));
+}
+
+int dp_daemon_alive(struct dp *dp)
+{
+	struct tc_config cfg;
+	struct tc_live live;
+	__u64 now, timeout;
+	int err;
+
+	err = dp_config_get(dp, &cfg) ?: dp_live_get(dp, &live);
+	if (err)
+		return err;
+	if (!live.heartbeat_ns)
+		return 0;
+	now = now_ns();
+	if (live.heartbeat_ns >= now)
+		return 1;
+	timeout = cfg.hb_timeout_ms ? cfg.hb_timeout_ms : TC_HB_TIMEOUT_MS;
+	return now - live.heartbeat_ns <= timeout * 1000000ULL;
+}
+
+void dp_flow_key_v4(struct tc_flow_key *k, const void *local4, const void *remote4,
+		    __be16 lport, __be16 rport)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = AF_INET;
+	memcpy(k->local, local4, 4);
+	memcpy(k->remote, remote4, 4);
+	k->lport = lport;
+	k->rport = rport;
+}
+
+void dp_flow_key_v6(struct tc_flow_key *k, const void *local6, const void *remote6,
+		    __be16 lport, __be16 rport)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = AF_INET6;
+	memcpy(k->local, local6, 16);
+	memcpy(k->remote, remote6, 16);
+	k->lport = lport;
+	k->rport = rport;
+}
+
+int dp_flow_update(struct dp *dp, const struct tc_flow_key *k, const struct tc_flow_val *v)
+{
+	return map_err(bpf_map_update_elem(dp->maps.flows, k, v, BPF_ANY));
+}
+
+int dp_flow_lookup(struct dp *dp, const struct tc_flow_key *k, struct tc_flow_val *v)
+{
+	return map_err(bpf_map_lookup_elem(dp->maps.flows, k, v));
+}
+
+int dp_flow_delete(struct dp *dp, const struct tc_flow_key *k)
+{
+	return map_err(bpf_map_delete_elem(dp->maps.flows, k));
+}
+
+static int xsk_map(struct dp *dp, bool host)
+{
+	return host ? dp->maps.xsks_host : dp->maps.xsks_wire;
+}
+
+int dp_xsk_set(struct dp *dp, bool host, __u32 queue, int xsk_fd)
+{
+	return map_err(bpf_map_update_elem(xsk_map(dp, host), &queue, &xsk_fd, BPF_ANY));
+}
+
+int dp_xsk_clear(struct dp *dp, bool host, __u32 queue)
+{
+	int err = map_err(bpf_map_delete_elem(xsk_map(dp, host), &queue));
+
+	return err == -ENOENT ? 0 : err;
+}
+
+/*
+ * XSKMAP slots cannot be read from userspace (lookup is EOPNOTSUPP and
+ * get_next_key walks every index), so ask xdp_probe through
+ * BPF_PROG_TEST_RUN.
+ */
+int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap)
+{
+	__u64 pkt[8] = {}, out[8] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	__u64 bits;
+	int err;
+
+	if (bitmap)
+		*bitmap = 0;
+	if (dp->maps.xsks_wire < 0 || dp->maps.xsks_host < 0)
+		return -ENOENT;
+	if (!dp->priv->probe_skel) {
+		dp->priv->probe_skel = load_sharing(dp, "xdp_probe");
+		if (!dp->priv->probe_skel)
+			return -errno;
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(dp->priv->probe_skel->progs.xdp_probe),
+				     &o);
+	if (err)
+		return -errno;
+	if (o.retval != XDP_PASS)
+		return -EIO;
+	bits = out[host ? 1 : 0];
+	if (bitmap)
+		*bitmap = bits;
+	return __builtin_popcountll(bits);
+}
+
+int dp_counters_read(struct dp *dp, __u64 out[TC_DIR_MAX][TC_CTR_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 d, c;
+	int i;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (d = 0; d < TC_DIR_MAX; d++)
+		for (c = 0; c < TC_CTR_MAX; c++) {
+			__u32 key = d * TC_CTR_MAX + c;
+
+			out[d][c] = 0;
+			if (bpf_map_lookup_elem(dp->maps.counters, &key, vals))
+				continue;
+			for (i = 0; i < ncpu; i++)
+				out[d][c] += vals[i];
+		}
+	free(vals);
+	return 0;
+}
