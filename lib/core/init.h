@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpcrypt key-exchange messages (RFC 8548 sections 3.3 and 4.1), all
+ * integers big-endian:
+ *
+ *   Init1 = INIT1_MAGIC(4) || message_len(4) || nciphers(1)
+ *           || sym_cipher[nciphers](2 each) || N_A(32) || Pub_A || ignored
+ *   Init2 = INIT2_MAGIC(4) || message_len(4) || sym_cipher(2)
+ *           || N_B(32) || Pub_B || ignored
+ *
+ * We always send zero ignored bytes; on receipt the ignored bytes are
+ * accepted and kept, because the PRK hashes the messages as transmitted.
+ *
+ * The decoder is incremental: feed it the start of the peer's byte stream in
+ * chunks of any size. It keeps exactly message_len bytes and reports how
+ * much of the last chunk belonged to the message, so the rest goes to the
+ * frame layer. Every check happens at a fixed byte position, so the outcome
+ * does not depend on how the stream was split.
+ *
+ * Return values of tc_init_dec_feed():
+ *   TC_INIT_NEED_MORE (0)  the whole chunk was consumed, message incomplete
+ *   TC_INIT_DONE (1)       complete; *consumed bytes of the chunk were used
+ *   negative errno: abort the connection (RFC 8548 3.3), each distinct from
+ *   end-of-file, and sticky (later calls return the same error):
+ *     -TC_EINIT_MAGIC    (-EPROTO)          bad INIT1_MAGIC/INIT2_MAGIC
+ *     -TC_EINIT_LEN      (-EMSGSIZE)        message_len too small for the TEP
+ *                                           (and nciphers), or above
+ *                                           TC_INIT_MAX_LEN
+ *     -TC_EINIT_NCIPHERS (-EBADMSG)         Init1 with nciphers == 0
+ *     -TC_EINIT_CIPHER   (-EPROTONOSUPPORT) Init2 sym_cipher not in A's offer
+ *     -TC_EBADKEY        (-EKEYREJECTED)    Pub fails validation (ecdh.h)
+ *     -TC_EINIT_TRUNC    (-ENODATA)         from tc_init_dec_eof(): the
+ *                                           stream ended inside the message
+ *     -ENOMEM                               allocation failure
+ */
+#ifndef TC_INIT_H
+#define TC_INIT_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "core/ecdh.h"
+
+#define TC_INIT1_MAGIC		0x15101a0eu
+#define TC_INIT2_MAGIC		0x097105e0u
+#define TC_NONCE_LEN		32	/* N_A_LEN = N_B_LEN */
+#define TC_INIT1_HDR_LEN	9	/* magic, message_len, nciphers */
+#define TC_INIT2_HDR_LEN	10	/* magic, message_len, sym_cipher */
+#define TC_INIT_NCIPHERS_MAX	255
+
+/*
+ * Largest message_len we accept. The largest message without ignored bytes
+ * is an Init1 with 255 ciphers on P-521: 9 + 510 + 32 + 69 = 620 bytes;
+ * 4096 leaves ample room for trailing bytes a future version might send
+ * while bounding what a peer can make us buffer.
+ */
+#define TC_INIT_MAX_LEN		4096
+
+enum {
+	TC_INIT_NEED_MORE = 0,
+	TC_INIT_DONE = 1,
+};
+
+#define TC_EINIT_MAGIC		EPROTO
+#define TC_EINIT_LEN		EMSGSIZE
+#define TC_EINIT_NCIPHERS	EBADMSG
+#define TC_EINIT_CIPHER		EPROTONOSUPPORT
+#define TC_EINIT_TRUNC		ENODATA
+
+/* Message length with no ignored bytes (0 for an unknown TEP). */
+size_t tc_init1_len(uint8_t tep, size_t nciphers);
+size_t tc_init2_len(uint8_t tep);
+
+/*
+ * Encode Init1/Init2 into out (capacity cap) with zero ignored bytes.
+ * pub is the wire encoding (tc_ecdh_public) and must have the TEP's length.
+ * Return the message length or -EINVAL/-ENOSPC.
+ */
+int tc_init1_encode(uint8_t *out, size_t cap, uint8_t tep,
+		    const uint16_t *ciphers, size_t nciphers,
+		    const uint8_t nonce[TC_NONCE_LEN],
+		    const uint8_t *pub, size_t pub_len);
+int tc_init2_encode(uint8_t *out, size_t cap, uint8_t tep, uint16_t cipher,
+		    const uint8_t nonce[TC_NONCE_LEN],
+		    const uint8_t *pub, size_t pub_len);
+
+struct tc_init_dec {
+	uint8_t which;		/* 1: Init1, 2: Init2 */
+	uint8_t tep;		/* TEP id, v bit clear */
+	const uint16_t *offered;	/* Init2: A's sym_cipher list */
+	size_t n_offered;
+	int status;		/* TC_INIT_NEED_MORE, TC_INIT_DONE or -errno */
+	uint32_t have;		/* bytes received so far */
+	uint32_t msg_len;	/* message_len, 0 until 8 bytes are in */
+	uint8_t hdr[TC_INIT2_HDR_LEN];	/* first bytes, until msg is allocated */
+	uint8_t *msg;		/* msg_len bytes, as transmitted */
+
+	/* Valid once DONE (pointers into msg): */
+	uint8_t nciphers;		/* Init1 */
+	const uint8_t *ciphers;		/* Init1: nciphers 2-byte BE ids */
+	uint16_t sym_cipher;		/* Init2 */
+	const uint8_t *nonce;		/* N_A or N_B */
+	const uint8_t *pub;		/* Pub_A or Pub_B (wire encoding) */
+	size_t pub_len;
+	EVP_PKEY *peer;			/* the validated Pub */
+};
+
+/* Start decoding an Init1 (B) for a TEP. */
+void tc_init1_dec_init(struct tc_init_dec *d, uint8_t tep);
+
+/*
+ * Start decoding an Init2 (A). offered/n_offered: the sym_cipher list A sent
+ * (kept by reference; it must outlive the decoder).
+ */
+void tc_init2_dec_init(struct tc_init_dec *d, uint8_t tep,
+		       const uint16_t *offered, size_t n_offered);
+
+/* Feed the next len bytes of the peer's stream (see the return values). */
+int tc_init_dec_feed(struct tc_init_dec *d, const uint8_t *data, size_t len,
+		     size_t *consumed);
+
+/* The peer's stream ended: 0 if the message was complete, else an error. */
+int tc_init_dec_eof(struct tc_init_dec *d);
+
+/* Init1 cipher i (i < nciphers) once DONE. */
+static inline uint16_t tc_init1_cipher(const struct tc_init_dec *d, size_t i)
+{
+	return (uint16_t)(d->ciphers[2 * i] << 8 | d->ciphers[2 * i + 1]);
+}
+
+/* Release the buffered message and the peer key. */
+void tc_init_dec_free(struct tc_init_dec *d);
+
+#endif
