@@ -1,11 +1,641 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcpcryptd: placeholder until its issue lands; it says so instead of pretending. */
+/*
+ * tcpcryptd: carries the TCP connections steered by the BPF datapath
+ * through userspace over AF_XDP. This version implements pass-through
+ * (segments unchanged); see docs/man/tcpcryptd.8.
+ *
+ * Threads: main (signals, heartbeat, flow expiry, stats) and one poller per
+ * queue. Signals are blocked in every thread and read by main from a
+ * signalfd, so pollers never see EINTR and shutdown is ordered.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <bpf/bpf.h>
+
+#include "common/dp_attach.h"
+#include "common/log.h"
+#include "common/policy.h"
+#include "tcpcryptd/flow.h"
+#include "tcpcryptd/hostif.h"
+#include "tcpcryptd/poller.h"
+
+#define EXIT_USAGE 2
+
+struct cfg {
+	const char *ifname;
+	unsigned int queues;		/* 0: all queues of the interface */
+	enum dp_mode mode;
+	int zero_copy;			/* -1 off, 0 auto, 1 on */
+	bool busy_poll;
+	bool passthrough;
+	bool fail_closed;
+	bool cleanup_only;
+	unsigned int hb_timeout_ms;
+	unsigned int idle_s, grace_ms, max_flows, stats_s;
+	struct policy pol;
+};
+
+static struct cfg cfg = {
+	.mode = DP_MODE_AUTO,
+	.hb_timeout_ms = TC_HB_TIMEOUT_MS,
+	.idle_s = 600,
+	.grace_ms = 2000,
+	.max_flows = TC_FLOWS_MAX,
+};
+
+/* ---- the option table: getopt_long and -h are both generated from it ---- */
+
+struct opt {
+	const char *name;
+	int short_name;			/* 0: long only */
+	const char *arg;		/* NULL: no argument */
+	const char *help;
+	int (*set)(const char *arg);
+};
+
+static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_iface(const char *a) { cfg.ifname = a; return 0; }
+static int set_queues(const char *a) { return parse_uint(a, 1, TC_MAX_QUEUES, &cfg.queues); }
+static int set_mode(const char *a) { return dp_mode_parse(a, &cfg.mode); }
+static int set_zc(const char *a)
+{
+	if (!strcmp(a, "auto"))
+		cfg.zero_copy = 0;
+	else if (!strcmp(a, "on"))
+		cfg.zero_copy = 1;
+	else if (!strcmp(a, "off"))
+		cfg.zero_copy = -1;
+	else
+		return -EINVAL;
+	return 0;
+}
+static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
+static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
+static int set_fc(const char *a) { cfg.fail_closed = true; return 0; }
+static int set_cleanup(const char *a) { cfg.cleanup_only = true; return 0; }
+static int set_hb(const char *a) { return parse_uint(a, 100, 600000, &cfg.hb_timeout_ms); }
+static int set_idle(const char *a) { return parse_uint(a, 1, 86400 * 7, &cfg.idle_s); }
+static int set_grace(const char *a) { return parse_uint(a, 0, 600000, &cfg.grace_ms); }
+static int set_maxf(const char *a) { return parse_uint(a, 16, TC_FLOWS_MAX, &cfg.max_flows); }
+static int set_stats(const char *a) { return parse_uint(a, 0, 86400, &cfg.stats_s); }
+static int set_verbose(const char *a) { log_set_level(LOG_LEVEL_DEBUG); return 0; }
+static int set_quiet(const char *a) { log_set_level(LOG_LEVEL_WARN); return 0; }
+
+/* "include port 80" style rules: ACTION + the words of A */
+static int add_rule(const char *action, const char *a)
+{
+	char buf[256], err[128], *words[8], *save = NULL, *w;
+	int n = 0, used = 0, ret;
+
+	words[n++] = (char *)action;
+	snprintf(buf, sizeof(buf), "%s", a);
+	for (w = strtok_r(buf, " \t", &save); w && n < 8; w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	ret = policy_parse_words(&cfg.pol, n, words, &used, err, sizeof(err));
+	if (ret || used != n) {
+		fprintf(stderr, "tcpcryptd: --%s '%s': %s\n", action, a,
+			ret ? err : "trailing words");
+		return -EINVAL;
+	}
+	return 0;
+}
+static int set_include(const char *a) { return add_rule("include", a); }
+static int set_exclude(const char *a) { return add_rule("exclude", a); }
+static int set_policy(const char *a)
+{
+	char err[256];
+
+	if (policy_parse_file(&cfg.pol, a, err, sizeof(err))) {
+		fprintf(stderr, "tcpcryptd: --policy %s: %s\n", a, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+static int set_steer_all(const char *a) { cfg.pol.steer_all = 1; return 0; }
+static int usage(const char *a);
+
+static const struct opt opts[] = {
+	{ "interface", 'i', "IFACE", "interface to attach to (required)", set_iface },
+	{ "queues", 0, "N", "use queues 0..N-1 (default: all RX queues of IFACE); "
+	  "one AF_XDP socket pair and one poller thread per queue", set_queues },
+	{ "mode", 0, "native|skb|auto", "XDP attach mode (default auto: native, else skb)",
+	  set_mode },
+	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
+	  "only does copy mode, so auto means copy mode)", set_zc },
+	{ "busy-poll", 0, NULL, "pollers spin instead of sleeping in poll() when idle",
+	  set_busy },
+	{ "passthrough", 0, NULL, "carry steered segments unchanged (no encryption)", set_pt },
+	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
+	  "'lport P', 'rport P', 'net PREFIX' (repeatable)", set_include },
+	{ "exclude", 0, "RULE", "never steer matching connections (same RULE forms; "
+	  "repeatable)", set_exclude },
+	{ "policy", 0, "FILE", "read policy rules from FILE (see tcpcrypt-loader)", set_policy },
+	{ "steer-all", 0, NULL, "steer every new connection not excluded (default when no "
+	  "include rule is given)", set_steer_all },
+	{ "fail-closed", 0, NULL, "while no daemon runs, drop new connections instead of "
+	  "passing them as plain TCP", set_fc },
+	{ "heartbeat-timeout", 0, "MS", "BPF declares the daemon dead after MS without a "
+	  "heartbeat (default 2000)", set_hb },
+	{ "idle-timeout", 0, "S", "forget a flow after S seconds without a segment "
+	  "(default 600)", set_idle },
+	{ "grace", 0, "MS", "keep a closed flow (FIN both ways or RST) for MS (default 2000)",
+	  set_grace },
+	{ "max-flows", 0, "N", "flow table size (default 65536)", set_maxf },
+	{ "stats-interval", 0, "S", "log counters every S seconds (default 0: only on "
+	  "SIGUSR1 and at exit)", set_stats },
+	{ "cleanup", 0, NULL, "remove the leftovers of a killed tcpcryptd on IFACE and exit",
+	  set_cleanup },
+	{ "verbose", 'v', NULL, "log debug messages", set_verbose },
+	{ "quiet", 'q', NULL, "log warnings only", set_quiet },
+	{ "help", 'h', NULL, "this help", usage },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int usage(const char *a)
+{
+	unsigned int i;
+	char left[64];
+
+	printf("usage: tcpcryptd -i IFACE --passthrough [options]\n\n"
+	       "Carries the TCP connections steered by the tcpcrypt BPF datapath through\n"
+	       "userspace (AF_XDP); runs in the foreground until SIGINT/SIGTERM, then\n"
+	       "detaches everything it created. SIGUSR1 logs the counters.\n\noptions:\n");
+	for (i = 0; i < NOPTS; i++) {
+		int n = 0;
+
+		if (opts[i].short_name)
+			n = snprintf(left, sizeof(left), "-%c, ", opts[i].short_name);
+		snprintf(left + n, sizeof(left) - n, "--%s%s%s", opts[i].name,
+			 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		printf("  %-30s %s\n", left, opts[i].help);
+	}
+	exit(0);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	struct option lopts[NOPTS + 1];
+	char shorts[2 * NOPTS + 1];
+	unsigned int i, ns = 0;
+	int c, idx;
+
+	memset(lopts, 0, sizeof(lopts));
+	for (i = 0; i < NOPTS; i++) {
+		lopts[i].name = opts[i].name;
+		lopts[i].has_arg = opts[i].arg ? required_argument : no_argument;
+		lopts[i].val = 256 + i;
+		if (opts[i].short_name) {
+			shorts[ns++] = opts[i].short_name;
+			if (opts[i].arg)
+				shorts[ns++] = ':';
+		}
+	}
+	shorts[ns] = 0;
+	while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
+		const struct opt *o = NULL;
+
+		if (c >= 256) {
+			o = &opts[c - 256];
+		} else {
+			for (i = 0; i < NOPTS; i++)
+				if (opts[i].short_name == c)
+					o = &opts[i];
+		}
+		if (!o) {
+			fprintf(stderr, "try tcpcryptd -h\n");
+			return -EINVAL;
+		}
+		if (o->set(optarg)) {
+			fprintf(stderr, "tcpcryptd: bad value for --%s: '%s'\n", o->name,
+				optarg ? optarg : "");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tcpcryptd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg.ifname) {
+		fprintf(stderr, "tcpcryptd: -i IFACE is required (try -h)\n");
+		return -EINVAL;
+	}
+	if (!cfg.passthrough && !cfg.cleanup_only) {
+		fprintf(stderr, "tcpcryptd: only --passthrough is implemented in this version\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- runtime ---- */
+
+static struct dp *dp;
+static struct hostif hif;
+static struct flow_table ft;
+static struct poller *pollers;
+static unsigned int npollers;
+static bool attached_by_us;
+
+static void log_stats(const char *why)
+{
+	__u64 ctr[TC_DIR_MAX][TC_CTR_MAX];
+	unsigned int i, d, c;
+
+	for (i = 0; i < npollers; i++) {
+		struct poller *p = &pollers[i];
+		struct xdp_statistics xs[XQ_SIDES];
+		int s;
+
+		pr_info("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
+			"wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
+			"tx_full=%llu/%llu polls=%llu no_frames=%llu\n", why, p->q.qid,
+			(unsigned long long)p->st.rx_pkts[XQ_WIRE],
+			(unsigned long long)p->st.rx_pkts[XQ_HOST],
+			(unsigned long long)p->st.tx_pkts[XQ_WIRE],
+			(unsigned long long)p->st.tx_pkts[XQ_HOST],
+			(unsigned long long)p->st.rx_bytes[XQ_WIRE],
+			(unsigned long long)p->st.rx_bytes[XQ_HOST],
+			(unsigned long long)p->st.dropped[XQ_WIRE],
+			(unsigned long long)p->st.dropped[XQ_HOST],
+			(unsigned long long)p->st.kicks[XQ_WIRE],
+			(unsigned long long)p->st.kicks[XQ_HOST],
+			(unsigned long long)p->st.tx_full[XQ_WIRE],
+			(unsigned long long)p->st.tx_full[XQ_HOST],
+			(unsigned long long)p->st.polls, (unsigned long long)p->st.no_frames);
+		for (s = 0; s < XQ_SIDES; s++) {
+			if (xq_stats(&p->q, s, &xs[s]))
+				continue;
+			pr_info("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
+				"rx_ring_full=%llu rx_fill_ring_empty_descs=%llu "
+				"tx_invalid_descs=%llu tx_ring_empty_descs=%llu\n", why, p->q.qid,
+				s == XQ_WIRE ? "wire" : "host",
+				(unsigned long long)xs[s].rx_dropped,
+				(unsigned long long)xs[s].rx_invalid_descs,
+				(unsigned long long)xs[s].rx_ring_full,
+				(unsigned long long)xs[s].rx_fill_ring_empty_descs,
+				(unsigned long long)xs[s].tx_invalid_descs,
+				(unsigned long long)xs[s].tx_ring_empty_descs);
+		}
+	}
+	pr_info("flows(%s): active=%u created=%llu adopted=%llu closed=%llu idle=%llu "
+		"map_errors=%llu non_tcp=%llu table_full=%llu\n", why, ft.count,
+		(unsigned long long)ft.st.created, (unsigned long long)ft.st.adopted,
+		(unsigned long long)ft.st.removed_closed, (unsigned long long)ft.st.removed_idle,
+		(unsigned long long)ft.st.map_errors, (unsigned long long)ft.st.non_tcp,
+		(unsigned long long)ft.st.table_full);
+	if (!dp || dp_counters_read(dp, ctr))
+		return;
+	for (d = 0; d < TC_DIR_MAX; d++) {
+		char line[1024];
+		int n = 0;
+
+		for (c = 0; c < TC_CTR_MAX; c++)
+			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", tc_ctr_names[c],
+				      (unsigned long long)ctr[d][c]);
+		pr_info("bpf(%s) %s:%s\n", why, tc_dir_names[d], line);
+	}
+}
+
+/* Load tc_flows left by a previous daemon into our table (kill -9 recovery). */
+static void adopt_flows(void)
+{
+	struct tc_flow_key k, next, *prev = NULL;
+	struct tc_flow_val v;
+	unsigned int n = 0, dead = 0;
+
+	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v))
+			continue;
+		if (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED) {
+			/*
+			 * Their keys died with the old daemon: they stay in the map so BPF
+			 * keeps steering them to us, and flow_packet() drops them:
+			 * never passed in plaintext.
+			 */
+			flow_adopt(&ft, &k, v.state, v.queue);
+			dead++;
+		} else if (v.state == TC_FLOW_PASSTHROUGH) {
+			flow_adopt(&ft, &k, v.state, v.queue);
+		}
+		n++;
+	}
+	if (n)
+		pr_info("adopted %u flows from the previous daemon (%u with lost keys: their "
+			"segments are dropped)\n", n, dead);
+}
+
+/*
+ * Attach, or reuse a dead daemon's attachment. The maps (and so the flow map)
+ * are kept across a kill -9, so flows that required encryption stay known
+ * and are never passed in plaintext.
+ */
+static int attach_or_adopt(void)
+{
+	struct tc_live live = {};
+	int err;
+
+	err = dp_attach(cfg.ifname, cfg.mode, &dp);
+	if (!err) {
+		attached_by_us = true;
+		return 0;
+	}
+	if (err != -EEXIST)
+		return err;
+	err = dp_open(cfg.ifname, &dp);
+	if (err)
+		return err;
+	dp_live_get(dp, &live);
+	if (dp_daemon_alive(dp) == 1) {
+		pr_warn("%s: another tcpcryptd (pid %u) is serving this interface\n",
+			cfg.ifname, live.pid);
+		return -EBUSY;
+	}
+	pr_warn("%s: leftovers of a dead tcpcryptd (pid %u, generation %u) found: taking "
+		"them over (tcpcryptd -i %s --cleanup removes them)\n", cfg.ifname, live.pid,
+		live.generation, cfg.ifname);
+	attached_by_us = true;	/* ours now: detached at exit */
+	return 0;
+}
+
+static int cleanup_leftovers(int ifindex)
+{
+	char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
+	int err, found = 0;
+
+	err = dp_open(cfg.ifname, &dp);
+	if (!err) {
+		if (dp_daemon_alive(dp) == 1) {
+			struct tc_live live = {};
+
+			dp_live_get(dp, &live);
+			pr_warn("%s: tcpcryptd (pid %u) is alive: stop it instead\n",
+				cfg.ifname, live.pid);
+			return -EBUSY;
+		}
+		dp_close(dp);
+		dp = NULL;
+		err = dp_detach(cfg.ifname);
+		if (err && err != -ENOENT)
+			return err;
+		pr_info("%s: detached the BPF programs of a dead tcpcryptd\n", cfg.ifname);
+		found = 1;
+	}
+	hostif_names(ifindex, n0, n1);
+	if (!hostif_delete_link(n0)) {
+		pr_info("deleted stale internal veth pair %s/%s\n", n0, n1);
+		found = 1;
+	}
+	if (!found)
+		pr_info("%s: nothing to clean up\n", cfg.ifname);
+	return 0;
+}
+
+static int start_pollers(int stop_fd)
+{
+	struct xq_opts xo = {
+		.need_wakeup = true,
+		.zero_copy_on = cfg.zero_copy > 0,
+		.zero_copy_off = cfg.zero_copy < 0,
+	};
+	unsigned int i;
+	int err;
+
+	if (cfg.zero_copy == 0)
+		pr_info("zero-copy: auto -> copy mode (the internal veth %s has no zero-copy and "
+			"shares the UMEM with %s)\n", hif.name1, cfg.ifname);
+	pollers = calloc(cfg.queues, sizeof(*pollers));
+	if (!pollers)
+		return -ENOMEM;
+	for (i = 0; i < cfg.queues; i++) {
+		struct poller *p = &pollers[i];
+
+		err = xq_create(&p->q, i, cfg.ifname, hif.name1, &xo);
+		if (err)
+			return err;
+		npollers++;
+		err = dp_xsk_set(dp, false, i, p->q.s[XQ_WIRE].fd);
+		if (!err)
+			err = dp_xsk_set(dp, true, i, p->q.s[XQ_HOST].fd);
+		if (err)
+			return err;
+		memcpy(p->host_mac, hif.mac0, 6);
+		p->ft = &ft;
+		p->busy_poll = cfg.busy_poll;
+		p->stop_fd = stop_fd;
+		err = poller_start(p);
+		if (err)
+			return err;
+	}
+	pr_info("%u queue%s: AF_XDP copy mode, need_wakeup, batch %u, rx %u tx %u fill %u, "
+		"frame %u%s\n", cfg.queues, cfg.queues == 1 ? "" : "s", POLLER_BATCH, XQ_RX_SIZE,
+		XQ_TX_SIZE, XQ_FILL_SIZE, XQ_FRAME_SIZE, cfg.busy_poll ? ", busy-poll" : "");
+	return 0;
+}
+
+static void stop_pollers(int stop_fd)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	tcd_stopping = 1;
+	if (write(stop_fd, &one, sizeof(one)) < 0)
+		pr_warn("stop eventfd: %s\n", strerror(errno));
+	for (i = 0; i < npollers; i++)
+		poller_join(&pollers[i]);
+}
+
+static int run(int sfd)
+{
+	uint64_t last_expire = tcd_now_ns(), last_stats = last_expire;
+	struct tc_live live = {};
+	__u32 gen;
+	int err;
+
+	dp_live_get(dp, &live);
+	gen = live.generation + 1;
+	for (;;) {
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+		uint64_t now;
+
+		err = dp_heartbeat(dp, getpid(), gen);
+		if (err)
+			pr_warn("heartbeat: %s\n", strerror(-err));
+		/* four heartbeats per timeout: a busy machine must not look dead */
+		if (poll(&pfd, 1, cfg.hb_timeout_ms / 4) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1) {
+				log_stats("SIGUSR1");
+			} else {
+				pr_info("%s: stopping\n", strsignal(si.ssi_signo));
+				return 0;
+			}
+		}
+		now = tcd_now_ns();
+		if (now - last_expire >= 1000000000ull) {
+			flow_expire(&ft, now);
+			last_expire = now;
+		}
+		if (cfg.stats_s && now - last_stats >= cfg.stats_s * 1000000000ull) {
+			log_stats("periodic");
+			last_stats = now;
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
-	fprintf(stderr, "usage: tcpcryptd ...\n"
-		"tcpcryptd is not implemented yet in this version: it only prints this usage.\n");
-	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+	static char prefix[IF_NAMESIZE + 16];
+	int ifindex, sfd = -1, stop_fd = -1, err, ret = 1;
+	unsigned int mtu;
+	struct tc_config tcfg;
+	sigset_t mask;
+
+	policy_init(&cfg.pol);
+	if (parse_args(argc, argv))
+		return EXIT_USAGE;
+	snprintf(prefix, sizeof(prefix), "tcpcryptd[%s]", cfg.ifname);
+	log_set_prefix(prefix);
+	ifindex = if_nametoindex(cfg.ifname);
+	if (!ifindex) {
+		pr_warn("no interface %s in this network namespace\n", cfg.ifname);
+		return 1;
+	}
+	if (cfg.cleanup_only)
+		return cleanup_leftovers(ifindex) ? 1 : 0;
+
+	/* signals: blocked everywhere (threads inherit), read from a signalfd */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || stop_fd < 0) {
+		pr_warn("signalfd/eventfd: %s\n", strerror(errno));
+		return 1;
+	}
+
+	if (!cfg.queues) {
+		err = dp_queue_count(cfg.ifname);
+		cfg.queues = err > 0 ? (unsigned int)err : 1;
+		if (cfg.queues > TC_MAX_QUEUES)
+			cfg.queues = TC_MAX_QUEUES;
+	}
+	err = if_get_mtu(cfg.ifname, &mtu);
+	if (err) {
+		pr_warn("%s: MTU: %s\n", cfg.ifname, strerror(-err));
+		return 1;
+	}
+	/* copy mode puts a frame at XDP_PACKET_HEADROOM (256) into the 4096 chunk */
+	if (mtu + 14 > XQ_FRAME_SIZE - 256) {
+		pr_warn("%s: MTU %u does not fit an AF_XDP frame (%u bytes, %u after the XDP "
+			"headroom): the largest MTU is %u\n", cfg.ifname, mtu, XQ_FRAME_SIZE,
+			XQ_FRAME_SIZE - 256, XQ_FRAME_SIZE - 256 - 14);
+		return 1;
+	}
+
+	err = attach_or_adopt();
+	if (err)
+		goto out;
+	pr_info("%s: attached (%s mode), %u queue%s, mtu %u\n", cfg.ifname,
+		dp_mode_name(dp->mode), cfg.queues, cfg.queues == 1 ? "" : "s", mtu);
+
+	err = hostif_create(&hif, ifindex, cfg.queues, mtu);
+	if (err == -EEXIST) {
+		char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
+
+		hostif_names(ifindex, n0, n1);
+		pr_warn("stale internal veth pair %s/%s: deleting it\n", n0, n1);
+		hostif_delete_link(n0);
+		err = hostif_create(&hif, ifindex, cfg.queues, mtu);
+	}
+	if (err)
+		goto out;
+	err = dp_attach_host(dp, hif.name1, hif.ifindex0, dp->mode);
+	if (err)
+		goto out;
+
+	/* policy and flags, before the heartbeat makes BPF steer anything */
+	if (cfg.fail_closed)
+		cfg.pol.fail_closed = 1;
+	err = policy_apply(dp, &cfg.pol);
+	if (err)
+		goto out;
+	err = dp_config_get(dp, &tcfg);
+	if (err)
+		goto out;
+	tcfg.hb_timeout_ms = cfg.hb_timeout_ms;
+	tcfg.flags |= TC_CFG_ENABLED;
+	err = dp_config_set(dp, &tcfg);
+	if (err)
+		goto out;
+
+	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
+	if (err)
+		goto out;
+	adopt_flows();
+	err = start_pollers(stop_fd);
+	if (err) {
+		pr_warn("AF_XDP setup: %s\n", strerror(-err));
+		goto out;
+	}
+	pr_info("running (pass-through), pid %d\n", getpid());
+	ret = run(sfd) ? 1 : 0;
+out:
+	if (dp)
+		dp_mark_dead(dp);
+	stop_pollers(stop_fd);
+	if (npollers)
+		log_stats("exit");
+	for (unsigned int i = 0; i < npollers; i++) {
+		dp_xsk_clear(dp, false, i);
+		dp_xsk_clear(dp, true, i);
+		xq_destroy(&pollers[i].q);
+	}
+	free(pollers);
+	flow_table_fini(&ft);
+	if (dp && attached_by_us) {
+		dp_detach_host(dp);
+		dp_close(dp);
+		dp = NULL;
+		err = dp_detach(cfg.ifname);
+		if (err && err != -ENOENT)
+			ret = 1;
+		else
+			pr_info("%s: detached\n", cfg.ifname);
+	}
+	dp_close(dp);
+	hostif_destroy(&hif);
+	policy_free(&cfg.pol);
+	close(sfd);
+	close(stop_fd);
+	return ret;
 }

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flow table of tcpcryptd (see flow.h for the pass-through state machine). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+
+#include "common/dp_attach.h"
+#include "common/log.h"
+#include "tcpcryptd/flow.h"
+
+#define TCPF_FIN	0x01
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_ACK	0x10
+
+uint64_t tcd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct seg {
+	struct tc_flow_key key;	/* host's view */
+	uint8_t flags;		/* TCP flags */
+};
+
+/*
+ * Parse Ethernet (+ up to two VLAN tags), IPv4/IPv6, TCP. Returns 0 for a
+ * TCP segment whose ports are readable, -1 otherwise (not ours to judge:
+ * the frame is forwarded unchanged).
+ */
+static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *s)
+{
+	const uint8_t *end = p + len, *l3, *src, *dst, *th;
+	uint16_t proto;
+	int i, alen;
+
+	if (len < ETH_HLEN)
+		return -1;
+	proto = (uint16_t)p[12] << 8 | p[13];
+	l3 = p + ETH_HLEN;
+	for (i = 0; i < 2 && (proto == ETH_P_8021Q || proto == ETH_P_8021AD); i++) {
+		if (l3 + 4 > end)
+			return -1;
+		proto = (uint16_t)l3[2] << 8 | l3[3];
+		l3 += 4;
+	}
+	memset(&s->key, 0, sizeof(s->key));
+	if (proto == ETH_P_IP) {
+		unsigned int ihl;
+
+		if (l3 + 20 > end || (l3[0] >> 4) != 4)
+			return -1;
+		ihl = (l3[0] & 0xf) * 4;
+		if (ihl < 20 || l3[9] != IPPROTO_TCP)
+			return -1;
+		if (((uint16_t)l3[6] << 8 | l3[7]) & 0x1fff)
+			return -1;	/* non-first fragment */
+		s->key.family = AF_INET;
+		src = l3 + 12;
+		dst = l3 + 16;
+		alen = 4;
+		th = l3 + ihl;
+	} else if (proto == ETH_P_IPV6) {
+		uint8_t nh;
+
+		if (l3 + 40 > end || (l3[0] >> 4) != 6)
+			return -1;
+		nh = l3[6];
+		th = l3 + 40;
+		for (i = 0; i < 6 && nh != IPPROTO_TCP; i++) {
+			if (th + 8 > end)
+				return -1;
+			if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+			    nh == IPPROTO_DSTOPTS) {
+				nh = th[0];
+				th += (th[1] + 1) * 8;
+			} else if (nh == IPPROTO_FRAGMENT) {
+				if (((uint16_t)th[2] << 8 | th[3]) & 0xfff8)
+					return -1;
+				nh = th[0];
+				th += 8;
+			} else {
+				return -1;
+			}
+		}
+		if (nh != IPPROTO_TCP)
+			return -1;
+		s->key.family = AF_INET6;
+		src = l3 + 8;
+		dst = l3 + 24;
+		alen = 16;
+	} else {
+		return -1;
+	}
+	if (th + 14 > end)
+		return -1;
+	if (from == XQ_WIRE) {	/* from the network: local = dst */
+		memcpy(s->key.local, dst, alen);
+		memcpy(s->key.remote, src, alen);
+		memcpy(&s->key.lport, th + 2, 2);
+		memcpy(&s->key.rport, th, 2);
+	} else {
+		memcpy(s->key.local, src, alen);
+		memcpy(s->key.remote, dst, alen);
+		memcpy(&s->key.lport, th, 2);
+		memcpy(&s->key.rport, th + 2, 2);
+	}
+	s->flags = th[13];
+	return 0;
+}
+
+static uint32_t key_hash(const struct tc_flow_key *k)
+{
+	uint64_t w[5], h = 0x9e3779b97f4a7c15ull;
+	int i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < 5; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+_Static_assert(sizeof(struct tc_flow_key) == 40, "flow key is 5 words");
+
+static struct flow **lookup(struct flow_table *ft, const struct tc_flow_key *k)
+{
+	struct flow **pp = &ft->buckets[key_hash(k) & (ft->nbuckets - 1)];
+
+	while (*pp && memcmp(&(*pp)->key, k, sizeof(*k)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int map_put(struct flow_table *ft, const struct flow *f, uint8_t state)
+{
+	struct tc_flow_val v = { .state = state, .queue = f->queue };
+	int err;
+
+	if (!ft->dp)
+		return 0;
+	err = dp_flow_update(ft->dp, &f->key, &v);
+	if (err)
+		ft->st.map_errors++;
+	return err;
+}
+
+static void map_del(struct flow_table *ft, const struct flow *f)
+{
+	/* a lost-keys flow stays in tc_flows so BPF never passes it in plaintext */
+	if (ft->dp && !f->lost_keys)
+		dp_flow_delete(ft->dp, &f->key);
+}
+
+static bool map_needs_keys(struct flow_table *ft, const struct tc_flow_key *k)
+{
+	struct tc_flow_val v;
+
+	if (!ft->dp || dp_flow_lookup(ft->dp, k, &v))
+		return false;
+	return v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED;
+}
+
+static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
+				const struct tc_flow_key *k, uint16_t queue)
+{
+	struct flow *f;
+
+	if (ft->count >= ft->max) {
+		ft->st.table_full++;
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->key = *k;
+	f->queue = queue;
+	f->st = FS_SYN;
+	f->last_ns = tcd_now_ns();
+	*pp = f;
+	ft->count++;
+	return f;
+}
+
+int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state,
+	       uint16_t queue)
+{
+	struct flow **pp, *f;
+	int err = 0;
+
+	pthread_mutex_lock(&ft->lock);
+	pp = lookup(ft, k);
+	f = *pp ? *pp : flow_insert(ft, pp, k, queue);
+	if (f) {
+		f->lost_keys = state == TC_FLOW_NEGOTIATING || state == TC_FLOW_ENCRYPTED;
+		ft->st.adopted++;
+	} else {
+		err = -ENOMEM;
+	}
+	pthread_mutex_unlock(&ft->lock);
+	return err;
+}
+
+int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
+		    uint32_t grace_ms, uint32_t idle_s)
+{
+	uint32_t n = 1024;
+
+	memset(ft, 0, sizeof(*ft));
+	while (n < max_flows / 2 && n < (1u << 20))
+		n <<= 1;
+	ft->buckets = calloc(n, sizeof(*ft->buckets));
+	if (!ft->buckets)
+		return -ENOMEM;
+	ft->nbuckets = n;
+	ft->max = max_flows;
+	ft->grace_ns = (uint64_t)grace_ms * 1000000ull;
+	ft->idle_ns = (uint64_t)idle_s * 1000000000ull;
+	ft->dp = dp;
+	pthread_mutex_init(&ft->lock, NULL);
+	return 0;
+}
+
+void flow_table_fini(struct flow_table *ft)
+{
+	uint32_t i;
+
+	if (!ft->buckets)
+		return;
+	for (i = 0; i < ft->nbuckets; i++) {
+		struct flow *f = ft->buckets[i], *next;
+
+		for (; f; f = next) {
+			next = f->next;
+			map_del(ft, f);
+			free(f);
+		}
+	}
+	free(ft->buckets);
+	ft->buckets = NULL;
+	pthread_mutex_destroy(&ft->lock);
+}
+
+enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
+			      const uint8_t *pkt, uint32_t len)
+{
+	uint64_t now = tcd_now_ns();
+	struct flow **pp, *f;
+	struct seg s;
+	bool syn;
+
+	if (parse(pkt, len, from, &s)) {
+		/* BPF steers TCP only; forward anything else untouched */
+		__atomic_fetch_add(&ft->st.non_tcp, 1, __ATOMIC_RELAXED);
+		return FV_FORWARD;
+	}
+	syn = (s.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+
+	pthread_mutex_lock(&ft->lock);
+	pp = lookup(ft, &s.key);
+	f = *pp;
+	if (!f) {
+		/* a steered segment we do not know: a previous daemon's flow? */
+		bool lost = !syn && map_needs_keys(ft, &s.key);
+
+		f = flow_insert(ft, pp, &s.key, queue);
+		if (!f) {
+			pthread_mutex_unlock(&ft->lock);
+			/* fail closed for flows that need keys, else pass unchanged */
+			return lost ? FV_DROP : FV_FORWARD;
+		}
+		if (lost) {
+			f->lost_keys = 1;
+			ft->st.adopted++;
+		} else {
+			if (syn)
+				ft->st.created++;
+			else
+				ft->st.adopted++;
+			/* before the SYN is reinjected: its answer must be steered too */
+			map_put(ft, f, TC_FLOW_PASSTHROUGH);
+		}
+	} else if (syn && f->st == FS_CLOSED && !f->lost_keys) {
+		/* port reuse after close: a new connection on the same tuple */
+		f->st = FS_SYN;
+		f->fin_mask = 0;
+		f->expire_ns = 0;
+		ft->st.created++;
+		map_put(ft, f, TC_FLOW_PASSTHROUGH);
+	}
+	f->last_ns = now;
+	if (f->lost_keys) {
+		ft->st.lost_keys_dropped++;
+		pthread_mutex_unlock(&ft->lock);
+		return FV_DROP;
+	}
+	if (f->st != FS_CLOSED) {
+		if (s.flags & TCPF_RST) {
+			f->st = FS_CLOSED;
+			f->expire_ns = now + ft->grace_ns;
+		} else if (s.flags & TCPF_FIN) {
+			f->fin_mask |= 1u << from;
+			if (f->fin_mask == 3) {
+				f->st = FS_CLOSED;
+				f->expire_ns = now + ft->grace_ns;
+			} else {
+				f->st = FS_FIN1;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ft->lock);
+	return FV_FORWARD;
+}
+
+void flow_expire(struct flow_table *ft, uint64_t now)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&ft->lock);
+	for (i = 0; i < ft->nbuckets; i++) {
+		struct flow **pp = &ft->buckets[i], *f;
+
+		while ((f = *pp)) {
+			bool closed = f->st == FS_CLOSED && now >= f->expire_ns;
+			bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
+
+			if (!closed && !idle) {
+				pp = &f->next;
+				continue;
+			}
+			*pp = f->next;
+			map_del(ft, f);
+			ft->count--;
+			if (closed)
+				ft->st.removed_closed++;
+			else
+				ft->st.removed_idle++;
+			free(f);
+		}
+	}
+	pthread_mutex_unlock(&ft->lock);
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-queue loop. A frame received on one socket is handed to the other
+ * socket's TX ring by its UMEM address (shared UMEM: no byte copy). Work is
+ * done in batches of POLLER_BATCH descriptors; TX is kicked with sendto()
+ * only when the kernel asks for it (XDP_USE_NEED_WAKEUP; in copy mode it
+ * always does, and one sendto() sends at most 32 frames, so we kick until
+ * the ring is drained). When a pass finds nothing to do the thread sleeps in
+ * poll() on both sockets and the stop eventfd: no CPU while idle.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tcpcryptd/flow.h"
+#include "tcpcryptd/poller.h"
+
+volatile int tcd_stopping;
+
+static uint32_t reap_completions(struct poller *p, enum xq_side side)
+{
+	struct xq_sock *s = &p->q.s[side];
+	uint32_t idx, n, i;
+
+	n = xsk_ring_cons__peek(&s->comp, XQ_COMP_SIZE, &idx);
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		xq_free_frame(&p->q, *xsk_ring_cons__comp_addr(&s->comp, idx + i) &
+			      ~(uint64_t)(XQ_FRAME_SIZE - 1));
+	xsk_ring_cons__release(&s->comp, n);
+	s->outstanding_tx -= n < s->outstanding_tx ? n : s->outstanding_tx;
+	return n;
+}
+
+static void kick_tx(struct poller *p, enum xq_side side)
+{
+	struct xq_sock *s = &p->q.s[side];
+	unsigned int i;
+
+	if (!xsk_ring_prod__needs_wakeup(&s->tx))
+		return;
+	/* copy mode: each sendto() transmits up to 32 frames, EAGAIN = more */
+	for (i = 0; i < XQ_TX_SIZE / 32; i++) {
+		p->st.kicks[side]++;
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			break;
+		if (errno != EAGAIN && errno != EBUSY)
+			break;
+	}
+}
+
+/* Move one batch from FROM's RX ring to the other side's TX ring. */
+static uint32_t forward_batch(struct poller *p, enum xq_side from)
+{
+	enum xq_side to = from == XQ_WIRE ? XQ_HOST : XQ_WIRE;
+	struct xq_sock *src = &p->q.s[from], *dst = &p->q.s[to];
+	uint32_t n, room, idx_rx, idx_tx = 0, i, sent = 0;
+
+	room = xsk_prod_nb_free(&dst->tx, POLLER_BATCH);
+	if (room > POLLER_BATCH)
+		room = POLLER_BATCH;
+	if (!room) {
+		p->st.tx_full[to]++;
+		kick_tx(p, to);
+		return 0;
+	}
+	n = xsk_ring_cons__peek(&src->rx, room, &idx_rx);
+	if (!n)
+		return 0;
+	if (xsk_ring_prod__reserve(&dst->tx, n, &idx_tx) != n) {
+		/* cannot happen: room was checked; keep the frames in RX */
+		xsk_ring_cons__cancel(&src->rx, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&src->rx, idx_rx + i);
+		uint64_t addr = d->addr;
+		uint8_t *pkt = xsk_umem__get_data(p->q.area, addr);
+		struct xdp_desc *t;
+
+		p->st.rx_bytes[from] += d->len;
+		if (flow_packet(p->ft, from, p->q.qid, pkt, d->len) != FV_FORWARD) {
+			p->st.dropped[from]++;
+			xq_free_frame(&p->q, addr & ~(uint64_t)(XQ_FRAME_SIZE - 1));
+			continue;
+		}
+		/* host-bound: the local stack accepts only frames sent to tcv0 */
+		if (to == XQ_HOST)
+			memcpy(pkt, p->host_mac, 6);
+		t = xsk_ring_prod__tx_desc(&dst->tx, idx_tx + sent);
+		t->addr = addr;
+		t->len = d->len;
+		t->options = 0;
+		sent++;
+	}
+	xsk_ring_cons__release(&src->rx, n);
+	p->st.rx_pkts[from] += n;
+	/* give back the slots reserved for dropped frames */
+	dst->tx.cached_prod -= n - sent;
+	if (sent) {
+		xsk_ring_prod__submit(&dst->tx, sent);
+		dst->outstanding_tx += sent;
+		p->st.tx_pkts[to] += sent;
+		kick_tx(p, to);
+	}
+	return n;
+}
+
+static void refill(struct poller *p)
+{
+	int side;
+
+	for (side = 0; side < XQ_SIDES; side++) {
+		struct xq_sock *s = &p->q.s[side];
+
+		if (!p->q.nfree) {
+			p->st.no_frames++;
+			break;
+		}
+		xq_fill(&p->q, side);
+		/* zero-copy drivers need a wakeup to see new fill entries */
+		if (p->busy_poll && xsk_ring_prod__needs_wakeup(&s->fill))
+			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	}
+}
+
+static void *poller_main(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd[3] = {
+		{ .fd = p->q.s[XQ_WIRE].fd, .events = POLLIN },
+		{ .fd = p->q.s[XQ_HOST].fd, .events = POLLIN },
+		{ .fd = p->stop_fd, .events = POLLIN },
+	};
+
+	while (!tcd_stopping) {
+		uint32_t work = 0;
+
+		work += reap_completions(p, XQ_WIRE);
+		work += reap_completions(p, XQ_HOST);
+		work += forward_batch(p, XQ_WIRE);
+		work += forward_batch(p, XQ_HOST);
+		refill(p);
+		if (work || p->busy_poll)
+			continue;
+		/* idle: sleep; wake on RX, on stop, or soon if TX is in flight */
+		p->st.polls++;
+		poll(pfd, 3, p->q.s[XQ_WIRE].outstanding_tx ||
+			     p->q.s[XQ_HOST].outstanding_tx ? 10 : 1000);
+	}
+	return NULL;
+}
+
+int poller_start(struct poller *p)
+{
+	int err = pthread_create(&p->thread, NULL, poller_main, p);
+
+	if (err)
+		return -err;
+	p->started = true;
+	return 0;
+}
+
+void poller_join(struct poller *p)
+{
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = false;
+}
