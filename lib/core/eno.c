@@ -120,7 +120,7 @@ static bool tcpopt_walk(const uint8_t *opts, size_t len, tcpopt_fn fn,
 
 struct scan {
 	uint8_t n_eno, n_legacy;
-	bool tfo;
+	bool tfo, eno_contents;
 	const uint8_t *first;
 	size_t first_len;
 };
@@ -137,6 +137,8 @@ static void scan_opt(const uint8_t *o, size_t olen, void *arg)
 		}
 		if (s->n_eno < UINT8_MAX)
 			s->n_eno++;
+		if (olen > 2)
+			s->eno_contents = true;
 		break;
 	case TC_ENO_EXP_KIND:
 		if (olen >= 4 && be16(o + 2) == TC_ENO_EXP_EXID &&
@@ -250,10 +252,13 @@ int tc_eno_check_tx(const uint8_t *opts, size_t len, bool syn,
 	if (syn && s.n_eno) {
 		if (s.n_eno > 1 || s.tfo || payload_len)
 			return -EPROTO;
-		if (s.n_eno && tc_eno_parse_syn_opt(s.first, s.first_len,
-						    &(struct tc_eno_opt){ 0 }))
+		if (tc_eno_parse_syn_opt(s.first, s.first_len,
+					 &(struct tc_eno_opt){ 0 }))
 			return -EPROTO;
 	}
+	/* no TEP of ours gives non-SYN-form contents a meaning: N = 0 */
+	if (!syn && s.eno_contents)
+		return -EPROTO;
 	return 0;
 }
 
@@ -506,8 +511,11 @@ int tc_eno_on_sent(struct tc_eno *e, unsigned int tcp_flags, bool with_eno)
 		return -EINVAL;
 	if (!with_eno) {
 		/* a SYN or anything before the peer's first non-SYN segment */
-		if (syn || !e->rcvd_nonsyn)
-			eno_disable(e, TC_ENO_R_LOCAL_DROP);
+		if (!syn && e->rcvd_nonsyn)
+			return 0;
+		if (e->state == TC_ENO_ENABLED)
+			return -EPROTO;	/* too late to fall back: caller bug */
+		eno_disable(e, TC_ENO_R_LOCAL_DROP);
 		return 0;
 	}
 	if (tcp_flags & TC_TCP_ACK) {

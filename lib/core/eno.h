@@ -153,9 +153,9 @@ extern const uint8_t tc_eno_nonsyn_opt[TC_ENO_NONSYN_LEN];
 
 /*
  * Check an outgoing segment's options against the rules on what we send:
- * never both 69 and 253/0x454E, at most one ENO option in a SYN, no
- * non-empty TFO and no data in a SYN+ENO (no TEP we negotiate defines SYN
- * data). 0 or -EPROTO.
+ * option 69 only (never 253/0x454E), at most one well-formed ENO option in
+ * a SYN, no non-empty TFO and no data in a SYN+ENO (no TEP we negotiate
+ * defines SYN data), non-SYN-form options with N = 0. 0 or -EPROTO.
  */
 int tc_eno_check_tx(const uint8_t *opts, size_t len, bool syn,
 		    size_t payload_len);
@@ -312,8 +312,8 @@ int tc_eno_next_option(const struct tc_eno *e, bool syn, const uint8_t **opt);
  * A segment with tcp_flags went out, with or without the option
  * tc_eno_next_option() gave. Sending without it while negotiating disables
  * ENO (the allowed case: an active opener dropping ENO from a retransmitted
- * SYN). Returns 0 or -EINVAL (with_eno while disabled, or a SYN without a
- * local option).
+ * SYN). Returns 0, -EINVAL (with_eno while disabled, or a SYN without a
+ * local option) or -EPROTO (ENO left out once enabled: a caller bug).
  */
 int tc_eno_on_sent(struct tc_eno *e, unsigned int tcp_flags, bool with_eno);
 

@@ -393,6 +393,8 @@ static void test_check_tx(void **state)
 	/* two ENO options in a SYN */
 	n = unhex("450321 450321", b, 40);
 	assert_int_equal(tc_eno_check_tx(b, n, true, 0), -EPROTO);
+	/* several in a non-SYN segment are allowed */
+	n = unhex("4502 4502", b, 40);
 	assert_int_equal(tc_eno_check_tx(b, n, false, 0), 0);
 	/* 69 together with 253/0x454E, or 253/0x454E at all */
 	n = unhex("450321 fd05454e21", b, 40);
@@ -410,6 +412,11 @@ static void test_check_tx(void **state)
 	n = unhex("4503 81", b, 40);
 	assert_int_equal(tc_eno_check_tx(b, n, true, 0), -EPROTO);
 	n = unhex("4505 21", b, 40);
+	assert_int_equal(tc_eno_check_tx(b, n, false, 0), -EPROTO);
+	/* the non-SYN form we send is 45 02, nothing else */
+	n = unhex("4502 0101 080a0000000000000000", b, 40);
+	assert_int_equal(tc_eno_check_tx(b, n, false, 1000), 0);
+	n = unhex("4503 00", b, 40);
 	assert_int_equal(tc_eno_check_tx(b, n, false, 0), -EPROTO);
 }
 
@@ -840,12 +847,16 @@ static void test_sm_normal_open(void **state)
 
 	/* A keeps sending 45 02 (Init1) until it receives a non-SYN segment */
 	assert_int_equal(tc_eno_next_option(&a, false, &o), 2);
+	/* leaving it out now is a caller bug, and does not fall back */
+	assert_int_equal(tc_eno_on_sent(&a, ACK, false), -EPROTO);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_ENABLED);
 	xmit(&a, &b, ACK, NULL);
 	assert_int_equal(tc_eno_next_option(&b, false, &o), 0);
 	xmit(&b, &a, ACK, NULL);	/* Init2, no ENO */
 	assert_int_equal(tc_eno_next_option(&a, false, &o), 0);
 	assert_int_equal(tc_eno_state(&a), TC_ENO_ENABLED);
-	/* enabled is final */
+	/* enabled is final; no ENO needed any more */
+	assert_int_equal(tc_eno_on_sent(&a, ACK, false), 0);
 	assert_int_equal(tc_eno_disable(&a, TC_ENO_R_CONFIG), -EISCONN);
 	assert_false(tc_eno_must_abort(&a));
 }
