@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for the incremental Init1/Init2 decoder (lib/core/init.c).
+ *
+ * Input: byte 0 picks the message (bit 0: Init1/Init2) and the TEP (bits
+ * 1-2); bytes 1-3 pick how the stream is split; the rest is the stream.
+ * The stream is decoded in one chunk, at two fuzzer-chosen cut points, and
+ * in fixed-size chunks: the outcome (status, bytes consumed, message bytes
+ * and fields) must be the same every time, and must be self-consistent.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/init.h"
+
+static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
+				TC_TEP_X448 };
+static const uint16_t offered[] = { 0x0001, 0x0002, 0x0010 };
+
+struct outcome {
+	int status;
+	size_t used;
+	struct tc_init_dec d;
+};
+
+#define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
+
+static void start(struct tc_init_dec *d, int which, uint8_t tep)
+{
+	if (which == 1)
+		tc_init1_dec_init(d, tep);
+	else
+		tc_init2_dec_init(d, tep, offered, 3);
+}
+
+/* Feed data cut at cuts[] (increasing, each <= len). */
+static void run(struct outcome *o, int which, uint8_t tep, const uint8_t *data,
+		size_t len, const size_t *cuts, size_t ncuts)
+{
+	size_t prev = 0, used, i, end;
+
+	start(&o->d, which, tep);
+	o->used = 0;
+	o->status = TC_INIT_NEED_MORE;
+	for (i = 0; i <= ncuts; i++) {
+		end = i < ncuts ? cuts[i] : len;
+		o->status = tc_init_dec_feed(&o->d, data + prev, end - prev, &used);
+		CHECK(used <= end - prev);
+		o->used += used;
+		if (o->status != TC_INIT_NEED_MORE)
+			break;
+		CHECK(used == end - prev);
+		prev = end;
+	}
+}
+
+static void same(const struct outcome *x, const struct outcome *y)
+{
+	CHECK(x->status == y->status);
+	/* errors too are found at the same byte, whatever the split */
+	CHECK(x->used == y->used);
+	if (x->status != TC_INIT_DONE)
+		return;
+	CHECK(x->d.msg_len == y->d.msg_len);
+	CHECK(!memcmp(x->d.msg, y->d.msg, x->d.msg_len));
+	CHECK(x->d.nciphers == y->d.nciphers);
+	CHECK(x->d.sym_cipher == y->d.sym_cipher);
+	CHECK(x->d.nonce - x->d.msg == y->d.nonce - y->d.msg);
+	CHECK(x->d.pub - x->d.msg == y->d.pub - y->d.msg);
+	CHECK(x->d.peer && y->d.peer);
+}
+
+static void consistent(const struct outcome *o, int which, uint8_t tep,
+		       const uint8_t *data)
+{
+	const struct tc_tep_info *ti = tc_tep_info(tep);
+	size_t i;
+
+	if (o->status != TC_INIT_DONE)
+		return;
+	CHECK(o->used == o->d.msg_len);
+	CHECK(o->d.msg_len <= TC_INIT_MAX_LEN);
+	CHECK(!memcmp(o->d.msg, data, o->d.msg_len));
+	CHECK(o->d.pub_len == ti->pub_len);
+	CHECK(o->d.pub + o->d.pub_len <= o->d.msg + o->d.msg_len);
+	if (which == 1) {
+		CHECK(o->d.nciphers > 0);
+		CHECK(o->d.msg_len >= tc_init1_len(tep, o->d.nciphers));
+		for (i = 0; i < o->d.nciphers; i++)
+			(void)tc_init1_cipher(&o->d, i);
+	} else {
+		CHECK(o->d.msg_len >= tc_init2_len(tep));
+		CHECK(o->d.sym_cipher == 0x0001 || o->d.sym_cipher == 0x0002 ||
+		      o->d.sym_cipher == 0x0010);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
+{
+	struct outcome whole, cut2, chunks;
+	size_t cuts[2], step, *many, n, i, len;
+	const uint8_t *data;
+	uint8_t tep;
+	int which;
+
+	if (size < 4)
+		return 0;
+	which = (buf[0] & 1) + 1;
+	tep = teps[(buf[0] >> 1) & 3];
+	data = buf + 4;
+	len = size - 4;
+
+	run(&whole, which, tep, data, len, NULL, 0);
+	consistent(&whole, which, tep, data);
+	CHECK(tc_init_dec_eof(&whole.d) ==
+	      (whole.status == TC_INIT_NEED_MORE ? -TC_EINIT_TRUNC :
+	       whole.status == TC_INIT_DONE ? 0 : whole.status));
+
+	/* two cut points anywhere in the stream */
+	cuts[0] = len ? buf[1] * len / 255 : 0;
+	cuts[1] = len ? buf[2] * len / 255 : 0;
+	if (cuts[0] > cuts[1]) {
+		size_t t = cuts[0];
+
+		cuts[0] = cuts[1];
+		cuts[1] = t;
+	}
+	run(&cut2, which, tep, data, len, cuts, 2);
+	same(&whole, &cut2);
+
+	/* fixed-size chunks of 1..64 bytes */
+	step = (buf[3] & 63) + 1;
+	n = len / step;
+	many = malloc((n + 1) * sizeof(*many));
+	if (many) {
+		for (i = 0; i < n; i++)
+			many[i] = (i + 1) * step;
+		run(&chunks, which, tep, data, len, many, n);
+		same(&whole, &chunks);
+		tc_init_dec_free(&chunks.d);
+		free(many);
+	}
+
+	tc_init_dec_free(&whole.d);
+	tc_init_dec_free(&cut2.d);
+	return 0;
+}
