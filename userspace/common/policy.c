@@ -314,7 +314,16 @@ int policy_add(struct dp *dp, const struct policy *p)
 
 int policy_apply(struct dp *dp, const struct policy *p)
 {
-	return policy_flush(dp) ?: policy_add(dp, p);
+	struct policy q = *p;
+
+	/* a whole policy: flags it does not mention take their defaults */
+	if (q.enabled < 0)
+		q.enabled = 1;
+	if (q.fail_closed < 0)
+		q.fail_closed = 0;
+	if (q.steer_all < 0)
+		q.steer_all = 0;
+	return policy_flush(dp) ?: policy_add(dp, &q);
 }
 
 static const char *action_name(__u8 a)

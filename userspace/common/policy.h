@@ -62,10 +62,12 @@ int policy_parse_file(struct policy *p, const char *path, char *err, size_t errl
 
 /*
  * Replace the policy maps with P (flushes previous prefixes and ports) and
- * update the config flags (TC_CFG_ADDR_INCLUDE/PORT_INCLUDE and those P sets).
+ * set the config flags: TC_CFG_ADDR_INCLUDE/PORT_INCLUDE from the rules,
+ * enabled/fail-closed/steer-all from P or, when P leaves them at -1, their
+ * defaults (on, off, off).
  */
 int policy_apply(struct dp *dp, const struct policy *p);
-/* Add P's rules to the maps without flushing. */
+/* Add P's rules to the maps without flushing; flags P leaves at -1 unchanged. */
 int policy_add(struct dp *dp, const struct policy *p);
 /* Remove all prefixes and ports (flags unchanged except the INCLUDE ones). */
 int policy_flush(struct dp *dp);

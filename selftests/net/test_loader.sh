@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tcpcrypt-loader in network namespaces over veth: attach (native, skb, auto
+# fallback), status plain and JSON, detach leaves nothing behind, two
+# namespaces at once, errors users hit, the policy command, and the steering
+# programs' dead-daemon behaviour on real traffic (no tcpcryptd running).
+source "$(dirname "$0")/lib.sh"
+require python3 tc bpftool nc
+
+L=$BIN/tcpcrypt-loader
+[ -x "$L" ] || { skip test_loader "build/bin/tcpcrypt-loader not built"; exit 0; }
+ERR=$(mktemp)
+on_exit rm -f "$ERR"
+
+two_hosts || { fail "two_hosts"; exit 1; }
+
+ld() { local ns=$1; shift; ip netns exec "$ns" "$L" "$@" 2>"$ERR"; }
+
+# jq-less JSON access: json NS PYEXPR (d = parsed status -j of NS)
+json() {
+	ip netns exec "$1" "$L" status -j 2>/dev/null |
+		python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
+}
+
+prog_gone() { ! bpftool prog show id "$1" >/dev/null 2>&1; }
+
+# no_leftovers NS XDP_ID TC_ID: no XDP program, no clsact, programs freed
+no_leftovers() {
+	local ns=$1 xid=$2 tid=$3
+	! ip -n "$ns" link show eth0 | grep -q 'prog/xdp' || return 1
+	! tc -n "$ns" qdisc show dev eth0 | grep -q clsact || return 1
+	wait_for 5 prog_gone "$xid" && wait_for 5 prog_gone "$tid"
+}
+
+# tcp_ok NS ADDR PORT: a TCP exchange from NS to ADDR:PORT (listener in H2)
+tcp_ok() {
+	local port=$3 out
+	ip netns exec "$H2" timeout 5 nc -l -p "$port" >/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	wait_port "$H2" "$port" || return 1
+	echo hello | ip netns exec "$1" timeout 3 nc -N -w 2 "$2" "$port" >/dev/null 2>&1
+}
+tcp_fails() { ! tcp_ok "$@"; }
+
+for mode in native skb; do
+	check "$mode: attach" ld "$H1" attach eth0 --mode "$mode"
+	want=$mode
+	check "$mode: status shows xdp $mode" sh -c \
+		"ip netns exec $H1 $L status eth0 | grep -q 'xdp $want id [1-9]'"
+	check "$mode: status -j mode" [ "$(json "$H1" "d[0]['xdp']['mode']")" = "$mode" ]
+	xid=$(json "$H1" "d[0]['xdp']['prog_id']")
+	tid=$(json "$H1" "d[0]['tc']['prog_id']")
+	check "$mode: status -j program ids" [ "${xid:-0}" -gt 0 -a "${tid:-0}" -gt 0 ]
+	check "$mode: status -j queues and no sockets" \
+		[ "$(json "$H1" "d[0]['queues'], d[0]['sockets']['wire'], d[0]['host']")" = "1 0 None" ]
+	if [ "$mode" = native ]; then kind=' xdp '; else kind=' xdpgeneric '; fi
+	check "$mode: ip link shows our program" sh -c \
+		"ip -n $H1 link show eth0 | grep -q 'prog/xdp id $xid name xdp_wire' &&
+		 ip -n $H1 link show eth0 | head -1 | grep -q '$kind'"
+	check "$mode: clsact egress filter" sh -c \
+		"tc -n $H1 filter show dev eth0 egress | grep -q 'tc_egress.*id $tid'"
+	check "$mode: attach again refused" sh -c \
+		"! ip netns exec $H1 $L attach eth0 2>$ERR && grep -q 'already attached' $ERR"
+	# no daemon: SYNs pass as plain TCP, counted as such in both directions
+	check "$mode: plain TCP works with no daemon" tcp_ok "$H1" 192.0.2.2 5001
+	check "$mode: egress counted dead_pass_syn" \
+		[ "$(json "$H1" "d[0]['counters']['egress']['dead_pass_syn'] > 0")" = True ]
+	check "$mode: detach" ld "$H1" detach eth0
+	check "$mode: nothing left behind" no_leftovers "$H1" "$xid" "$tid"
+done
+
+# the SYN-ACK coming back in over XDP: attach on the listener's side
+check "ingress: attach H2" ld "$H2" attach eth0
+check "ingress: plain TCP into an attached host" tcp_ok "$H1" 192.0.2.2 5002
+check "ingress: wire_rx counted dead_pass_syn" \
+	[ "$(json "$H2" "d[0]['counters']['wire_rx']['dead_pass_syn'] > 0")" = True ]
+# fail-closed with a dead daemon: new connections are dropped
+check "policy: fail-closed on" ld "$H2" policy eth0 set fail-closed on
+check "fail-closed: SYN dropped with no daemon" tcp_fails "$H1" 192.0.2.2 5003
+check "fail-closed: counted" \
+	[ "$(json "$H2" "d[0]['counters']['wire_rx']['dropped_fail_closed'] > 0")" = True ]
+check "policy: set include/exclude rules" ld "$H2" policy eth0 set \
+	include port 5004 exclude net 192.0.2.0/24 include net 2001:db8::/32
+check "policy: show -j" [ "$(ip netns exec "$H2" "$L" policy eth0 show -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+ports = sorted((p["side"], p["port"], p["action"]) for p in d["ports"])
+nets = sorted((n["net"], n["action"]) for n in d["nets"])
+print(ports == [("lport", 5004, "include"), ("rport", 5004, "include")] and
+      nets == [("192.0.2.0/24", "exclude"), ("2001:db8::/32", "include")] and
+      d["fail_closed"] is False)')" = True ]
+check "policy: add fail-closed on" ld "$H2" policy eth0 add fail-closed on
+check "policy: excluded prefix passes even with fail-closed" tcp_ok "$H1" 192.0.2.2 5004
+check "policy: bad rule is a usage error" sh -c \
+	"ip netns exec $H2 $L policy eth0 set include port 99999 2>/dev/null; [ \$? -eq 2 ]"
+check "policy: flush" ld "$H2" policy eth0 flush
+check "ingress: detach H2" ld "$H2" detach eth0
+
+# auto falls back to skb when native is impossible: MTU too big on veth
+ip -n "$H1" link set eth0 mtu 9000
+ip -n "$H2" link set eth0 mtu 9000
+check "mtu 9000: native refused" sh -c "! ip netns exec $H1 $L attach eth0 --mode native 2>$ERR"
+check "mtu 9000: error names the max MTU" grep -q 'MTU 9000 too large for native XDP on veth (max 3506' "$ERR"
+check "mtu 9000: error is one line" [ "$(wc -l <"$ERR")" -eq 1 ]
+check "mtu 9000: auto attaches" ld "$H1" attach eth0 --mode auto
+check "mtu 9000: auto logged the fallback" grep -q 'falling back to skb mode' "$ERR"
+check "mtu 9000: status says skb" [ "$(json "$H1" "d[0]['xdp']['mode']")" = skb ]
+xid=$(json "$H1" "d[0]['xdp']['prog_id']")
+tid=$(json "$H1" "d[0]['tc']['prog_id']")
+check "mtu 9000: detach" ld "$H1" detach eth0
+check "mtu 9000: nothing left behind" no_leftovers "$H1" "$xid" "$tid"
+ip -n "$H1" link set eth0 mtu 1500
+ip -n "$H2" link set eth0 mtu 1500
+
+# two namespaces at once, each sees only its own
+check "two: attach H1" ld "$H1" attach eth0 --mode native
+check "two: attach H2" ld "$H2" attach eth0 --mode skb
+s1=$(json "$H1" "len(d), d[0]['ifname'], d[0]['xdp']['mode'], d[0]['xdp']['prog_id']")
+s2=$(json "$H2" "len(d), d[0]['ifname'], d[0]['xdp']['mode'], d[0]['xdp']['prog_id']")
+check "two: H1 sees one native attachment" [ "${s1% *}" = "1 eth0 native" ]
+check "two: H2 sees one skb attachment" [ "${s2% *}" = "1 eth0 skb" ]
+check "two: different programs" [ "${s1##* }" != "${s2##* }" ]
+check "two: detach H1 leaves H2" sh -c "ip netns exec $H1 $L detach eth0 && \
+	ip netns exec $H2 $L status eth0 >/dev/null 2>&1"
+check "two: detach H2" ld "$H2" detach eth0
+check "two: status with nothing attached" sh -c \
+	"ip netns exec $H2 $L status | grep -q 'not attached to any interface'"
+check "two: status -j with nothing attached is []" [ "$(json "$H2" "d")" = "[]" ]
+
+# errors users hit: one line, exit status 1 (runtime) or 2 (usage)
+check "no such interface: exit 1" sh -c "ip netns exec $H1 $L attach nope0 2>$ERR; [ \$? -eq 1 ]"
+check "no such interface: one clear line" sh -c \
+	"[ \$(wc -l <$ERR) -eq 1 ] && grep -q 'nope0: no such interface' $ERR"
+check "detach when not attached: exit 1" sh -c \
+	"ip netns exec $H1 $L detach eth0 2>$ERR; [ \$? -eq 1 ] && grep -q 'not attached' $ERR"
+check "status of a bare interface: exit 1" sh -c "ip netns exec $H1 $L status eth0 2>/dev/null; [ \$? -eq 1 ]"
+check "usage: no command is exit 2" sh -c "$L 2>/dev/null; [ \$? -eq 2 ]"
+check "usage: bad mode is exit 2" sh -c "$L attach eth0 --mode turbo 2>/dev/null; [ \$? -eq 2 ]"
+check "usage: unknown command is exit 2" sh -c "$L frobnicate 2>/dev/null; [ \$? -eq 2 ]"
+check "help is exit 0" sh -c "$L help >/dev/null"
+
+done_testing
