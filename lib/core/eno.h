@@ -16,6 +16,19 @@
  * TEP-specific meaning (suboption data, repetition, SYN data) is plugged in
  * through struct tc_eno_tep_ops, so the tcpcrypt layer decides what its v=1
  * resumption data means without this file knowing about tcpcrypt.
+ *
+ * Driving the state machine from a segment engine:
+ *
+ *   active:  tc_eno_init(&e, &cfg, ops); tc_eno_set_local(&e, teps, n, room);
+ *   passive: tc_eno_init(&e, &cfg{.passive}, ops); on the SYN:
+ *            tc_eno_on_recv(&e, SYN, opts, len); then, if still negotiating,
+ *            glt = tc_eno_pick(&e.peer, prefs, n, ops) and
+ *            tc_eno_set_local(&e, &one_tep, 1, room)
+ *   every segment out: len = tc_eno_next_option(&e, syn, &bytes); insert
+ *            bytes[0..len); tc_eno_on_sent(&e, flags, len > 0)
+ *   every segment in: tc_eno_on_recv(&e, flags, opts, len)
+ *   then:    tc_eno_state(): ENABLED -> tc_eno_get_tep/get_role/transcript
+ *            feed the TEP; DISABLED -> plain TCP (tc_eno_must_abort() first)
  */
 #ifndef TC_ENO_H
 #define TC_ENO_H
