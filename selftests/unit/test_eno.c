@@ -56,6 +56,19 @@ static void test_parse_among_options(void **state)
 	assert_int_equal(p.opt.n_teps, 1);
 	assert_tep(&p.opt, 0, 0x21, "");
 
+	/* a full 40-byte area with ENO last; then one byte short */
+	assert_int_equal(parse_hex("020405b4 0402 080a0000000100000002 030307"
+				   " 0101010101010101 450a 01 21222324252627",
+				   true, &p), TC_ENO_R_NONE);
+	assert_int_equal(p.opt.n_teps, 7);
+	assert_int_equal(parse_hex("020405b4 0402 080a0000000100000002 030307"
+				   " 0101010101010101 450a 01 212223242526",
+				   true, &p), TC_ENO_R_BAD_TCPOPT);
+	/* non-SYN: ENO between timestamps and SACK blocks */
+	assert_int_equal(parse_hex("0101 080a0000000100000002 4502 01 01"
+				   " 050a 00000001 00000002", false, &p),
+			 TC_ENO_R_NONE);
+
 	/* ENO first, then NOPs and SACK blocks */
 	assert_int_equal(parse_hex("4504 2122 0101 050a 00000001 00000002", true,
 				   &p), TC_ENO_R_NONE);
@@ -667,6 +680,11 @@ static void test_syn_data(void **state)
 			 TC_ENO_SYN_DATA_DISCARD);
 	r = parse_hex("45042021", true, &p);
 	assert_int_equal(tc_eno_syn_data(&p, r, 100, 0x20, &ops),
+			 TC_ENO_SYN_DATA_DISCARD);
+	/* a SYN-ACK with ENO and a TFO cookie: conflicting, discard */
+	r = parse_hex("4504 01 20 220a0102030405060708", true, &p);
+	assert_int_equal(r, TC_ENO_R_NONE);
+	assert_int_equal(tc_eno_syn_data(&p, r, 1, 0x20, &ops),
 			 TC_ENO_SYN_DATA_DISCARD);
 	/* a non-empty TFO option conflicts */
 	r = parse_hex("45042120 220a0102030405060708", true, &p);
