@@ -107,7 +107,9 @@ void tc_frame_key_free(struct tc_frame_key *fk);
 /*
  * Seal one frame at offset into out (capacity cap). control: 0 or
  * TC_CTRL_REKEY; flags: TC_FLAG_FINP and/or TC_FLAG_URGP (urgent used only
- * with URGP). data may be NULL when len is 0; out must not overlap data.
+ * with URGP). data may be NULL when len is 0. data may already sit where
+ * the frame carries it, at out + 3 + 1 (+ 2 with URGP): then it is not
+ * copied (zero copy); any other overlap is handled as by memmove.
  * Returns the frame length (tc_frame_len()) or a negative errno.
  * No allocation, no key setup: only the IV is set per frame.
  */

@@ -164,6 +164,28 @@ static void test_flags_urgent_fin(void **state)
 		assert_int_equal(info.urgent, 0);
 		assert_int_equal(info.data_len, 0);
 
+		/* Zero copy: data already where the frame carries it. */
+		memcpy(frame_buf + 4, data_buf, 300);
+		n = tc_frame_seal(&s, 80, 0, 0, 0, frame_buf + 4, 300,
+				  frame_buf, TC_FRAME_MAX);
+		assert_int_equal(n, tc_frame_len(300, false));
+		assert_int_equal(tc_frame_open(&o, 80, frame_buf, n, &info,
+					       pt_buf, TC_FRAME_MAX), 0);
+		assert_memory_equal(info.data, data_buf, 300);
+		/* ...and with URGp, and data overlapping elsewhere. */
+		memcpy(frame_buf + 6, data_buf, 300);
+		n = tc_frame_seal(&s, 81, 0, TC_FLAG_URGP, 9, frame_buf + 6, 300,
+				  frame_buf, TC_FRAME_MAX);
+		assert_int_equal(tc_frame_open(&o, 81, frame_buf, n, &info,
+					       pt_buf, TC_FRAME_MAX), 0);
+		assert_memory_equal(info.data, data_buf, 300);
+		memcpy(frame_buf + 1, data_buf, 300);
+		n = tc_frame_seal(&s, 82, 0, 0, 0, frame_buf + 1, 300,
+				  frame_buf, TC_FRAME_MAX);
+		assert_int_equal(tc_frame_open(&o, 82, frame_buf, n, &info,
+					       pt_buf, TC_FRAME_MAX), 0);
+		assert_memory_equal(info.data, data_buf, 300);
+
 		/* Reserved bits are never sent. */
 		assert_int_equal(tc_frame_seal(&s, 0, 0x02, 0, 0, NULL, 0,
 					       frame_buf, TC_FRAME_MAX),
