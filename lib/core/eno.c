@@ -407,6 +407,9 @@ int tc_eno_init(struct tc_eno *e, const struct tc_eno_cfg *cfg,
 		const struct tc_eno_tep_ops *ops)
 {
 	memset(e, 0, sizeof(*e));
+	/* fail closed: a caller ignoring the error gets plain TCP */
+	e->state = TC_ENO_DISABLED;
+	e->reason = TC_ENO_R_CONFIG;
 	if (cfg->gopt & ~(TC_ENO_GOPT_A | TC_ENO_GOPT_B))
 		return -EINVAL;
 	e->ops = ops;
@@ -418,9 +421,10 @@ int tc_eno_init(struct tc_eno *e, const struct tc_eno_cfg *cfg,
 		e->gopt |= TC_ENO_GOPT_B;	/* MUST for passive openers */
 	if (e->aa_mandatory)
 		e->gopt |= TC_ENO_GOPT_A;	/* the mode sets a = 1 */
-	e->state = TC_ENO_NEGOTIATING;
-	if (!cfg->enabled)
-		eno_disable(e, TC_ENO_R_CONFIG);
+	if (cfg->enabled) {
+		e->state = TC_ENO_NEGOTIATING;
+		e->reason = TC_ENO_R_NONE;
+	}
 	return 0;
 }
 
@@ -591,6 +595,8 @@ int tc_eno_on_recv(struct tc_eno *e, unsigned int tcp_flags,
 
 int tc_eno_disable(struct tc_eno *e, enum tc_eno_reason why)
 {
+	if (why == TC_ENO_R_NONE || (unsigned int)why >= TC_ENO_R__COUNT)
+		return -EINVAL;
 	if (e->state == TC_ENO_ENABLED)
 		return -EISCONN;
 	eno_disable(e, why);

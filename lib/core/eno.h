@@ -295,7 +295,10 @@ struct tc_eno {
 	struct tc_eno_sel sel;
 };
 
-/* ops may be NULL; it must outlive e. Returns 0 or -EINVAL (bad cfg). */
+/*
+ * ops may be NULL; it must outlive e. Returns 0 or -EINVAL (bad cfg, and e
+ * is then DISABLED).
+ */
 int tc_eno_init(struct tc_eno *e, const struct tc_eno_cfg *cfg,
 		const struct tc_eno_tep_ops *ops);
 
@@ -337,7 +340,8 @@ int tc_eno_on_sent(struct tc_eno *e, unsigned int tcp_flags, bool with_eno);
 int tc_eno_on_recv(struct tc_eno *e, unsigned int tcp_flags,
 		   const uint8_t *opts, size_t len);
 
-/* Give up locally (e.g. administrative): -EISCONN once enabled. */
+/* Give up locally (e.g. administrative): -EISCONN once enabled, -EINVAL
+ * for TC_ENO_R_NONE. */
 int tc_eno_disable(struct tc_eno *e, enum tc_eno_reason why);
 
 static inline enum tc_eno_state tc_eno_state(const struct tc_eno *e)

@@ -1260,10 +1260,14 @@ static void test_sm_config_and_mandatory(void **state)
 	assert_int_equal(tc_eno_next_option(&a, true, &o), 0);
 	assert_true(tc_eno_must_abort(&a));
 	assert_int_equal(tc_eno_init(&a, &bad, NULL), -EINVAL);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_DISABLED);	/* fail closed */
+	assert_int_equal(tc_eno_next_option(&a, true, &o), 0);
 
 	c.enabled = true;
 	assert_int_equal(tc_eno_init(&a, &c, NULL), 0);
 	assert_false(tc_eno_must_abort(&a));
+	assert_int_equal(tc_eno_disable(&a, TC_ENO_R_NONE), -EINVAL);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_NEGOTIATING);
 	assert_int_equal(tc_eno_disable(&a, TC_ENO_R_CONFIG), 0);
 	assert_true(tc_eno_must_abort(&a));
 	assert_string_equal(tc_eno_reason_str(TC_ENO_R_CONFIG),
