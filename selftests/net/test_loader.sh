@@ -127,6 +127,49 @@ check "two: status with nothing attached" sh -c \
 	"ip netns exec $H2 $L status | grep -q 'not attached to any interface'"
 check "two: status -j with nothing attached is []" [ "$(json "$H2" "d")" = "[]" ]
 
+# a stand-in daemon (selftests/tools/dp_host_check): xdp_host on an internal
+# veth, AF_XDP sockets on IFACE and tcv1, heartbeat; SYNs of both directions
+# reach the sockets, status shows it; then kill -9 semantics.
+HC=$BUILD/tests/dp_host_check
+OUT=$(mktemp)
+on_exit rm -f "$OUT"
+ip -n "$H1" link add tcv0 type veth peer name tcv1
+ip -n "$H1" link set tcv0 up
+ip -n "$H1" link set tcv1 up
+ip netns exec "$H1" ethtool -K tcv0 tso off gso off tx off >/dev/null 2>&1
+check "daemon: attach" ld "$H1" attach eth0
+ip netns exec "$H1" timeout 20 "$HC" eth0 tcv1 tcv0 10 >"$OUT" 2>&1 &
+hc=$!
+wait_for 5 grep -q ready "$OUT"
+ip netns exec "$H2" timeout 3 nc -w1 192.0.2.1 7000 </dev/null >/dev/null 2>&1
+ip netns exec "$H1" timeout 3 nc -w1 192.0.2.2 7001 </dev/null >/dev/null 2>&1
+wait $hc
+check "daemon: SYNs of both directions reached the AF_XDP sockets" [ $? -eq 0 ]
+log "$(tr "\n" " " <"$OUT")"
+check "daemon: steered_syn counted on wire and egress, steered_host on tcv1" [ "$(json "$H1" \
+	"d[0]['counters']['wire_rx']['steered_syn'], d[0]['counters']['egress']['steered_syn'], \
+	 d[0]['counters']['host_rx']['steered_host'] > 0")" = "1 1 True" ]
+check "daemon: clean exit marked the daemon dead at once" \
+	[ "$(json "$H1" "d[0]['daemon']['alive'], d[0]['host']")" = "False None" ]
+
+bg "$H1" "$HC" eth0 tcv1 tcv0 0 --hold >"$OUT" 2>&1
+hc=$LAST_PID
+wait_for 5 grep -q ready "$OUT"
+check "daemon: status -j shows it alive, sockets bound, host side" [ "$(json "$H1" \
+	"d[0]['daemon']['alive'], d[0]['sockets']['wire_queues'], d[0]['sockets']['host_queues'], \
+	 d[0]['host']['ifname'], d[0]['host']['prog_id'] > 0")" = "True [0] [0] tcv1 True" ]
+check "daemon: plain status shows the sockets" sh -c \
+	"ip netns exec $H1 $L status eth0 | grep -q 'sockets bound: wire 1 \[ 0 \], host 1 \[ 0 \]'"
+kill -9 "$hc"
+wait "$hc" 2>/dev/null
+dead() { [ "$(json "$H1" "d[0]['daemon']['alive'], d[0]['sockets']['wire']")" = "False 0" ]; }
+check "kill -9: sockets gone and heartbeat stale within 5 s" wait_for 5 dead
+check "kill -9: xdp_host stays attached until detach" sh -c \
+	"ip -n $H1 link show tcv1 | grep -q 'name xdp_host'"
+check "kill -9: new connections pass as plain TCP" tcp_ok "$H1" 192.0.2.2 5005
+check "daemon: detach also removes xdp_host" sh -c \
+	"ip netns exec $H1 $L detach eth0 && ! ip -n $H1 link show tcv1 | grep -q prog/xdp"
+
 # errors users hit: one line, exit status 1 (runtime) or 2 (usage)
 check "no such interface: exit 1" sh -c "ip netns exec $H1 $L attach nope0 2>$ERR; [ \$? -eq 1 ]"
 check "no such interface: one clear line" sh -c \

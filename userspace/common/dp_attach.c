@@ -330,6 +330,15 @@ static int maps_from_skel(struct tcpcrypt_bpf *skel, struct dp_maps *m)
 	return 0;
 }
 
+/*
+ * A map no attached program references does not outlive the process that
+ * made it (xsks_host before xdp_host is attached): then a new one is made.
+ */
+static int reuse(struct bpf_map *map, int fd)
+{
+	return fd >= 0 ? bpf_map__reuse_fd(map, fd) : 0;
+}
+
 /* A program instance of ours sharing DP's maps; only PROG is loaded. */
 static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
 {
@@ -341,15 +350,15 @@ static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
 		return NULL;
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog));
-	err = bpf_map__reuse_fd(skel->maps.tc_config, dp->maps.config) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_live, dp->maps.live) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_flows, dp->maps.flows) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_counters, dp->maps.counters) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_pol_v4, dp->maps.pol_v4) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_pol_v6, dp->maps.pol_v6) ?:
-	      bpf_map__reuse_fd(skel->maps.tc_pol_ports, dp->maps.pol_ports) ?:
-	      bpf_map__reuse_fd(skel->maps.xsks_wire, dp->maps.xsks_wire) ?:
-	      bpf_map__reuse_fd(skel->maps.xsks_host, dp->maps.xsks_host) ?:
+	err = reuse(skel->maps.tc_config, dp->maps.config) ?:
+	      reuse(skel->maps.tc_live, dp->maps.live) ?:
+	      reuse(skel->maps.tc_flows, dp->maps.flows) ?:
+	      reuse(skel->maps.tc_counters, dp->maps.counters) ?:
+	      reuse(skel->maps.tc_pol_v4, dp->maps.pol_v4) ?:
+	      reuse(skel->maps.tc_pol_v6, dp->maps.pol_v6) ?:
+	      reuse(skel->maps.tc_pol_ports, dp->maps.pol_ports) ?:
+	      reuse(skel->maps.xsks_wire, dp->maps.xsks_wire) ?:
+	      reuse(skel->maps.xsks_host, dp->maps.xsks_host) ?:
 	      tcpcrypt_bpf__load(skel);
 	if (err) {
 		tcpcrypt_bpf__destroy(skel);
@@ -607,8 +616,11 @@ int dp_open(const char *ifname, struct dp **out)
 		err = -ENOENT;
 		goto err;
 	}
-	err = maps_from_prog(dp->priv->xdp_prog_fd >= 0 ? dp->priv->xdp_prog_fd :
-			     dp->priv->tc_prog_fd, &dp->maps);
+	/* each program references only some maps: collect from all */
+	if (dp->priv->xdp_prog_fd >= 0)
+		maps_from_prog(dp->priv->xdp_prog_fd, &dp->maps);
+	err = maps_from_prog(dp->priv->tc_prog_fd >= 0 ? dp->priv->tc_prog_fd :
+			     dp->priv->xdp_prog_fd, &dp->maps);
 	if (err) {
 		warn_perm("finding the maps", err);
 		goto err;
@@ -619,6 +631,7 @@ int dp_open(const char *ifname, struct dp **out)
 		if (dp->priv->host_prog_fd >= 0) {
 			dp->host_prog_id = id;
 			dp->host_ifindex = cfg.tcv1_ifindex;
+			maps_from_prog(dp->priv->host_prog_fd, &dp->maps);
 		}
 	}
 	*out = dp;
@@ -725,6 +738,8 @@ int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
 	if (err)
 		goto err_detach;
 
+	if (dp->maps.xsks_host < 0)
+		dp->maps.xsks_host = fcntl(bpf_map__fd(skel->maps.xsks_host), F_DUPFD_CLOEXEC, 3);
 	tcpcrypt_bpf__destroy(dp->priv->host_skel);
 	dp->priv->host_skel = skel;
 	dp->host_ifindex = ifindex;
@@ -905,8 +920,6 @@ int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap)
 
 	if (bitmap)
 		*bitmap = 0;
-	if (dp->maps.xsks_wire < 0 || dp->maps.xsks_host < 0)
-		return -ENOENT;
 	if (!dp->priv->probe_skel) {
 		dp->priv->probe_skel = load_sharing(dp, "xdp_probe");
 		if (!dp->priv->probe_skel)
