@@ -145,14 +145,15 @@ static void test_every_tep_and_aead(void **state)
 	struct tc_hs_params pa, pb;
 	uint8_t ids[4][TC_SESSID_LEN];
 	struct hs_pair hp;
+	uint16_t pref[3];
 	size_t t, i, j;
 
 	for (t = 0; t < sizeof(teps); t++) {
 		for (i = 0; i < 3; i++) {
 			/* A offers all three; B ranks aeads[i] first */
-			uint16_t pref[3] = { aeads[i], aeads[(i + 1) % 3],
-					     aeads[(i + 2) % 3] };
-
+			pref[0] = aeads[i];
+			pref[1] = aeads[(i + 1) % 3];
+			pref[2] = aeads[(i + 2) % 3];
 			params(&pa, TC_ENO_ROLE_A, teps[t], aeads, 3);
 			params(&pb, TC_ENO_ROLE_B, teps[t], pref, 3);
 			run_pair(&hp, &pa, &pb, i == 1 ? 1 : 0);

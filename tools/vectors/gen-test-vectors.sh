@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-TOOL=$BUILD/bin/tcpcrypt-vectors
+TOOL=${TOOL:-$BUILD/bin/tcpcrypt-vectors}
 DOC=docs/test-vectors.md
 [ -x "$TOOL" ] || { echo "build $TOOL first (make)" >&2; exit 2; }
 
