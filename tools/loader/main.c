@@ -304,6 +304,10 @@ static int cmd_status(int argc, char **argv)
 		for (i = ifs; i && i->if_index; i++) {
 			/* interfaces without tcpcrypt: -ENOENT, silent */
 			err = dp_open(i->if_name, &dp);
+			if (err == -EPERM) {
+				ret = 1;
+				break;
+			}
 			if (err)
 				continue;
 			print_status(dp, jp);
@@ -312,7 +316,7 @@ static int cmd_status(int argc, char **argv)
 		}
 		if (ifs)
 			if_freenameindex(ifs);
-		if (!n)
+		if (!n && !ret)
 			jp_plain(jp, "tcpcrypt is not attached to any interface\n");
 	}
 	jp_arr_close(jp);

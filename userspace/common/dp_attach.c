@@ -591,7 +591,7 @@ int dp_open(const char *ifname, struct dp **out)
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
 	struct tc_config cfg;
 	struct dp *dp;
-	int ifindex, err;
+	int ifindex, err, xerr = -ENOENT, terr = -ENOENT;
 	__u32 id;
 
 	lib_init();
@@ -603,17 +603,26 @@ int dp_open(const char *ifname, struct dp **out)
 		return -ENOMEM;
 
 	id = xdp_attached(ifindex, &dp->mode);
-	dp->priv->xdp_prog_fd = prog_fd_by_id_name(id, TC_PROG_XDP_WIRE);
-	if (dp->priv->xdp_prog_fd >= 0)
+	xerr = prog_fd_by_id_name(id, TC_PROG_XDP_WIRE);
+	if (xerr >= 0) {
+		dp->priv->xdp_prog_fd = xerr;
 		dp->xdp_prog_id = id;
+	}
 	hook.ifindex = ifindex;
 	if (!bpf_tc_query(&hook, &tco)) {
-		dp->priv->tc_prog_fd = prog_fd_by_id_name(tco.prog_id, TC_PROG_TC_EGRESS);
-		if (dp->priv->tc_prog_fd >= 0)
+		terr = prog_fd_by_id_name(tco.prog_id, TC_PROG_TC_EGRESS);
+		if (terr >= 0) {
+			dp->priv->tc_prog_fd = terr;
 			dp->tc_prog_id = tco.prog_id;
+		}
 	}
 	if (dp->priv->xdp_prog_fd < 0 && dp->priv->tc_prog_fd < 0) {
 		err = -ENOENT;
+		/* something is attached but we may not look at it */
+		if (xerr == -EPERM || terr == -EPERM || xerr == -EACCES || terr == -EACCES) {
+			err = -EPERM;
+			warn_perm(ifname, err);
+		}
 		goto err;
 	}
 	/* each program references only some maps: collect from all */
