@@ -8,7 +8,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "core/eno.h"
 #include "core/resume.h"
+
+/* The roles are ENO's (RFC 8547 4.3); keep the values interchangeable. */
+_Static_assert(TC_ROLE_A == (int)TC_ENO_ROLE_A &&
+	       TC_ROLE_B == (int)TC_ENO_ROLE_B, "role values differ from ENO's");
 
 int tc_resume_cache_init(struct tc_resume_cache *c, const struct tc_algs *algs,
 			 size_t capacity)
@@ -149,34 +154,33 @@ static struct tc_resume_entry *slot_for_insert(struct tc_resume_cache *c,
 	return oldest;
 }
 
-int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
-		  size_t peer_len, uint8_t tep, uint16_t aead,
-		  enum tc_role orig_role, const uint8_t ss_i[TC_HASH_LEN],
-		  uint32_t i, uint64_t chain, uint64_t now,
-		  uint64_t *chain_out)
+int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
+		       size_t peer_len, uint8_t tep, uint16_t aead,
+		       enum tc_role orig_role,
+		       const uint8_t ss_next[TC_HASH_LEN], uint32_t i_next,
+		       uint64_t chain, uint64_t now, uint64_t *chain_out)
 {
 	struct tc_resume_entry tmp, *e;
 	uint8_t ss[TC_HASH_LEN];
 	unsigned int k;
-	int err;
+	int err = 0;
 
 	if (chain_out)
 		*chain_out = 0;
-	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) || !ss_i ||
+	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) || !ss_next ||
 	    (tep & 0x80) || tep < 0x20 || !tc_aead_info(aead) ||
 	    (orig_role != TC_ROLE_A && orig_role != TC_ROLE_B))
 		return -EINVAL;
-	if (i == UINT32_MAX)
+	/* Room for the look-ahead indices too. */
+	if (i_next == 0 || i_next > UINT32_MAX - TC_RESUME_LOOKAHEAD_MAX)
 		return -EOVERFLOW;
 	if (c->disabled)
 		return 0;
 
 	memset(&tmp, 0, sizeof(tmp));
-	err = tc_ss_next(c->algs, ss_i, tmp.ss);
-	if (err)
-		goto out;
-	/* resume[i+1+k] for the passive look-ahead. */
-	memcpy(ss, tmp.ss, sizeof(ss));
+	memcpy(tmp.ss, ss_next, TC_HASH_LEN);
+	/* resume[i_next + k] for the passive look-ahead. */
+	memcpy(ss, ss_next, sizeof(ss));
 	for (k = 0; k <= c->lookahead; k++) {
 		if (k) {
 			err = ss_step(c->algs, ss);
@@ -196,7 +200,7 @@ int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
 	tmp.tep = tep;
 	tmp.orig_role = (uint8_t)orig_role;
 	tmp.aead = aead;
-	tmp.i = i + 1;
+	tmp.i = i_next;
 	tmp.chain = chain;
 	tmp.expires = c->ttl ? now + c->ttl : 0;
 	tmp.stamp = ++c->stamp;
@@ -211,6 +215,32 @@ int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
 out:
 	tc_wipe(ss, sizeof(ss));
 	tc_wipe(&tmp, sizeof(tmp));
+	return err;
+}
+
+int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
+		  size_t peer_len, uint8_t tep, uint16_t aead,
+		  enum tc_role orig_role, const uint8_t ss_i[TC_HASH_LEN],
+		  uint32_t i, uint64_t chain, uint64_t now,
+		  uint64_t *chain_out)
+{
+	uint8_t next[TC_HASH_LEN];
+	int err;
+
+	if (chain_out)
+		*chain_out = 0;
+	if (!ss_i)
+		return -EINVAL;
+	if (c->disabled)
+		return 0;
+	if (i == UINT32_MAX)
+		return -EOVERFLOW;
+	err = tc_ss_next(c->algs, ss_i, next);
+	if (!err)
+		err = tc_resume_put_next(c, peer, peer_len, tep, aead,
+					 orig_role, next, i + 1, chain, now,
+					 chain_out);
+	tc_wipe(next, sizeof(next));
 	return err;
 }
 
@@ -439,6 +469,26 @@ int tc_resume_finish(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 	tc_wipe(sn, sizeof(sn));
 	tc_resume_ticket_wipe(t);
 	return 0;
+}
+
+int tc_resume_complete(struct tc_resume_cache *c, struct tc_resume_ticket *t,
+		       unsigned int flags, const uint8_t ss_next[TC_HASH_LEN],
+		       uint64_t now, uint64_t *chain_out)
+{
+	int err = 0;
+
+	if (chain_out)
+		*chain_out = 0;
+	if (!t->valid) {
+		tc_resume_ticket_wipe(t);
+		return -EINVAL;
+	}
+	if (!(flags & TC_RESUME_F_NOCACHE))
+		err = tc_resume_put_next(c, t->peer, t->peer_len, t->tep,
+					 t->aead, t->orig_role, ss_next,
+					 t->i + 1, t->chain, now, chain_out);
+	tc_resume_ticket_wipe(t);
+	return err;
 }
 
 void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,

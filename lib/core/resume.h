@@ -40,6 +40,7 @@
 #define TC_RESUME_DATA_MAX	(TC_RESUME_HALF + TC_RESUME_NONCE_MAX)
 #define TC_RESUME_LOOKAHEAD_MAX	4
 
+/* Same values as enum tc_eno_role (checked in resume.c). */
 enum tc_role {
 	TC_ROLE_A = 0,
 	TC_ROLE_B = 1,
@@ -129,6 +130,17 @@ int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
 		  uint64_t *chain_out);
 
 /*
+ * The same when the key exchange already produced ss[i+1] (ss_next, e.g.
+ * tc_hs_result.ss_next, index i_next = i + 1 >= 1): nothing is derived but
+ * the look-ahead resume ids.
+ */
+int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
+		       size_t peer_len, uint8_t tep, uint16_t aead,
+		       enum tc_role orig_role,
+		       const uint8_t ss_next[TC_HASH_LEN], uint32_t i_next,
+		       uint64_t chain, uint64_t now, uint64_t *chain_out);
+
+/*
  * Active opener: take the most recent live entry for peer (and tep, or any
  * tep if 0) out of the cache and draw a fresh nonce. -ENOENT when there is
  * none (or flags has TC_RESUME_F_IGNORE, or caching is disabled), -EIO when
@@ -188,6 +200,15 @@ int tc_resume_finish(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 		     unsigned int flags, uint64_t now, uint8_t mk0[TC_HASH_LEN],
 		     uint8_t sessid[TC_SESSID_LEN], bool *sends_ab,
 		     uint64_t *chain_out);
+
+/*
+ * Alternative to tc_resume_finish when the caller derived mk[0] itself
+ * (tc_hs_resume with t->ss and tc_resume_sn): cache its ss[i+1] for the
+ * ticket's chain at index t->i + 1 (unless NOCACHE) and wipe the ticket.
+ */
+int tc_resume_complete(struct tc_resume_cache *c, struct tc_resume_ticket *t,
+		       unsigned int flags, const uint8_t ss_next[TC_HASH_LEN],
+		       uint64_t now, uint64_t *chain_out);
 
 /* The attempt failed: i stays used; cache ss[i+1] unless NOCACHE; wipe. */
 void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/frame.h"
+#include "core/handshake.h"
 #include "core/resume.h"
 
 #define TEP	0x23
@@ -545,6 +546,70 @@ static void test_resumed_traffic(void **state)
 	pair_free(&p);
 }
 
+/*
+ * With the key exchange's tc_hs_resume on one side and tc_resume_finish on
+ * the other: same keys; tc_resume_complete caches the handshake's ss[i+1].
+ */
+static void test_with_hs_resume(void **state)
+{
+	uint8_t syn[32], synack[32], sn[TC_SN_MAX], mk[TC_HASH_LEN];
+	uint8_t sid[TC_SESSID_LEN], ss[TC_HASH_LEN], rid[TC_RESUME_LEN];
+	struct tc_resume_ticket ta, tp;
+	struct tc_hs_result res;
+	uint64_t chain = 0;
+	bool ab;
+	struct pair p;
+	int n, m, sn_len;
+
+	pair_init(&p, 4);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	n = tc_resume_encode(&ta, syn, sizeof(syn));
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+					 &tp), 0);
+	m = tc_resume_encode(&tp, synack, sizeof(synack));
+	assert_int_equal(tc_resume_check_reply(&ta, synack, m), 0);
+
+	sn_len = tc_resume_sn(&ta, sn);
+	assert_int_equal(tc_hs_resume(&algs, ta.ss, sn, (size_t)sn_len,
+				      (enum tc_eno_role)ta.orig_role, ta.aead,
+				      ta.tep | 0x80, &res), 0);
+	assert_int_equal(tc_resume_complete(&p.a, &ta, 0, res.ss_next, 0,
+					    &chain), 0);
+	assert_true(chain != 0);
+	assert_true(all_zero(&ta, sizeof(ta)));
+	assert_int_equal(tc_resume_finish(&p.b, &tp, 0, 0, mk, sid, &ab, NULL),
+			 0);
+	assert_memory_equal(res.mk0, mk, TC_HASH_LEN);
+	assert_memory_equal(res.session_id, sid, TC_SESSID_LEN);
+	assert_true(res.sends_ab);
+	assert_false(ab);
+	tc_hs_result_wipe(&res);
+
+	/* Both caches now hold ss[2] at index 2. */
+	expect_ss(2, ss, rid);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(ta.i, 2);
+	assert_memory_equal(ta.ss, ss, TC_HASH_LEN);
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &tp), 0);
+	assert_int_equal(tp.i, 2);
+	assert_memory_equal(tp.ss, ss, TC_HASH_LEN);
+	tc_resume_ticket_wipe(&ta);
+	tc_resume_ticket_wipe(&tp);
+
+	/* put_next with what a fresh handshake hands over (ss[1]). */
+	expect_ss(1, ss, rid);
+	assert_int_equal(tc_resume_put_next(&p.a, peer_b, 4, TEP, AEAD,
+					    TC_ROLE_A, ss, 1, 0, 0, NULL), 0);
+	assert_int_equal(tc_resume_put_next(&p.a, peer_b, 4, TEP, AEAD,
+					    TC_ROLE_A, ss, 0, 0, 0, NULL),
+			 -EOVERFLOW);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(tc_resume_encode(&ta, syn, sizeof(syn)), 17);
+	assert_memory_equal(syn, rid, 9);
+	tc_resume_ticket_wipe(&ta);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_capacity_expiry_filters),
 		cmocka_unit_test(test_no_lookahead),
 		cmocka_unit_test(test_resumed_traffic),
+		cmocka_unit_test(test_with_hs_resume),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
