@@ -182,7 +182,7 @@ static int build_init2(struct tc_hs *hs, uint16_t aead)
 /* Both messages are known: ES, PRK = ss[0], then the session keys. */
 static int derive(struct tc_hs *hs, uint16_t aead)
 {
-	const struct tc_init_dec *d = &hs->dec;
+	struct tc_init_dec *d = &hs->dec;
 	uint8_t es[TC_ECDH_ES_MAX], prk[TC_HASH_LEN];
 	bool a = hs->role == TC_ENO_ROLE_A;
 	int n, err;
@@ -204,8 +204,9 @@ static int derive(struct tc_hs *hs, uint16_t aead)
 		return err;
 	hs->res.tx_offset = hs->out_len;
 	hs->res.rx_offset = d->msg_len;
-	/* the ephemeral private key has done its job */
+	/* the ephemeral private key and the peer's message have done their job */
 	tc_ecdh_free(&hs->key);
+	tc_init_dec_free(&hs->dec);
 	return 0;
 }
 

@@ -7,11 +7,15 @@
  * The stream is decoded in one chunk, at two fuzzer-chosen cut points, and
  * in fixed-size chunks: the outcome (status, bytes consumed, message bytes
  * and fields) must be the same every time, and must be self-consistent.
+ * With bit 3 of byte 0 set, the same stream also goes through a handshake
+ * object (B for Init1, A for Init2, fresh keys), which must agree with the
+ * decoder and produce a well-formed Init2 when it is B.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handshake.h"
 #include "core/init.h"
 
 static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
@@ -96,6 +100,57 @@ static void consistent(const struct outcome *o, int which, uint8_t tep,
 	}
 }
 
+/* The decoder's verdict carried through a handshake object. */
+static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
+		      const size_t *cuts, const struct outcome *dec)
+{
+	static struct tc_algs algs;
+	static int have_algs;
+	static const uint16_t b_pref[] = { 0x0010, 0x0001 };
+	struct tc_hs_params p = {
+		.algs = &algs, .tep_byte = tep, .transcript = (const uint8_t *)"\x45\x02",
+		.transcript_len = 2,
+	};
+	struct tc_hs_result r;
+	const uint8_t *m;
+	size_t used, total = 0, m_len;
+	struct tc_hs hs;
+	int ret = TC_HS_NEED_MORE, i;
+
+	if (!have_algs) {
+		CHECK(tc_algs_init(&algs) == 0);
+		have_algs = 1;
+	}
+	p.role = which == 1 ? TC_ENO_ROLE_B : TC_ENO_ROLE_A;
+	p.aeads = which == 1 ? b_pref : offered;
+	p.n_aeads = which == 1 ? 2 : 3;
+	CHECK(tc_hs_start(&hs, &p) == 0);
+	for (i = 0; i < 3 && ret == TC_HS_NEED_MORE; i++) {
+		size_t from = i ? cuts[i - 1] : 0, to = i < 2 ? cuts[i] : len;
+
+		ret = tc_hs_input(&hs, data + from, to - from, &used);
+		total += used;
+	}
+	if (dec->status != TC_INIT_DONE) {
+		CHECK(ret == dec->status);
+	} else if (ret == TC_HS_DONE) {
+		CHECK(total == dec->used);
+		CHECK(tc_hs_result(&hs, &r) == 0);
+		CHECK(r.session_id[0] == tep && r.rx_offset == dec->used);
+		m = tc_hs_output(&hs, &m_len);
+		CHECK(m && m_len == (which == 1 ? tc_init2_len(tep) :
+				     tc_init1_len(tep, 3)));
+		if (which == 1)
+			CHECK(r.aead == (m[8] << 8 | m[9]));
+		tc_hs_result_wipe(&r);
+	} else {
+		/* no AEAD in common, or a low-order X25519/X448 key */
+		CHECK(ret == -TC_EHS_NOAEAD || ret == -TC_EZEROSECRET);
+		CHECK(which == 1 || ret == -TC_EZEROSECRET);
+	}
+	tc_hs_free(&hs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 {
 	struct outcome whole, cut2, chunks;
@@ -128,6 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	}
 	run(&cut2, which, tep, data, len, cuts, 2);
 	same(&whole, &cut2);
+	if (buf[0] & 8)
+		handshake(which, tep, data, len, cuts, &whole);
 
 	/* fixed-size chunks of 1..64 bytes */
 	step = (buf[3] & 63) + 1;
