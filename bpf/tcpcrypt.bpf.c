@@ -343,6 +343,11 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 	}
 	if ((flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
 		return V_PASS;
+	/* disabled: no new connections; tracked flows above keep their state */
+	if (!(cfg->flags & TC_CFG_ENABLED)) {
+		count(dir, TC_CTR_DISABLED);
+		return V_PASS;
+	}
 	if (!policy_allows(cfg, key)) {
 		count(dir, TC_CTR_POLICY_SKIP);
 		return V_PASS;
@@ -364,10 +369,8 @@ static __always_inline const struct tc_config *get_config(__u32 dir)
 	__u32 zero = 0;
 	const struct tc_config *cfg = bpf_map_lookup_elem(&tc_config, &zero);
 
-	if (!cfg || !(cfg->flags & TC_CFG_ENABLED)) {
+	if (!cfg)
 		count(dir, TC_CTR_DISABLED);
-		return NULL;
-	}
 	return cfg;
 }
 

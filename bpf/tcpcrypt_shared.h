@@ -33,7 +33,7 @@
 
 /* ---- tc_config: BPF_MAP_TYPE_ARRAY, one entry (key 0) ---- */
 enum tc_cfg_flags {
-	TC_CFG_ENABLED		= 1u << 0,	/* steer at all; else pass all */
+	TC_CFG_ENABLED		= 1u << 0,	/* steer new connections (flow map always) */
 	TC_CFG_FAIL_CLOSED	= 1u << 1,	/* daemon dead: drop new SYNs too */
 	TC_CFG_STEER_ALL	= 1u << 2,	/* tests: every SYN passes policy */
 	TC_CFG_ADDR_INCLUDE	= 1u << 3,	/* include prefixes exist: others skipped */
@@ -130,7 +130,7 @@ struct tc_port_key {
 
 /*
  * Policy for a new connection (a SYN without ACK, either direction):
- * steered iff TC_CFG_ENABLED and
+ * steered iff TC_CFG_ENABLED (which does not affect flows in tc_flows) and
  *  - remote address: the longest matching prefix is not EXCLUDE, and if
  *    TC_CFG_ADDR_INCLUDE is set it is INCLUDE;
  *  - ports: neither port is EXCLUDE, and if TC_CFG_PORT_INCLUDE is set the
@@ -156,7 +156,7 @@ enum tc_ctr {
 	TC_CTR_NON_TCP,		/* of which: not TCP, or not IP */
 	TC_CTR_FRAG,		/* of which: non-first IPv4/IPv6 fragment */
 	TC_CTR_PARSE_ERR,	/* of which: truncated/malformed headers */
-	TC_CTR_DISABLED,	/* of which: TC_CFG_ENABLED clear */
+	TC_CTR_DISABLED,	/* of which: SYN while TC_CFG_ENABLED clear */
 	TC_CTR_POLICY_SKIP,	/* of which: SYN not allowed by policy */
 	TC_CTR_PLAIN_FLOW,	/* of which: flow in state PLAIN */
 	TC_CTR_STEERED_SYN,	/* SYN steered by policy */

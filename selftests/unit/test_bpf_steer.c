@@ -540,17 +540,25 @@ static void test_truncated_frames_pass(void **state)
 	}
 }
 
-static void test_disabled_passes(void **state)
+static void test_disabled_stops_new_connections_only(void **state)
 {
 	struct pkt_opts o = SYN80;
 
-	NEED_ENV();
+	uint64_t before;
+
+	NEED_XSK();
 	flow4(false, 80, 40000, TC_FLOW_ENCRYPTED);
-	set_policy("enabled off");
-	assert_int_equal(xdp_wire(&SYN80), XDP_PASS);
+	set_policy("enabled off steer-all on");
+	before = counter(TC_DIR_WIRE, TC_CTR_DISABLED);
+	o.sport = 41000;
+	assert_int_equal(xdp_wire(&o), XDP_PASS);	/* no new connections */
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_DISABLED), before + 1);
+	/* tracked flows keep their state: never plaintext on the wire */
+	o.sport = 40000;
 	o.flags = F_ACK;
-	assert_int_equal(xdp_wire(&o), XDP_PASS);
-	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	assert_int_equal(xdp_wire(&o), XDP_REDIRECT);
+	set_heartbeat(0);
+	assert_int_equal(xdp_wire(&o), XDP_DROP);
 }
 
 static void test_tc_egress(void **state)
@@ -750,7 +758,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lpm_prefixes, reset),
 		cmocka_unit_test_setup(test_headers, reset),
 		cmocka_unit_test_setup(test_truncated_frames_pass, reset),
-		cmocka_unit_test_setup(test_disabled_passes, reset),
+		cmocka_unit_test_setup(test_disabled_stops_new_connections_only, reset),
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_xdp_host, reset),
 		cmocka_unit_test_setup(test_probe_bitmaps, reset),

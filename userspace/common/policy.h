@@ -8,7 +8,7 @@
  *   include|exclude lport P[-Q]        local port
  *   include|exclude rport P[-Q]        remote port
  *   fail-closed on|off                 daemon dead: drop new SYNs too
- *   enabled on|off                     steer anything at all
+ *   enabled on|off                     steer new connections at all
  *   steer-all on|off                   tests: every SYN steered
  *
  * Semantics are those of tcpcrypt_shared.h (longest prefix wins; exclude
