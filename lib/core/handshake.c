@@ -85,7 +85,8 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 
 	memset(hs, 0, sizeof(*hs));
 	hs->status = -EINVAL;
-	if (!p->algs || !tc_tep_info(p->tep_byte) ||
+	/* a fresh exchange follows only a TEP that B sent with v = 0 (3.2) */
+	if (!p->algs || !tc_tep_info(p->tep_byte) || (p->tep_byte & TC_TEP_V) ||
 	    (p->role != TC_ENO_ROLE_A && p->role != TC_ENO_ROLE_B) ||
 	    p->transcript_len > TC_HS_TRANSCRIPT_MAX ||
 	    (p->transcript_len && !p->transcript) ||

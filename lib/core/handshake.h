@@ -50,8 +50,9 @@ enum {
 struct tc_hs_params {
 	const struct tc_algs *algs;	/* must outlive the handshake */
 	enum tc_eno_role role;
-	uint8_t tep_byte;	/* negotiated TEP byte as sent by B (v bit
-				 * included); becomes session ID byte 0 */
+	uint8_t tep_byte;	/* negotiated TEP byte as sent by B; becomes
+				 * session ID byte 0. v must be 0: a fresh
+				 * exchange never follows a v = 1 TEP (3.2) */
 	const uint8_t *transcript;	/* ENO transcript (RFC 8547 4.8) */
 	size_t transcript_len;
 	/*

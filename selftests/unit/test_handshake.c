@@ -437,6 +437,9 @@ static void test_eof_and_params(void **state)
 	params(&p, TC_ENO_ROLE_A, 0x20, aeads, 3);
 	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
 	tc_hs_free(&hs);
+	params(&p, TC_ENO_ROLE_B, TC_TEP_X25519 | TC_TEP_V, aeads, 3);
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
 	params(&p, TC_ENO_ROLE_A, TC_TEP_X25519, bad, 2);
 	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
 	tc_hs_free(&hs);

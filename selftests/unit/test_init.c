@@ -218,6 +218,32 @@ static void test_trailing(void **state)
 	tc_init_dec_free(&d);
 }
 
+/* The largest cipher list: 255 entries, unknown ids included. */
+static void test_many_ciphers(void **state)
+{
+	uint8_t buf[MSG_MAX], nonce[TC_NONCE_LEN] = { 0 }, pub[32] = { 9 };
+	uint16_t list[TC_INIT_NCIPHERS_MAX + 1];
+	struct tc_init_dec d;
+	size_t used, i;
+	int len;
+
+	for (i = 0; i <= TC_INIT_NCIPHERS_MAX; i++)
+		list[i] = (uint16_t)(0x0100 + i);
+	assert_int_equal(tc_init1_encode(buf, sizeof(buf), TC_TEP_X25519, list,
+					 TC_INIT_NCIPHERS_MAX + 1, nonce, pub, 32),
+			 -EINVAL);
+	len = tc_init1_encode(buf, sizeof(buf), TC_TEP_X25519, list,
+			      TC_INIT_NCIPHERS_MAX, nonce, pub, 32);
+	assert_int_equal(len, 9 + 510 + 32 + 32);
+	tc_init1_dec_init(&d, TC_TEP_X25519);
+	assert_int_equal(tc_init_dec_feed(&d, buf, (size_t)len, &used), TC_INIT_DONE);
+	assert_int_equal(d.nciphers, 255);
+	for (i = 0; i < 255; i++)
+		assert_int_equal(tc_init1_cipher(&d, i), list[i]);
+	assert_memory_equal(d.pub, pub, 32);
+	tc_init_dec_free(&d);
+}
+
 /* Decode buf as a whole and at every split: all must give want. */
 static void expect_err(int which, uint8_t tep, const uint8_t *buf, size_t len,
 		       int want)
@@ -353,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_encode_layout),
 		cmocka_unit_test(test_splits),
 		cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_many_ciphers),
 		cmocka_unit_test(test_malformed),
 	};
 
