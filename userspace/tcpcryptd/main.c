@@ -579,7 +579,13 @@ int main(int argc, char **argv)
 	}
 	if (err)
 		goto out;
-	err = dp_attach_host(dp, hif.name1, hif.ifindex0, dp->mode);
+	/*
+	 * xdp_host is always native: generic XDP skips skbs that were
+	 * bpf_redirect()ed (netif_receive_generic_xdp: skb_is_redirected), and
+	 * every frame reaching tcv1 was redirected by tc_egress. Measured here:
+	 * in skb mode on tcv1 the steered SYN never reached the socket.
+	 */
+	err = dp_attach_host(dp, hif.name1, hif.ifindex0, DP_MODE_NATIVE);
 	if (err)
 		goto out;
 

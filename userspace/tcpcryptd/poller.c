@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -128,6 +129,34 @@ static void refill(struct poller *p)
 	}
 }
 
+/*
+ * Pin the poller to one CPU of the allowed set (queue q -> the q-th CPU,
+ * modulo). Host-bound frames enter the stack through netif_rx() on tcv0,
+ * i.e. the backlog of the CPU that called sendto(): a poller migrating
+ * between CPUs would reorder a flow's segments (measured: most of a bulk
+ * transfer went to the out-of-order queue without this).
+ */
+static void pin_cpu(struct poller *p)
+{
+	cpu_set_t allowed, one;
+	int cpu, nth, n = 0;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	nth = p->q.qid % CPU_COUNT(&allowed);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || n++ != nth)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
+			pr_warn("queue %u: cannot pin to CPU %d\n", p->q.qid, cpu);
+		else
+			pr_debug("queue %u: poller on CPU %d\n", p->q.qid, cpu);
+		return;
+	}
+}
+
 static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
@@ -137,6 +166,7 @@ static void *poller_main(void *arg)
 		{ .fd = p->stop_fd, .events = POLLIN },
 	};
 
+	pin_cpu(p);
 	while (!tcd_stopping) {
 		uint32_t work = 0;
 

@@ -114,15 +114,9 @@ int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_
 		pr_warn("queue %u: AF_XDP socket on %s: %s\n", qid, host_if, strerror(-err));
 		goto err;
 	}
-	/* Split the free frames between the two fill rings. */
-	{
-		uint32_t half = q->nfree / 2, keep = q->nfree - half;
-
-		q->nfree = half;
-		xq_fill(q, XQ_WIRE);
-		q->nfree += keep;
-		xq_fill(q, XQ_HOST);
-	}
+	/* both fill rings start full; the rest stays free for the TX side */
+	xq_fill(q, XQ_WIRE);
+	xq_fill(q, XQ_HOST);
 	return 0;
 err:
 	xq_destroy(q);
