@@ -473,6 +473,8 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 	}
 	if (offset > k->rx.next)
 		return -ERANGE;
+	if (k->fin_rcvd)
+		return -EPROTO;
 
 	gen = k->rx.cur;
 	if (frame[0] & TC_CTRL_REKEY) {
@@ -491,6 +493,8 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 	if (err)
 		return err;
 	k->rx.next = offset + len;
+	if (info->fin)
+		k->fin_rcvd = true;
 	if (gen != k->rx.cur) {
 		g->first = offset;
 		g->used = true;

@@ -174,6 +174,7 @@ struct tc_keys {
 	uint32_t remote_gen;	/* highest generation received */
 	struct tc_dir_keys tx, rx;
 	bool fin_sent;
+	bool fin_rcvd;		/* the peer's FINp frame was opened */
 	bool empty_rekey;	/* an empty initiating rekey is outstanding */
 };
 
@@ -227,7 +228,8 @@ int tc_keys_reseal(struct tc_keys *k, uint64_t offset, uint8_t flags,
  * verifies is remote_gen advanced (and local_gen with it, setting
  * info->must_send unless FINp was sent). Below the stream end it is a
  * retransmission, opened with the generation that covered that offset, with
- * no state change. Above it: -ERANGE.
+ * no state change. Above it: -ERANGE. A new frame after the peer's FINp
+ * frame is -EPROTO (FINp is only ever on the last frame).
  */
 int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 		 size_t len, struct tc_frame_info *info, uint8_t *out,

@@ -879,6 +879,28 @@ static void test_fin(void **state)
 	assert_int_equal(tc_keys_open(&b.k, off, frame_buf, n, &info, pt_buf,
 				      TC_FRAME_MAX), 0);
 	assert_true(info.fin);
+	/* Its retransmission still opens; a frame after it never does. */
+	assert_int_equal(tc_keys_open(&b.k, off, frame_buf, n, &info, pt_buf,
+				      TC_FRAME_MAX), 0);
+	{
+		struct tc_frame_key fk;
+		uint8_t kab[TC_TRAFFIC_KEY_MAX], mk0[TC_HASH_LEN];
+		int m;
+
+		/* Forge it with A's real key, as a buggy peer would. */
+		memset(mk0, 0x3c, sizeof(mk0));
+		assert_int_equal(tc_traffic_keys(&algs, mk0,
+						 TC_AEAD_AES_128_GCM, kab,
+						 NULL), 0);
+		assert_int_equal(tc_frame_key_init(&fk, algs.aes_128_gcm,
+						   TC_AEAD_AES_128_GCM, kab,
+						   true), 0);
+		m = tc_frame_seal(&fk, off + n, 0, 0, 0, data_buf, 4,
+				  pt_buf, TC_FRAME_MAX);
+		assert_int_equal(tc_keys_open(&b.k, off + n, pt_buf, m, &info,
+					      frame_buf + 4096, 4096), -EPROTO);
+		tc_frame_key_free(&fk);
+	}
 	assert_int_equal(send_frame(&a, 3, 0, frame_buf, &off), -EPIPE);
 	assert_int_equal(tc_keys_rekey(&a.k), -EPIPE);
 	/* B rekeys; A has sent FIN so it owes nothing. */
