@@ -133,7 +133,9 @@ int tc_frame_aead(struct tc_frame_key *fk, uint64_t offset,
  * plaintext (flags [urgent] data) is written to out (at least clen - 16
  * bytes); info->data points at its data part. out may equal frame + 3
  * (in place); otherwise they must not overlap. Returns 0, -EPROTO,
- * -EBADMSG (out wiped), -ENOSPC or -EINVAL.
+ * -EBADMSG, -ENOSPC or -EINVAL. OpenSSL decrypts before the tag is checked,
+ * so on any failure out is wiped before returning (in place, that wipes the
+ * ciphertext in the caller's frame too): unauthenticated bytes never leave.
  */
 int tc_frame_open(struct tc_frame_key *fk, uint64_t offset,
 		  const uint8_t *frame, size_t len, struct tc_frame_info *info,
