@@ -105,10 +105,17 @@ static void raw_mode(int ai, const uint8_t *d, size_t n)
 	keys_pair(aeads[ai], &a, &b, 0, base);
 	tc_reasm_init(&r, base);
 	while (pos < n) {
+		size_t back = 0;
+
 		c = 1 + rng(&seed) % 97;
 		if (c > n - pos)
 			c = n - pos;
-		ret = tc_reasm_push(&r, base + pos, d + pos, c);
+		/* Sometimes re-send bytes already consumed (a retransmission
+		 * overlapping new data): they must be skipped. */
+		if ((rng(&seed) & 7) == 0)
+			back = rng(&seed) % (pos + 1);
+		ret = tc_reasm_push(&r, base + pos - back, d + pos - back,
+				    c + back);
 		if (ret < 0)
 			break;
 		pos += c;
@@ -155,7 +162,7 @@ static void valid_mode(int ai, const uint8_t *d, size_t n)
 	struct tc_reasm r;
 	uint8_t echo[64];
 	const uint8_t *f;
-	size_t nrec = 0, slen = 0, pos, c, flen, k = 0, got = 0, len;
+	size_t nrec = 0, slen = 0, pos, c, flen, k = 0, got = 0, len, back;
 	uint64_t off, base_a, base_b = 74;
 	uint32_t seed = 0x12345678;
 	uint8_t op, flags;
@@ -214,7 +221,9 @@ static void valid_mode(int ai, const uint8_t *d, size_t n)
 		c = 1 + rng(&seed) % 3000;
 		if (c > slen - pos)
 			c = slen - pos;
-		CHECK(tc_reasm_push(&r, base_a + pos, stream + pos, c) == 0);
+		back = (rng(&seed) & 3) == 0 ? rng(&seed) % (pos + 1) : 0;
+		CHECK(tc_reasm_push(&r, base_a + pos - back, stream + pos - back,
+				    c + back) == 0);
 		while ((ret = tc_reasm_next(&r, &f, &flen, &off)) == 1) {
 			CHECK(got < nrec);
 			CHECK(off == recs[got].off);
