@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the tcpcryptd netns tests (sourced after lib.sh): start/stop a
+# daemon per namespace, read its counters, bounded transfers checked by sha256.
+
+TCD=$BIN/tcpcryptd
+TMPD=$(mktemp -d /tmp/tcd-test.XXXXXX)
+on_exit "rm -rf $TMPD"
+declare -A TCD_PID TCD_NS
+
+# tcd_start NAME NS ARGS...: tcpcryptd -i eth0 --passthrough ARGS in NS, log in
+# $TMPD/NAME.log; returns once it runs (1 if it did not start).
+tcd_start() {
+	local name=$1 ns=$2
+	shift 2
+	: >"$TMPD/$name.log"
+	ip netns exec "$ns" "$TCD" -i eth0 --passthrough "$@" >>"$TMPD/$name.log" 2>&1 &
+	TCD_PID[$name]=$!
+	TCD_NS[$name]=$ns
+	BG_PIDS+=($!)
+	if ! wait_for 15 grep -q "running (pass-through)" "$TMPD/$name.log"; then
+		log "tcpcryptd $name did not start:"
+		sed 's/^/#   /' "$TMPD/$name.log"
+		return 1
+	fi
+}
+
+# tcd_stop NAME [SIG]: stop the daemon, return its exit status.
+tcd_stop() {
+	local name=$1 sig=${2:-TERM} pid=${TCD_PID[$1]} rc
+	kill -"$sig" "$pid" 2>/dev/null
+	timeout 15 tail --pid="$pid" -f /dev/null
+	wait "$pid" 2>/dev/null
+	rc=$?
+	return $rc
+}
+
+# tcd_stats NAME: ask for counters (SIGUSR1); prints the new log lines.
+tcd_stats() {
+	local name=$1 f=$TMPD/$1.log n
+	n=$(wc -l <"$f")
+	kill -USR1 "${TCD_PID[$name]}"
+	wait_for 5 sh -c "tail -n +$((n + 1)) '$f' | grep -q '^tcpcryptd.*bpf(SIGUSR1) host_rx'"
+	tail -n +$((n + 1)) "$f"
+}
+
+# ctr TEXT KEY: the value of KEY=N in the first line of TEXT having it.
+ctr() { grep -o "\b$2=[0-9]*" <<<"$1" | head -1 | cut -d= -f2; }
+
+# ctr_line TEXT PATTERN KEY: KEY=N in the line matching PATTERN.
+ctr_line() { grep -- "$2" <<<"$1" | grep -o " $3=[0-9]*" | head -1 | cut -d= -f2; }
+
+# mkfile PATH MB: random content.
+mkfile() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
+
+same_sha() { [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]; }
+
+# xfer_nc SRV_NS CLI_NS ADDR PORT FILE: netcat-openbsd transfer, sha256 checked.
+xfer_nc() {
+	local srv=$1 cli=$2 addr=$3 port=$4 file=$5 out=$TMPD/nc.out fam=-4 pid
+	case $addr in *:*) fam=-6 ;; esac
+	rm -f "$out"
+	ip netns exec "$srv" timeout 30 nc $fam -l "$port" >"$out" &
+	pid=$!
+	wait_port "$srv" "$port" || return 1
+	ip netns exec "$cli" timeout 30 nc -N "$addr" "$port" <"$file" || return 1
+	wait "$pid" || return 1
+	same_sha "$file" "$out"
+}
+
+# xfer_socat SRV_NS CLI_NS ADDR PORT FILE
+xfer_socat() {
+	local srv=$1 cli=$2 addr=$3 port=$4 file=$5 out=$TMPD/socat.out pid l=TCP4 c
+	c="TCP4:$addr:$port"
+	case $addr in *:*) l=TCP6 c="TCP6:[$addr]:$port" ;; esac
+	rm -f "$out"
+	ip netns exec "$srv" timeout 30 socat -u "$l-LISTEN:$port,reuseaddr" \
+		"OPEN:$out,creat,trunc" &
+	pid=$!
+	wait_port "$srv" "$port" || return 1
+	ip netns exec "$cli" timeout 30 socat -u "OPEN:$file" "$c" || return 1
+	wait "$pid" || return 1
+	same_sha "$file" "$out"
+}
+
+# http_start NS ADDR PORT FILE: lighttpd serving FILE as /data.
+http_start() {
+	local ns=$1 addr=$2 port=$3 file=$4 d=$TMPD/www-$3 bind=$2
+	case $addr in *:*) bind="[$addr]" ;; esac
+	mkdir -p "$d/root"
+	ln -sf "$file" "$d/root/data"
+	cat >"$d/lighttpd.conf" <<-CONF
+		server.document-root = "$d/root"
+		server.bind = "$bind"
+		server.port = $port
+		server.errorlog = "$d/error.log"
+		server.follow-symlink = "enable"
+		mimetype.assign = ( "" => "application/octet-stream" )
+	CONF
+	bg "$ns" lighttpd -D -f "$d/lighttpd.conf"
+	wait_port "$ns" "$port"
+}
+
+# xfer_curl CLI_NS ADDR PORT FILE: GET /data, sha256 checked.
+xfer_curl() {
+	local cli=$1 addr=$2 port=$3 file=$4 out=$TMPD/curl.out host=$2
+	case $addr in *:*) host="[$addr]" ;; esac
+	rm -f "$out"
+	ip netns exec "$cli" curl -sS -g --max-time 30 -o "$out" "http://$host:$port/data" ||
+		return 1
+	same_sha "$file" "$out"
+}
+
+# xfer_iperf SRV_NS CLI_NS ADDR PORT MB: bounded iperf3 transfer, bytes checked.
+xfer_iperf() {
+	local srv=$1 cli=$2 addr=$3 port=$4 mb=$5 pid out=$TMPD/iperf.json got
+	ip netns exec "$srv" timeout 40 iperf3 -s -1 -p "$port" >/dev/null 2>&1 &
+	pid=$!
+	wait_port "$srv" "$port" || return 1
+	ip netns exec "$cli" timeout 40 iperf3 -c "$addr" -p "$port" -n "${mb}M" -J \
+		>"$out" 2>&1 || return 1
+	wait "$pid" || return 1
+	# the sender's count is exact; the receiver's stops at the test's end
+	got=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]
+print(e["sum_sent"]["bytes"] if e["sum_received"]["bytes"] > 0 else 0)' "$out") || return 1
+	[ "$got" -ge $((mb * 1024 * 1024)) ]
+}
