@@ -529,6 +529,23 @@ void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen)
 		d->oldest = gen + 1;
 }
 
+int tc_keys_gen_range(const struct tc_keys *k, enum tc_dir dir, uint32_t gen,
+		      uint64_t *first, uint64_t *end)
+{
+	const struct tc_dir_keys *d = dir == TC_DIR_TX ? &k->tx : &k->rx;
+	const struct tc_gen_key *g = &d->g[gen % TC_KEYS_GENS];
+	const struct tc_gen_key *n = &d->g[(gen + 1) % TC_KEYS_GENS];
+
+	if (!g->live || g->gen != gen || !g->used || gen > d->cur)
+		return -ENOENT;
+	*first = g->first;
+	if (gen < d->cur && n->live && n->gen == gen + 1 && n->used)
+		*end = n->first;
+	else
+		*end = d->next;
+	return 0;
+}
+
 unsigned int tc_keys_live(const struct tc_keys *k, enum tc_dir dir)
 {
 	const struct tc_dir_keys *d = dir == TC_DIR_TX ? &k->tx : &k->rx;

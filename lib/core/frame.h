@@ -244,6 +244,15 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
  */
 void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen);
 
+/*
+ * The stream range [*first, *end) covered by generation gen in a direction:
+ * from its first frame to the next generation's first frame (or the stream
+ * end). A datapath retires TX generation gen once everything below *end is
+ * acknowledged. -ENOENT if gen is retired or has no frame yet.
+ */
+int tc_keys_gen_range(const struct tc_keys *k, enum tc_dir dir, uint32_t gen,
+		      uint64_t *first, uint64_t *end);
+
 /* Generations currently keyed in a direction (for tests and stats). */
 unsigned int tc_keys_live(const struct tc_keys *k, enum tc_dir dir);
 

@@ -757,6 +757,21 @@ static void test_rekey_retransmit_retire(void **state)
 	assert_int_equal(f1[0], TC_CTRL_REKEY);
 	assert_int_equal(f2[0], 0);
 
+	/* The ranges each generation covers. */
+	{
+		uint64_t first, end;
+
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 0, &first,
+						   &end), 0);
+		assert_int_equal(first, o0);
+		assert_int_equal(end, o1);
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 1, &first,
+						   &end), 0);
+		assert_int_equal(first, o1);
+		assert_int_equal(end, o2 + n2);
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 2, &first,
+						   &end), -ENOENT);
+	}
 	/* Re-sealing gives the same bytes (same key, nonce, rekey bit). */
 	n = tc_keys_reseal(&a.k, o0, 0, 0, data_buf, 50, again, sizeof(again));
 	assert_int_equal(n, n0);
@@ -788,6 +803,16 @@ static void test_rekey_retransmit_retire(void **state)
 	assert_int_equal(tc_keys_live(&b.k, TC_DIR_RX), 1);
 	assert_int_equal(tc_keys_open(&b.k, o0, f0, n0, &info, pt_buf, 256),
 			 -EKEYEXPIRED);
+	{
+		uint64_t first, end;
+
+		assert_int_equal(tc_keys_gen_range(&b.k, TC_DIR_RX, 0, &first,
+						   &end), -ENOENT);
+		assert_int_equal(tc_keys_gen_range(&b.k, TC_DIR_RX, 1, &first,
+						   &end), 0);
+		assert_int_equal(first, o1);
+		assert_int_equal(end, o2 + n2);
+	}
 	assert_int_equal(tc_keys_open(&b.k, o2, f2, n2, &info, pt_buf, 256), 0);
 	tc_keys_retire(&a.k, TC_DIR_TX, 0);
 	assert_int_equal(tc_keys_reseal(&a.k, o0, 0, 0, data_buf, 50, again,
