@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What tcpcryptd never sees, and what it leaves behind:
+#  - a TCP port excluded by policy, ICMP (ping, ping -6) and UDP pass without
+#    reaching the daemon: the BPF counters show no steering and the daemon's
+#    own RX counters stay 0; a steered transfer afterwards moves them;
+#  - after SIGTERM no program, qdisc, veth, map or pin of ours remains.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tcd_lib.sh"
+require nc socat python3 bpftool tc
+[ -x "$TCD" ] || { skip test_steering "no $TCD (run make)"; exit 0; }
+
+F=$TMPD/data
+mkfile "$F" 5
+two_hosts
+
+tcd_start h1 "$H1" --exclude "port 6000" || fail "h1 daemon starts"
+tcd_start h2 "$H2" --exclude "port 6000" || fail "h2 daemon starts"
+
+# what the daemons attached, to look for it after they exit
+prog_ids=$(ip netns exec "$H1" bpftool net show -j | python3 -c '
+import json,sys
+ids=set()
+def walk(o):
+    if isinstance(o,dict):
+        for k,v in o.items():
+            if k=="id" and isinstance(v,int): ids.add(v)
+            else: walk(v)
+    elif isinstance(o,list):
+        for v in o: walk(v)
+walk(json.load(sys.stdin)); print(" ".join(map(str,sorted(ids))))')
+log "h1 programs: $prog_ids"
+map_ids=""
+for id in $prog_ids; do
+	map_ids+=" $(bpftool prog show id "$id" -j | python3 -c '
+import json,sys; print(" ".join(map(str,json.load(sys.stdin).get("map_ids",[]))))')"
+done
+log "h1 maps:$map_ids"
+check "h1: programs attached (xdp on eth0 and the internal veth, tc egress)" \
+	[ "$(wc -w <<<"$prog_ids")" -ge 3 ]
+check "h1: internal veth pair present" sh -c "ip -n $H1 link | grep -q tcx-"
+
+# Traffic that must not reach the daemons.
+check "excluded port 6000: nc IPv4 transfer" xfer_nc "$H2" "$H1" 192.0.2.2 6000 "$F"
+check "excluded port 6000: nc IPv6 transfer" xfer_nc "$H2" "$H1" 2001:db8::2 6000 "$F"
+check "ping IPv4" sh -c "ip netns exec $H1 ping -q -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null"
+check "ping IPv6" sh -c "ip netns exec $H1 ping -q -6 -c 3 -i 0.2 -W 2 2001:db8::2 >/dev/null"
+udp_out=$TMPD/udp.out
+ip netns exec "$H2" timeout 10 socat -u UDP4-RECV:7000 "OPEN:$udp_out,creat,trunc" &
+upid=$!
+sleep 0.3
+head -c 1000 /dev/urandom >"$TMPD/udp.in"
+ip netns exec "$H1" socat -u "OPEN:$TMPD/udp.in" UDP4-SENDTO:192.0.2.2:7000
+sleep 0.5
+kill $upid 2>/dev/null
+wait $upid 2>/dev/null
+check "UDP datagram delivered" same_sha "$TMPD/udp.in" "$udp_out"
+
+for h in h1 h2; do
+	s=$(tcd_stats $h)
+	q=$(grep "stats(SIGUSR1) q0" <<<"$s")
+	log "$h: $q"
+	check "$h: daemon received nothing from the wire" [ "$(ctr "$q" wire_rx)" = 0 ]
+	check "$h: daemon received nothing from the host" [ "$(ctr "$q" host_rx)" = 0 ]
+	w=$(grep "bpf(SIGUSR1) wire_rx" <<<"$s")
+	e=$(grep "bpf(SIGUSR1) egress" <<<"$s")
+	hr=$(grep "bpf(SIGUSR1) host_rx" <<<"$s")
+	check "$h: BPF steered nothing at ingress" \
+		[ "$(ctr "$w" steered_syn)" = 0 -a "$(ctr "$w" steered_flow)" = 0 ]
+	check "$h: BPF steered nothing at egress" \
+		[ "$(ctr "$e" steered_syn)" = 0 -a "$(ctr "$e" steered_flow)" = 0 ]
+	check "$h: BPF xdp_host saw nothing" [ "$(ctr "$hr" steered_host)" = 0 ]
+	check "$h: BPF saw the non-TCP frames and passed them" [ "$(ctr "$w" non_tcp)" -gt 0 ]
+done
+s=$(tcd_stats h1)
+check "h1: the excluded SYN was seen by policy and skipped" \
+	[ "$(ctr "$(grep 'bpf(SIGUSR1) egress' <<<"$s")" policy_skip)" -gt 0 ]
+
+# The counters can move: a steered port.
+check "steered port 5201: nc transfer" xfer_nc "$H2" "$H1" 192.0.2.2 5201 "$F"
+s=$(tcd_stats h2)
+q=$(grep "stats(SIGUSR1) q0" <<<"$s")
+check "h2: daemon RX counters move for a steered port" [ "$(ctr "$q" wire_rx)" -gt 0 ]
+
+# Clean detach.
+check "h1: exit status 0 after SIGTERM" tcd_stop h1
+check "h2: exit status 0 after SIGTERM" tcd_stop h2
+check "h1: log says detached" grep -q "detached" "$TMPD/h1.log"
+check "h1: sysctls restored (logged)" grep -q "restored /proc/sys/net/ipv4/conf/tcx-.*rp_filter" "$TMPD/h1.log"
+for h in "$H1" "$H2"; do
+	n=${h##*-}
+	check "$n: no internal veth left" sh -c "! ip -n $h link | grep -q tcx-"
+	check "$n: no XDP program on eth0" sh -c "! ip -n $h link show eth0 | grep -q xdp"
+	check "$n: no clsact qdisc on eth0" sh -c "! tc -n $h qdisc show dev eth0 | grep -q clsact"
+	check "$n: bpftool net show lists nothing" \
+		sh -c "! ip netns exec $h bpftool net show | grep -q '[a-z].*id [0-9]'"
+done
+left=0
+for id in $prog_ids; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+check "h1: none of its programs is still loaded" [ "$left" = 0 ]
+left=0
+for id in $map_ids; do bpftool map show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+check "h1: none of its maps is still loaded" [ "$left" = 0 ]
+ino=$(stat -L -c %i "/run/netns/$H1")
+check "h1: no pin under /run/tcpcrypt for its namespace" \
+	sh -c "! ls -R /run/tcpcrypt 2>/dev/null | grep -q -- '$ino'"
+done_testing
