@@ -29,6 +29,9 @@ uint64_t tcd_now_ns(void)
 struct seg {
 	struct tc_flow_key key;	/* host's view */
 	uint8_t flags;		/* TCP flags */
+	const uint8_t *src, *dst, *th;
+	uint32_t tcp_len;	/* from the IP header: TCP header + payload */
+	int alen;
 };
 
 /*
@@ -36,7 +39,7 @@ struct seg {
  * TCP segment whose ports are readable, -1 otherwise (not ours to judge:
  * the frame is forwarded unchanged).
  */
-static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *s)
+static int parse(uint8_t *p, uint32_t len, enum xq_side from, struct seg *s)
 {
 	const uint8_t *end = p + len, *l3, *src, *dst, *th;
 	uint16_t proto;
@@ -61,13 +64,14 @@ static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *
 		ihl = (l3[0] & 0xf) * 4;
 		if (ihl < 20 || l3[9] != IPPROTO_TCP)
 			return -1;
-		if (((uint16_t)l3[6] << 8 | l3[7]) & 0x1fff)
-			return -1;	/* non-first fragment */
+		if (((uint16_t)l3[6] << 8 | l3[7]) & 0x3fff)
+			return -1;	/* a fragment */
 		s->key.family = AF_INET;
 		src = l3 + 12;
 		dst = l3 + 16;
 		alen = 4;
 		th = l3 + ihl;
+		s->tcp_len = ((uint32_t)l3[2] << 8 | l3[3]) - ihl;
 	} else if (proto == ETH_P_IPV6) {
 		uint8_t nh;
 
@@ -83,8 +87,7 @@ static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *
 				nh = th[0];
 				th += (th[1] + 1) * 8;
 			} else if (nh == IPPROTO_FRAGMENT) {
-				if (((uint16_t)th[2] << 8 | th[3]) & 0xfff8)
-					return -1;
+				return -1;
 				nh = th[0];
 				th += 8;
 			} else {
@@ -97,11 +100,16 @@ static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *
 		src = l3 + 8;
 		dst = l3 + 24;
 		alen = 16;
+		s->tcp_len = ((uint32_t)l3[4] << 8 | l3[5]) - (th - l3 - 40);
 	} else {
 		return -1;
 	}
-	if (th + 14 > end)
+	if (th + 20 > end || th + s->tcp_len > end || s->tcp_len < 20 || s->tcp_len > 65535)
 		return -1;
+	s->src = src;
+	s->dst = dst;
+	s->th = th;
+	s->alen = alen;
 	if (from == XQ_WIRE) {	/* from the network: local = dst */
 		memcpy(s->key.local, dst, alen);
 		memcpy(s->key.remote, src, alen);
@@ -115,6 +123,58 @@ static int parse(const uint8_t *p, uint32_t len, enum xq_side from, struct seg *
 	}
 	s->flags = th[13];
 	return 0;
+}
+
+/* One's complement sum of LEN bytes (big-endian 16-bit words). */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		w = __builtin_bswap64(w);
+		sum += (w >> 32) + (w & 0xffffffff);
+	}
+	for (; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < len)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * A TCP segment sent by a local stack as CHECKSUM_PARTIAL carries only the
+ * folded pseudo-header sum in its checksum field; over a veth it reaches
+ * AF_XDP like that (datapath-notes.md). Such a frame from the wire (a peer
+ * on a veth without tcpcryptd, or whose daemon is dead) would be dropped by
+ * our stack once reinjected through tcv0. Complete exactly those checksums;
+ * any other checksum is left for the stack to verify.
+ */
+static bool fix_partial_csum(const struct seg *s)
+{
+	uint8_t *th = (uint8_t *)s->th;
+	uint16_t check = (uint16_t)th[16] << 8 | th[17], full;
+	uint64_t pseudo;
+
+	pseudo = csum_add(0, s->src, s->alen);
+	pseudo = csum_add(pseudo, s->dst, s->alen);
+	pseudo += IPPROTO_TCP + s->tcp_len;
+	if (check != csum_fold(pseudo))
+		return false;
+	th[16] = th[17] = 0;
+	full = ~csum_fold(csum_add(pseudo, th, s->tcp_len));
+	th[16] = full >> 8;
+	th[17] = full & 0xff;
+	return true;
 }
 
 static uint32_t key_hash(const struct tc_flow_key *k)
@@ -252,7 +312,7 @@ void flow_table_fini(struct flow_table *ft)
 }
 
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
-			      const uint8_t *pkt, uint32_t len)
+			      uint8_t *pkt, uint32_t len)
 {
 	uint64_t now = tcd_now_ns();
 	struct flow **pp, *f;
@@ -264,6 +324,8 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		__atomic_fetch_add(&ft->st.non_tcp, 1, __ATOMIC_RELAXED);
 		return FV_FORWARD;
 	}
+	if (from == XQ_WIRE && fix_partial_csum(&s))
+		__atomic_fetch_add(&ft->st.csum_fixed, 1, __ATOMIC_RELAXED);
 	syn = (s.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 
 	pthread_mutex_lock(&ft->lock);

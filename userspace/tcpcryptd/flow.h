@@ -48,6 +48,7 @@ struct flow {
 struct flow_stats {
 	uint64_t created, adopted, removed_closed, removed_idle, map_errors;
 	uint64_t non_tcp, table_full, lost_keys_dropped;
+	uint64_t csum_fixed;	/* wire frames with a CHECKSUM_PARTIAL leftover */
 };
 
 struct flow_table {
@@ -68,9 +69,11 @@ void flow_table_fini(struct flow_table *ft);
 /*
  * A frame received from FROM (XQ_WIRE: from the network, XQ_HOST: from the
  * local stack) on queue QUEUE: update the flow; FV_FORWARD or FV_DROP.
+ * A wire frame whose TCP checksum is a CHECKSUM_PARTIAL leftover (pseudo
+ * header only, a veth peer without tcpcryptd) gets its full checksum.
  */
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
-			      const uint8_t *pkt, uint32_t len);
+			      uint8_t *pkt, uint32_t len);
 
 /*
  * Take over a tc_flows entry left by a previous daemon. Flows whose state

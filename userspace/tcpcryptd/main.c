@@ -300,11 +300,13 @@ static void log_stats(const char *why)
 		}
 	}
 	pr_info("flows(%s): active=%u created=%llu adopted=%llu closed=%llu idle=%llu "
-		"map_errors=%llu non_tcp=%llu table_full=%llu\n", why, ft.count,
+		"map_errors=%llu non_tcp=%llu table_full=%llu lost_keys_dropped=%llu "
+		"csum_fixed=%llu\n", why, ft.count,
 		(unsigned long long)ft.st.created, (unsigned long long)ft.st.adopted,
 		(unsigned long long)ft.st.removed_closed, (unsigned long long)ft.st.removed_idle,
 		(unsigned long long)ft.st.map_errors, (unsigned long long)ft.st.non_tcp,
-		(unsigned long long)ft.st.table_full);
+		(unsigned long long)ft.st.table_full,
+		(unsigned long long)ft.st.lost_keys_dropped, (unsigned long long)ft.st.csum_fixed);
 	if (!dp || dp_counters_read(dp, ctr))
 		return;
 	for (d = 0; d < TC_DIR_MAX; d++) {

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kill -9 semantics of tcpcryptd (heartbeat in tc_live, see tcpcryptd(8)):
+#  - a connection whose flow state requires encryption (ENCRYPTED in tc_flows;
+#    set here by hand, as the encryption engine would) is never passed in
+#    plaintext after the daemon is killed, nor after a new daemon takes over;
+#  - new connections pass as plain TCP while no daemon runs;
+#  - with --fail-closed they are dropped instead;
+#  - a new tcpcryptd takes over a killed one's leftovers, and
+#    tcpcryptd --cleanup removes them.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tcd_lib.sh"
+require nc socat python3 bpftool
+[ -x "$TCD" ] || { skip test_killed "no $TCD (run make)"; exit 0; }
+LOADER=$BIN/tcpcrypt-loader
+
+F=$TMPD/data
+mkfile "$F" 5
+HB=(--heartbeat-timeout 500 --include "port 5201-5209")
+
+# bpf_ctr NS DIR NAME: a BPF counter read through tcpcrypt-loader.
+bpf_ctr() {
+	ip netns exec "$1" "$LOADER" -j status eth0 | python3 -c '
+import json,sys; print(json.load(sys.stdin)[0]["counters"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+
+# flow_set_state NS LPORT STATE: rewrite the state of the tc_flows entry
+# with local port LPORT (what the encryption engine does).
+flow_set_state() {
+	ip netns exec "$1" python3 - "$2" "$3" <<-'PY'
+	import json, subprocess, sys
+	lport, state = int(sys.argv[1]), int(sys.argv[2])
+	def j(*a): return json.loads(subprocess.check_output(("bpftool", "-j") + a))
+	prog = [l for l in j("net", "show")[0]["xdp"] if l["devname"] == "eth0"][0]["id"]
+	for mid in j("prog", "show", "id", str(prog))["map_ids"]:
+	    if j("map", "show", "id", str(mid))["name"] != "tc_flows":
+	        continue
+	    for e in j("map", "dump", "id", str(mid)):
+	        k = [int(b, 16) for b in e["key"]]
+	        if k[36] << 8 | k[37] == lport:
+	            v = [int(b, 16) for b in e["value"]]
+	            v[0] = state
+	            subprocess.check_call(["bpftool", "map", "update", "id", str(mid), "key", "hex"] +
+	                                  ["%02x" % b for b in k] + ["value", "hex"] +
+	                                  ["%02x" % b for b in v])
+	            sys.exit(0)
+	sys.exit(1)
+	PY
+}
+
+two_hosts
+tcd_start h1 "$H1" "${HB[@]}" || fail "h1 daemon starts"
+tcd_start h2 "$H2" "${HB[@]}" || fail "h2 daemon starts"
+check "steered transfer with both daemons" xfer_nc "$H2" "$H1" 192.0.2.2 5201 "$F"
+
+# A long-lived steered connection H1 -> H2:5207, fed through a fifo.
+out=$TMPD/long.out
+mkfifo "$TMPD/fifo"
+ip netns exec "$H2" timeout 60 socat -u TCP4-LISTEN:5207,reuseaddr "OPEN:$out,creat,trunc" &
+wait_port "$H2" 5207
+ip netns exec "$H1" timeout 60 socat -u "PIPE:$TMPD/fifo" TCP4:192.0.2.2:5207 &
+exec 3>"$TMPD/fifo"
+echo "hello-before-kill" >&3
+check "long connection delivers while the daemons run" \
+	wait_for 5 grep -q hello-before-kill "$out"
+check "its flow is marked ENCRYPTED in h2's tc_flows" flow_set_state "$H2" 5207 3
+
+tcd_stop h2 KILL
+sleep 1	# > heartbeat timeout
+check "h2: BPF sees the daemon dead" sh -c \
+	"ip netns exec $H2 $LOADER -j status eth0 | grep -q '\"alive\":false'"
+echo "secret-after-kill" >&3
+sleep 1.5
+check "ENCRYPTED flow: nothing passed in plaintext after kill -9" \
+	sh -c "! grep -q secret-after-kill $out"
+check "h2: its segments were dropped (dropped_dead_daemon > 0)" \
+	[ "$(bpf_ctr "$H2" wire_rx dropped_dead_daemon)" -gt 0 ]
+check "new connection passes as plain TCP while h2's daemon is dead" \
+	xfer_nc "$H2" "$H1" 192.0.2.2 5202 "$F"
+check "h2: that SYN passed as plain TCP (dead_pass_syn > 0)" \
+	[ "$(bpf_ctr "$H2" wire_rx dead_pass_syn)" -gt 0 ]
+
+# A new daemon takes over the leftovers.
+tcd_start h2b "$H2" "${HB[@]}" || fail "h2: new daemon starts over the leftovers"
+check "h2: new daemon says it took over a dead one's leftovers" \
+	grep -q "leftovers of a dead tcpcryptd" "$TMPD/h2b.log"
+check "h2: it adopted the flow whose keys were lost" grep -q "with lost keys" "$TMPD/h2b.log"
+echo "secret-after-restart" >&3
+sleep 1.5
+check "ENCRYPTED flow: still nothing in plaintext under the new daemon" \
+	sh -c "! grep -q secret $out"
+s=$(tcd_stats h2b)
+check "h2: new daemon carries new steered connections" xfer_nc "$H2" "$H1" 192.0.2.2 5203 "$F"
+s=$(tcd_stats h2b)
+check "h2: new daemon steered them (wire_rx > 0)" \
+	[ "$(ctr_line "$s" "stats(SIGUSR1) q0" wire_rx)" -gt 0 ]
+exec 3>&-
+check "h2: new daemon exits 0" tcd_stop h2b
+check "h2: and leaves nothing behind" sh -c "! ip -n $H2 link | grep -q 'tcx-\|xdp'"
+
+# --fail-closed: new connections are dropped while the daemon is dead.
+tcd_start h2c "$H2" "${HB[@]}" --fail-closed || fail "h2: --fail-closed daemon starts"
+tcd_stop h2c KILL
+sleep 1
+ip netns exec "$H2" timeout 10 nc -l 5204 >/dev/null &
+wait_port "$H2" 5204
+check "fail-closed: a new connection does not get through" \
+	sh -c "! ip netns exec $H1 timeout 3 nc -N 192.0.2.2 5204 </dev/null"
+check "h2: its SYNs were dropped (dropped_fail_closed > 0)" \
+	[ "$(bpf_ctr "$H2" wire_rx dropped_fail_closed)" -gt 0 ]
+
+# --cleanup removes a killed daemon's leftovers.
+check "tcpcryptd --cleanup exits 0" ip netns exec "$H2" "$TCD" -i eth0 --cleanup
+check "after --cleanup: no internal veth" sh -c "! ip -n $H2 link | grep -q tcx-"
+check "after --cleanup: no XDP on eth0" sh -c "! ip -n $H2 link show eth0 | grep -q xdp"
+check "after --cleanup: no clsact on eth0" sh -c "! tc -n $H2 qdisc show dev eth0 | grep -q clsact"
+tcd_stop h1
+check "after --cleanup: plain TCP works" xfer_nc "$H2" "$H1" 192.0.2.2 5205 "$F"
+done_testing
