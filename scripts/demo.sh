@@ -29,13 +29,17 @@ if [ $mode = none ]; then
 	say "tcpcryptd cannot attach yet in this version (it only prints usage):"
 	echo "   the transfer below is plain TCP, not steered through AF_XDP, not encrypted."
 else
+	logs=$(mktemp -d)
+	on_exit "rm -rf $logs"
 	for h in "$H1" "$H2"; do
-		args=(-i eth0 --ports 5001)
+		args=(-i eth0 --include "port 5001")
 		[ $mode = passthrough ] && args+=(--passthrough)
-		bg "$h" "$BIN/tcpcryptd" "${args[@]}"
+		bg "$h" "$BIN/tcpcryptd" "${args[@]}" 2>"$logs/${h##*-}.log"
 	done
-	sleep 1
-	say "tcpcryptd attached on both hosts ($mode)"
+	for h in "$H1" "$H2"; do
+		wait_for 10 sh -c "ip netns exec $h $BIN/tcpcrypt-loader -j status eth0 | grep -q '\"host\":{'" || true
+	done
+	say "tcpcryptd attached on both hosts ($mode), steering port 5001; H1:"
 	ip netns exec "$H1" "$BIN/tcpcrypt-loader" status eth0 2>&1 | sed 's/^/   /'
 fi
 
@@ -53,12 +57,18 @@ echo "   received sha256 $b"
 [ "$a" = "$b" ] && echo "   identical" || { echo "   DIFFERENT"; exit 1; }
 
 say "session ids"
-if [ $mode = encrypt ] && "$BIN/tcnetstat" -h >/dev/null 2>&1; then
+if [ $mode != none ]; then
+	# hold a connection open so both ends have something to list
+	bg "$H2" sh -c "nc -l -p 5001 >/dev/null"
+	wait_port "$H2" 5001
+	bg "$H1" sh -c "sleep 5 | nc 192.0.2.2 5001"
+	sleep 0.5
 	for h in "$H1" "$H2"; do
-		echo "   $h:"
-		ip netns exec "$h" "$BIN/tcnetstat" | sed 's/^/   /'
+		echo "   tcnetstat on ${h##*-}:"
+		ip netns exec "$h" "$BIN/tcnetstat" | sed 's/^/     /'
 	done
-else
-	echo "   none: this version does not encrypt yet (the tcpcrypt segment engine and"
-	echo "   tcnetstat are not implemented), so there is no session id to show."
+fi
+if [ $mode != encrypt ]; then
+	echo "   none: this version does not encrypt yet (the tcpcrypt segment engine is"
+	echo "   not implemented), so no connection has a session id to show."
 fi
