@@ -146,9 +146,17 @@ ip netns exec "$H1" timeout 3 nc -w1 192.0.2.2 7001 </dev/null >/dev/null 2>&1
 wait $hc
 check "daemon: SYNs of both directions reached the AF_XDP sockets" [ $? -eq 0 ]
 log "$(tr "\n" " " <"$OUT")"
+ip netns exec "$H1" timeout 20 "$HC" eth0 tcv1 tcv0 10 >"$OUT" 2>&1 &
+hc=$!
+wait_for 5 grep -q ready "$OUT"
+ip netns exec "$H2" timeout 3 nc -6 -w1 2001:db8::1 7000 </dev/null >/dev/null 2>&1
+ip netns exec "$H1" timeout 3 nc -6 -w1 2001:db8::2 7001 </dev/null >/dev/null 2>&1
+wait $hc
+check "daemon: IPv6 SYNs of both directions reached the AF_XDP sockets" [ $? -eq 0 ]
+log "$(tr "\n" " " <"$OUT")"
 check "daemon: steered_syn counted on wire and egress, steered_host on tcv1" [ "$(json "$H1" \
-	"d[0]['counters']['wire_rx']['steered_syn'], d[0]['counters']['egress']['steered_syn'], \
-	 d[0]['counters']['host_rx']['steered_host'] > 0")" = "1 1 True" ]
+	"d[0]['counters']['wire_rx']['steered_syn'] >= 2, d[0]['counters']['egress']['steered_syn'] >= 2, \
+	 d[0]['counters']['host_rx']['steered_host'] >= 2")" = "True True True" ]
 check "daemon: clean exit marked the daemon dead at once" \
 	[ "$(json "$H1" "d[0]['daemon']['alive'], d[0]['host']")" = "False None" ]
 
