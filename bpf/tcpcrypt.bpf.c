@@ -41,8 +41,13 @@ struct {
 	__type(value, struct tc_live);
 } tc_live SEC(".maps");
 
+/*
+ * A plain hash, not LRU: an LRU would evict an ENCRYPTED flow under pressure
+ * and its segments would then pass in plaintext. Full map: tcpcryptd's insert
+ * fails (E2BIG) and it leaves that new connection plain.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TC_FLOWS_MAX);
 	__type(key, struct tc_flow_key);
 	__type(value, struct tc_flow_val);

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define TC_MAX_QUEUES		64	/* XSKMAP size: highest queue id + 1 */
-#define TC_FLOWS_MAX		65536	/* LRU flow map */
+#define TC_FLOWS_MAX		65536	/* flow map (hash, no eviction) */
 #define TC_POL_PREFIXES_MAX	1024	/* per LPM trie */
 #define TC_POL_PORTS_MAX	1024	/* port rules, local and remote */
 #define TC_HB_TIMEOUT_MS	2000	/* default: daemon dead after this */
@@ -71,7 +71,9 @@ struct tc_live {
 };
 
 /*
- * ---- tc_flows: BPF_MAP_TYPE_LRU_HASH, written by tcpcryptd only ----
+ * ---- tc_flows: BPF_MAP_TYPE_HASH, written by tcpcryptd only ----
+ * Not LRU: eviction of an ENCRYPTED flow would pass its segments in
+ * plaintext. When full, inserts fail with E2BIG: leave that connection plain.
  * Normalized to this host's view: at XDP ingress local = dst, remote = src;
  * at tc egress local = src, remote = dst. IPv4 addresses in bytes 0..3,
  * bytes 4..15 zero. All padding must be zero.

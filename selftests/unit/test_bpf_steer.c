@@ -626,6 +626,30 @@ static void test_probe_bitmaps(void **state)
 	assert_int_equal(out[1], 0);
 }
 
+/* A full flow map refuses new flows; it never evicts an ENCRYPTED one. */
+static void test_flow_map_full_never_evicts(void **state)
+{
+	struct tc_flow_val v = { .state = TC_FLOW_PASSTHROUGH };
+	struct tc_flow_key k;
+	struct pkt_opts o = SYN80;
+	uint32_t i;
+
+	NEED_ENV();
+	flow4(false, 80, 40000, TC_FLOW_ENCRYPTED);
+	for (i = 1; i < TC_FLOWS_MAX; i++) {
+		uint8_t r[4] = { 10, i >> 16, i >> 8, i };
+
+		dp_flow_key_v4(&k, L4, r, htons(80), htons(1000));
+		assert_int_equal(dp_flow_update(&E.dp, &k, &v), 0);
+	}
+	dp_flow_key_v4(&k, L4, R4, htons(80), htons(1));
+	assert_int_equal(dp_flow_update(&E.dp, &k, &v), -E2BIG);
+	set_heartbeat(0);
+	o.flags = F_ACK;
+	assert_int_equal(xdp_wire(&o), XDP_DROP);	/* still there, still fail closed */
+	flows_clear();
+}
+
 static void test_policy_parse_errors(void **state)
 {
 	char *bad[][3] = {
@@ -762,6 +786,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_xdp_host, reset),
 		cmocka_unit_test_setup(test_probe_bitmaps, reset),
+		cmocka_unit_test_setup(test_flow_map_full_never_evicts, reset),
 		cmocka_unit_test(test_policy_parse_errors),
 	};
 

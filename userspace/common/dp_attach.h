@@ -28,7 +28,7 @@ enum dp_mode {
 struct dp_maps {
 	int config;		/* tc_config: struct tc_config at key 0 */
 	int live;		/* tc_live: struct tc_live at key 0 */
-	int flows;		/* tc_flows: tc_flow_key -> tc_flow_val */
+	int flows;		/* tc_flows (hash): tc_flow_key -> tc_flow_val */
 	int counters;		/* tc_counters: per-CPU __u64 */
 	int pol_v4;		/* tc_pol_v4: tc_lpm_v4 -> __u8 action */
 	int pol_v6;		/* tc_pol_v6: tc_lpm_v6 -> __u8 action */
@@ -100,7 +100,11 @@ int dp_live_get(struct dp *dp, struct tc_live *live);
 /* 1 if the heartbeat is fresh, 0 if stale/dead, negative errno. */
 int dp_daemon_alive(struct dp *dp);
 
-/* Flow map; keys must be zero-padded (use dp_flow_key_v4/v6). */
+/*
+ * Flow map; keys must be zero-padded (use dp_flow_key_v4/v6). The map is a
+ * hash without eviction: dp_flow_update() of a new key returns -E2BIG when
+ * TC_FLOWS_MAX flows exist (delete closed flows; leave new ones plain).
+ */
 void dp_flow_key_v4(struct tc_flow_key *k, const void *local4, const void *remote4,
 		    __be16 lport, __be16 rport);
 void dp_flow_key_v6(struct tc_flow_key *k, const void *local6, const void *remote6,
