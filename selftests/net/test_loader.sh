@@ -23,6 +23,13 @@ json() {
 }
 
 prog_gone() { ! bpftool prog show id "$1" >/dev/null 2>&1; }
+map_gone() { ! bpftool map show id "$1" >/dev/null 2>&1; }
+map_ids() {
+	bpftool prog show id "$1" -j | python3 -c \
+		'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["map_ids"])))'
+}
+# maps_gone ID...: every map freed (asynchronously, after the last program)
+maps_gone() { local m; for m in "$@"; do map_gone "$m" || return 1; done; }
 
 # no_leftovers NS XDP_ID TC_ID: no XDP program, no clsact, programs freed
 no_leftovers() {
@@ -65,8 +72,11 @@ for mode in native skb; do
 	check "$mode: plain TCP works with no daemon" tcp_ok "$H1" 192.0.2.2 5001
 	check "$mode: egress counted dead_pass_syn" \
 		[ "$(json "$H1" "d[0]['counters']['egress']['dead_pass_syn'] > 0")" = True ]
+	mids=$(map_ids "$xid")
+	check "$mode: maps of ours found" [ "$(echo $mids | wc -w)" -ge 6 ]
 	check "$mode: detach" ld "$H1" detach eth0
 	check "$mode: nothing left behind" no_leftovers "$H1" "$xid" "$tid"
+	check "$mode: maps freed" wait_for 5 maps_gone $mids
 done
 
 # the SYN-ACK coming back in over XDP: attach on the listener's side
@@ -177,6 +187,38 @@ check "kill -9: xdp_host stays attached until detach" sh -c \
 check "kill -9: new connections pass as plain TCP" tcp_ok "$H1" 192.0.2.2 5005
 check "daemon: detach also removes xdp_host" sh -c \
 	"ip netns exec $H1 $L detach eth0 && ! ip -n $H1 link show tcv1 | grep -q prog/xdp"
+
+# somebody else's XDP program: refused, and told how to remove it
+if command -v xdp-loader >/dev/null; then
+	ip netns exec "$H1" xdp-loader load -m skb eth0 "$BUILD/bpf/xsk_smoke.bpf.o" >/dev/null 2>&1
+	check "foreign XDP: attach refused, exit 1" sh -c \
+		"ip netns exec $H1 $L attach eth0 2>$ERR; [ \$? -eq 1 ]"
+	check "foreign XDP: says how to remove it" grep -q 'ip link set dev eth0 xdpgeneric off' "$ERR"
+	check "foreign XDP: no clsact left by the failed attach" sh -c \
+		"! tc -n $H1 qdisc show dev eth0 | grep -q clsact"
+	ip -n "$H1" link set dev eth0 xdpgeneric off
+else
+	skip "foreign XDP program" "needs xdp-loader"
+fi
+
+# a clsact qdisc that was there before stays after detach
+tc -n "$H1" qdisc add dev eth0 clsact
+check "own clsact: attach" ld "$H1" attach eth0
+check "own clsact: not ours" [ "$(json "$H1" "d[0]['tc']['own_clsact']")" = False ]
+check "own clsact: detach" ld "$H1" detach eth0
+check "own clsact: the pre-existing qdisc stays" sh -c "tc -n $H1 qdisc show dev eth0 | grep -q clsact"
+tc -n "$H1" qdisc del dev eth0 clsact
+
+# attach --policy FILE; pretty JSON is JSON
+printf '# test policy\ninclude port 443\nexclude net 198.51.100.0/24 fail-closed on\n' >"$OUT"
+check "attach --policy FILE" ld "$H1" attach eth0 --mode skb --policy "$OUT"
+check "attach --policy FILE: applied" [ "$(ip netns exec "$H1" "$L" policy eth0 show -j |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["ports"]), len(d["nets"]), d["fail_closed"])')" = "2 1 True" ]
+check "status -p is valid JSON" sh -c "ip netns exec $H1 $L status -p | python3 -m json.tool >/dev/null"
+check "policy: bad file line is a usage error naming the line" sh -c \
+	"printf 'include port 1\nfrobnicate\n' >$OUT; ip netns exec $H1 $L policy eth0 load $OUT 2>$ERR; \
+	 [ \$? -eq 2 ] && grep -q ':2: ' $ERR"
+check "attach --policy: detach" ld "$H1" detach eth0
 
 # errors users hit: one line, exit status 1 (runtime) or 2 (usage)
 check "no such interface: exit 1" sh -c "ip netns exec $H1 $L attach nope0 2>$ERR; [ \$? -eq 1 ]"

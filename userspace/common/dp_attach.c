@@ -398,7 +398,7 @@ static void explain_xdp_failure(const char *ifname, enum dp_mode mode, int err)
 		pr_warn("%s: the driver has no native XDP support: use --mode skb\n", ifname);
 	else if (err == -EBUSY || err == -EEXIST)
 		pr_warn("%s: another XDP program is attached: detach it first "
-			"(ip link set dev %s xdp off)\n", ifname, ifname);
+			"(ip link set dev %s xdpdrv off / xdpgeneric off)\n", ifname, ifname);
 	else if (err == -EOPNOTSUPP)
 		pr_warn("%s: XDP is not supported on this device\n", ifname);
 	else
@@ -508,8 +508,9 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 				dp_mode_name(cur), id, ifname);
 			return -EEXIST;
 		}
-		pr_warn("%s: another XDP program (prog id %u) is attached: detach it first "
-			"(ip link set dev %s xdp off)\n", ifname, id, ifname);
+		pr_warn("%s: another XDP program (prog id %u, %s mode) is attached: detach it "
+			"first (ip link set dev %s %s off)\n", ifname, id, dp_mode_name(cur),
+			ifname, cur == DP_MODE_SKB ? "xdpgeneric" : "xdpdrv");
 		return -EBUSY;
 	}
 	hook.ifindex = ifindex;
