@@ -31,6 +31,7 @@
 #include "tcpcryptd/poller.h"
 
 #define EXIT_USAGE 2
+#define TCD_MAX_MTU 3506
 
 struct cfg {
 	const char *ifname;
@@ -556,11 +557,16 @@ int main(int argc, char **argv)
 		pr_warn("%s: MTU: %s\n", cfg.ifname, strerror(-err));
 		return 1;
 	}
-	/* copy mode puts a frame at XDP_PACKET_HEADROOM (256) into the 4096 chunk */
-	if (mtu + 14 > XQ_FRAME_SIZE - 256) {
-		pr_warn("%s: MTU %u does not fit an AF_XDP frame (%u bytes, %u after the XDP "
-			"headroom): the largest MTU is %u\n", cfg.ifname, mtu, XQ_FRAME_SIZE,
-			XQ_FRAME_SIZE - 256, XQ_FRAME_SIZE - 256 - 14);
+	/*
+	 * tcv0 gets IFACE's MTU and xdp_host runs natively on its peer: XDP
+	 * on a veth (no multi-buffer) takes frames of one page less 256 bytes
+	 * of headroom and 320 of skb_shared_info, 3520 bytes: MTU 3506. That
+	 * also fits a 4096-byte AF_XDP frame (3840 after the XDP headroom).
+	 */
+	if (mtu > TCD_MAX_MTU) {
+		pr_warn("%s: MTU %u is too large: the largest MTU tcpcryptd supports is %u "
+			"(XDP on its internal veth: one 4 KB page less headroom and "
+			"skb_shared_info)\n", cfg.ifname, mtu, TCD_MAX_MTU);
 		return 1;
 	}
 
