@@ -178,6 +178,8 @@ check "daemon: status -j shows it alive, sockets bound, host side" [ "$(json "$H
 	 d[0]['host']['ifname'], d[0]['host']['prog_id'] > 0")" = "True [0] [0] tcv1 True" ]
 check "daemon: plain status shows the sockets" sh -c \
 	"ip netns exec $H1 $L status eth0 | grep -q 'sockets bound: wire 1 \[ 0 \], host 1 \[ 0 \]'"
+check "daemon alive: detach refused" sh -c \
+	"ip netns exec $H1 $L detach eth0 2>$ERR; [ \$? -eq 1 ] && grep -q 'tcpcryptd (pid [0-9]*) is running' $ERR"
 kill -9 "$hc"
 wait "$hc" 2>/dev/null
 dead() { [ "$(json "$H1" "d[0]['daemon']['alive'], d[0]['sockets']['wire']")" = "False 0" ]; }
@@ -187,6 +189,38 @@ check "kill -9: xdp_host stays attached until detach" sh -c \
 check "kill -9: new connections pass as plain TCP" tcp_ok "$H1" 192.0.2.2 5005
 check "daemon: detach also removes xdp_host" sh -c \
 	"ip netns exec $H1 $L detach eth0 && ! ip -n $H1 link show tcv1 | grep -q prog/xdp"
+
+# detach with encrypted connections still open: refused (their segments would
+# leave in plaintext), unless --force; flows without a socket do not count
+flow_hex() {	# LOCAL REMOTE LPORT RPORT -> bpftool key bytes of tc_flow_key
+	python3 -c 'import socket,struct,sys
+l, r, lp, rp = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+k = bytes([2, 0, 0, 0]) + socket.inet_aton(l).ljust(16, b"\0") + \
+    socket.inet_aton(r).ljust(16, b"\0") + struct.pack("!HH", lp, rp)
+print(" ".join("%02x" % b for b in k))' "$@"
+}
+check "encrypted: attach" ld "$H1" attach eth0 --mode skb
+xid=$(json "$H1" "d[0]['xdp']['prog_id']")
+fmap=$(bpftool map show -j | python3 -c "import json,sys
+ids = set(map(int, '$(map_ids "$xid")'.split()))
+print([m['id'] for m in json.load(sys.stdin) if m['id'] in ids and m.get('name') == 'tc_flows'][0])")
+ip netns exec "$H2" timeout 30 nc -l -p 5006 >/dev/null 2>&1 &
+BG_PIDS+=($!)
+wait_port "$H2" 5006
+bg "$H1" sh -c "sleep 30 | nc 192.0.2.2 5006"
+wait_for 5 sh -c "ip netns exec $H1 ss -Htn state established '( dport = :5006 )' | grep -q ."
+lport=$(ip netns exec "$H1" ss -Htn state established '( dport = :5006 )' | awk '{print $3}' | sed 's/.*://')
+# state ENCRYPTED (3): one flow with a socket, one stale
+bpftool map update id "$fmap" key hex $(flow_hex 192.0.2.1 192.0.2.2 "$lport" 5006) \
+	value hex 03 00 00 00 00 00 00 00
+bpftool map update id "$fmap" key hex $(flow_hex 192.0.2.1 192.0.2.2 1234 5999) \
+	value hex 03 00 00 00 00 00 00 00
+check "encrypted: flows inserted" [ "$(json "$H1" "d[0]['flows']")" = 2 ]
+check "encrypted: detach refused, one open connection counted" sh -c \
+	"ip netns exec $H1 $L detach eth0 2>$ERR; [ \$? -eq 1 ] && grep -q '1 encrypted connection is still open' $ERR"
+check "encrypted: still attached" sh -c "ip netns exec $H1 $L status eth0 >/dev/null"
+check "encrypted: detach --force" ld "$H1" detach eth0 --force
+check "encrypted: detached" sh -c "! ip -n $H1 link show eth0 | grep -q prog/xdp"
 
 # somebody else's XDP program: refused, and told how to remove it
 if command -v xdp-loader >/dev/null; then

@@ -20,6 +20,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/policy.h"
+#include "sockdiag.h"
 
 #define EXIT_USAGE 2
 
@@ -31,7 +32,8 @@ static void usage(FILE *f)
 "usage: tcpcrypt-loader [OPTIONS] COMMAND ...\n"
 "  attach IFACE [--mode native|skb|auto] [--policy FILE]\n"
 "                         load and attach XDP (ingress) and tc egress to IFACE\n"
-"  detach IFACE           remove everything tcpcrypt attached to IFACE\n"
+"  detach IFACE [--force] remove everything tcpcrypt attached to IFACE; refused\n"
+"                         while tcpcryptd runs or encrypted connections are open\n"
 "  status [IFACE]         mode, program ids, queues, sockets bound, counters\n"
 "  policy IFACE show      print the steering policy\n"
 "  policy IFACE set RULE...   replace the policy (see tcpcrypt-loader(8))\n"
@@ -131,11 +133,71 @@ static int cmd_attach(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/*
+ * Connections tcpcryptd was encrypting (or negotiating) that still have a
+ * socket here: once the programs are gone, their segments would leave in
+ * plaintext.
+ */
+static int live_encrypted_flows(struct dp *dp)
+{
+	struct tc_flow_key k, *prev = NULL;
+	struct tc_flow_val v;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(dp->maps.flows, prev, &k)) {
+		if (!bpf_map_lookup_elem(dp->maps.flows, &k, &v) &&
+		    (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED) &&
+		    tcp_socket_exists(&k) != 0)	/* exists, or cannot tell */
+			n++;
+		prev = &k;
+	}
+	return n;
+}
+
 static int cmd_detach(int argc, char **argv)
 {
-	if (argc != 2)
-		return usage_err("%s: expected one IFACE", "detach");
-	return dp_detach(argv[1]) ? 1 : 0;
+	const char *ifname = NULL;
+	bool force = false;
+	struct tc_live live = {};
+	struct dp *dp;
+	int i, n, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+			force = true;
+		else if (!ifname)
+			ifname = argv[i];
+		else
+			ifname = NULL, i = argc;
+	}
+	if (!ifname || argc > 3)
+		return usage_err("%s: expected one IFACE [--force]", "detach");
+
+	err = dp_open(ifname, &dp);
+	if (err == -ENOENT)
+		pr_warn("%s: tcpcrypt is not attached\n", ifname);
+	if (err)
+		return 1;
+	if (!force) {
+		dp_live_get(dp, &live);
+		if (dp_daemon_alive(dp) == 1) {
+			pr_warn("%s: tcpcryptd (pid %u) is running on it: stop tcpcryptd first "
+				"(or detach --force)\n", ifname, live.pid);
+			dp_close(dp);
+			return 1;
+		}
+		n = live_encrypted_flows(dp);
+		if (n > 0) {
+			pr_warn("%s: %d encrypted connection%s still open: without the programs "
+				"%s data would leave in plaintext; close %s (ss -K) or detach "
+				"--force\n", ifname, n, n == 1 ? " is" : "s are",
+				n == 1 ? "its" : "their", n == 1 ? "it" : "them");
+			dp_close(dp);
+			return 1;
+		}
+	}
+	dp_close(dp);
+	return dp_detach(ifname) ? 1 : 0;
 }
 
 static __u64 mono_ns(void)

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef TC_LOADER_SOCKDIAG_H
+#define TC_LOADER_SOCKDIAG_H
+
+#include "tcpcrypt_shared.h"
+
+/* 1: a TCP socket with K's tuple exists in this netns, 0: none, <0: errno. */
+int tcp_socket_exists(const struct tc_flow_key *k);
+
+#endif
