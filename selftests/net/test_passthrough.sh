@@ -74,6 +74,27 @@ for mode in native skb; do
 	done
 done
 
+# Two queues: one socket pair and one poller per queue, connections spread.
+MTU=1500
+set_mtu "$H1" "$H2"
+for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -L eth0 rx 2 tx 2; done
+if tcd_start h1 "$H1" "${POL[@]}" && tcd_start h2 "$H2" "${POL[@]}"; then
+	check "2 queues: daemon uses both" grep -q "2 queues: AF_XDP" "$TMPD/h1.log"
+	for p in 5201 5207 5208; do
+		check "2 queues: nc IPv4 port $p" xfer_nc "$H2" "$H1" 192.0.2.2 $p "$F"
+	done
+	check "2 queues: nc IPv6" xfer_nc "$H2" "$H1" 2001:db8::2 5209 "$F"
+	s=$(tcd_stats h2)
+	check "2 queues: h2 has a poller per queue" \
+		[ "$(grep -c 'stats(SIGUSR1) q[01]:' <<<"$s")" = 2 ]
+	check "2 queues: h1 exits 0" tcd_stop h1
+	check "2 queues: h2 exits 0" tcd_stop h2
+else
+	fail "2 queues: daemons start"
+fi
+ip netns exec "$H1" "$TCD" -i eth0 --passthrough --queues 3 >"$TMPD/q3.log" 2>&1
+check "--queues 3 on a 2-queue interface: usage error" [ $? = 2 ]
+
 # Beyond the largest MTU: a clear error, exit 1, nothing left behind.
 MTU=$((MAX_MTU + 1))
 set_mtu "$H1"

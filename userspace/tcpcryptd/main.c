@@ -546,8 +546,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	err = dp_queue_count(cfg.ifname);
+	if (err > 0 && cfg.queues > (unsigned int)err) {
+		pr_warn("%s has %d queue%s (ethtool -l): --queues %u is too many\n", cfg.ifname,
+			err, err == 1 ? "" : "s", cfg.queues);
+		return EXIT_USAGE;
+	}
 	if (!cfg.queues) {
-		err = dp_queue_count(cfg.ifname);
 		cfg.queues = err > 0 ? (unsigned int)err : 1;
 		if (cfg.queues > TC_MAX_QUEUES)
 			cfg.queues = TC_MAX_QUEUES;
