@@ -158,6 +158,9 @@ static void maps_reset(struct dp_maps *m)
 	m->xsks_wire = m->xsks_host = -1;
 }
 
+/* struct dp_maps is walked as an array of fds */
+_Static_assert(sizeof(struct dp_maps) == 9 * sizeof(int), "dp_maps: fds only");
+
 static void maps_close(struct dp_maps *m)
 {
 	int *fds = (int *)m;
@@ -752,6 +755,9 @@ int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
 		dp->maps.xsks_host = fcntl(bpf_map__fd(skel->maps.xsks_host), F_DUPFD_CLOEXEC, 3);
 	tcpcrypt_bpf__destroy(dp->priv->host_skel);
 	dp->priv->host_skel = skel;
+	if (dp->priv->host_prog_fd >= 0)	/* the replaced program, if any */
+		close(dp->priv->host_prog_fd);
+	dp->priv->host_prog_fd = -1;
 	dp->host_ifindex = ifindex;
 	dp->host_mode = used;
 	dp->host_prog_id = xdp_attached(ifindex, NULL);
