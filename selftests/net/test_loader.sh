@@ -254,6 +254,16 @@ check "policy: bad file line is a usage error naming the line" sh -c \
 	 [ \$? -eq 2 ] && grep -q ':2: ' $ERR"
 check "attach --policy: detach" ld "$H1" detach eth0
 
+# a multi-queue interface: status counts its RX queues
+ns_new Q
+ip -n "$Q" link add eth0 numrxqueues 4 numtxqueues 4 type veth peer name eth1 \
+	numrxqueues 4 numtxqueues 4
+ip -n "$Q" link set eth0 up
+ip -n "$Q" link set eth1 up
+check "4 queues: attach" ld "$Q" attach eth0
+check "4 queues: status says 4" [ "$(json "$Q" "d[0]['queues']")" = 4 ]
+check "4 queues: detach" ld "$Q" detach eth0
+
 # errors users hit: one line, exit status 1 (runtime) or 2 (usage)
 check "no such interface: exit 1" sh -c "ip netns exec $H1 $L attach nope0 2>$ERR; [ \$? -eq 1 ]"
 check "no such interface: one clear line" sh -c \
