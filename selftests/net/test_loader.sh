@@ -264,6 +264,13 @@ check "4 queues: attach" ld "$Q" attach eth0
 check "4 queues: status says 4" [ "$(json "$Q" "d[0]['queues']")" = 4 ]
 check "4 queues: detach" ld "$Q" detach eth0
 
+# a device without native XDP (lo): a clear error, and auto falls back
+check "lo native: refused, exit 1" sh -c "ip netns exec $Q $L attach lo --mode native 2>$ERR; [ \$? -eq 1 ]"
+check "lo native: says no native XDP support" grep -q 'lo: the driver has no native XDP support: use --mode skb' "$ERR"
+check "lo native: no clsact left behind" sh -c "! tc -n $Q qdisc show dev lo | grep -q clsact"
+check "lo auto: skb" sh -c "ip netns exec $Q $L attach lo 2>/dev/null && \
+	ip netns exec $Q $L status lo | grep -q 'xdp skb' && ip netns exec $Q $L detach lo"
+
 # errors users hit: one line, exit status 1 (runtime) or 2 (usage)
 check "no such interface: exit 1" sh -c "ip netns exec $H1 $L attach nope0 2>$ERR; [ \$? -eq 1 ]"
 check "no such interface: one clear line" sh -c \
