@@ -316,6 +316,8 @@ static int print_status(struct dp *dp, struct jp *jp)
 	jp_obj_open(jp, "counters");
 	if (!dp_counters_read(dp, ctr)) {
 		for (d = 0; d < TC_DIR_MAX; d++) {
+			int shown = 0;
+
 			jp_obj_open(jp, tc_dir_names[d]);
 			jp_plain(jp, "  %s:", tc_dir_names[d]);
 			for (c = 0; c < TC_CTR_MAX; c++) {
@@ -326,8 +328,9 @@ static int print_status(struct dp *dp, struct jp *jp)
 					continue;
 				snprintf(fmt, sizeof(fmt), " %s %%llu", tc_ctr_names[c]);
 				jp_uint(jp, tc_ctr_names[c], fmt, ctr[d][c]);
+				shown++;
 			}
-			jp_plain(jp, "\n");
+			jp_plain(jp, shown ? "\n" : " -\n");
 			jp_obj_close(jp);
 		}
 	}
