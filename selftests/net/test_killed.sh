@@ -80,6 +80,12 @@ check "new connection passes as plain TCP while h2's daemon is dead" \
 check "h2: that SYN passed as plain TCP (dead_pass_syn > 0)" \
 	[ "$(bpf_ctr "$H2" wire_rx dead_pass_syn)" -gt 0 ]
 
+# --cleanup refuses to detach while a flow that needs encryption is known.
+ip netns exec "$H2" "$TCD" -i eth0 --cleanup >"$TMPD/cl.log" 2>&1
+check "--cleanup refuses with an ENCRYPTED flow in the map (exit 1)" [ $? = 1 ]
+check "--cleanup says why" grep -q "plaintext" "$TMPD/cl.log"
+check "--cleanup left the programs attached" sh -c "ip -n $H2 link show eth0 | grep -q xdp"
+
 # A new daemon takes over the leftovers.
 tcd_start h2b "$H2" "${HB[@]}" || fail "h2: new daemon starts over the leftovers"
 check "h2: new daemon says it took over a dead one's leftovers" \

@@ -42,6 +42,7 @@ struct cfg {
 	bool passthrough;
 	bool fail_closed;
 	bool cleanup_only;
+	bool force;
 	unsigned int hb_timeout_ms;
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
 	struct policy pol;
@@ -97,6 +98,7 @@ static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
 static int set_fc(const char *a) { cfg.fail_closed = true; return 0; }
 static int set_cleanup(const char *a) { cfg.cleanup_only = true; return 0; }
+static int set_force(const char *a) { cfg.force = true; return 0; }
 static int set_hb(const char *a) { return parse_uint(a, 100, 600000, &cfg.hb_timeout_ms); }
 static int set_idle(const char *a) { return parse_uint(a, 1, 86400 * 7, &cfg.idle_s); }
 static int set_grace(const char *a) { return parse_uint(a, 0, 600000, &cfg.grace_ms); }
@@ -169,6 +171,8 @@ static const struct opt opts[] = {
 	  "SIGUSR1 and at exit)", set_stats },
 	{ "cleanup", 0, NULL, "remove the leftovers of a killed tcpcryptd on IFACE and exit",
 	  set_cleanup },
+	{ "force", 0, NULL, "with --cleanup: detach even if flows that need encryption remain",
+	  set_force },
 	{ "verbose", 'v', NULL, "log debug messages", set_verbose },
 	{ "quiet", 'q', NULL, "log warnings only", set_quiet },
 	{ "help", 'h', NULL, "this help", usage },
@@ -384,10 +388,27 @@ static int attach_or_adopt(void)
 	return 0;
 }
 
+/* Flows in tc_flows whose state needs keys (NEGOTIATING/ENCRYPTED). */
+static int count_keyed_flows(void)
+{
+	struct tc_flow_key k, next, *prev = NULL;
+	struct tc_flow_val v;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(dp->maps.flows, &k, &v) &&
+		    (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED))
+			n++;
+	}
+	return n;
+}
+
 static int cleanup_leftovers(int ifindex)
 {
 	char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
-	int err, found = 0;
+	int err, found = 0, n;
 
 	err = dp_open(cfg.ifname, &dp);
 	if (!err) {
@@ -397,6 +418,17 @@ static int cleanup_leftovers(int ifindex)
 			dp_live_get(dp, &live);
 			pr_warn("%s: tcpcryptd (pid %u) is alive: stop it instead\n",
 				cfg.ifname, live.pid);
+			return -EBUSY;
+		}
+		/*
+		 * Without the programs, the local sockets of flows that needed
+		 * encryption would retransmit in plaintext: refuse unless forced.
+		 */
+		n = count_keyed_flows();
+		if (n && !cfg.force) {
+			pr_warn("%s: %d flows that need encryption are in the flow map: detaching "
+				"would let their retransmissions leave in plaintext; close them (or "
+				"wait) or use --force\n", cfg.ifname, n);
 			return -EBUSY;
 		}
 		dp_close(dp);
@@ -642,6 +674,13 @@ out:
 	free(pollers);
 	flow_table_fini(&ft);
 	if (dp && attached_by_us) {
+		int n = count_keyed_flows();
+
+		/* a stop request detaches anyway; say what it costs */
+		if (n > 0)
+			pr_warn("%s: detaching with %d flows that needed encryption (keys lost by "
+				"a killed daemon): their sockets may now send in plaintext\n",
+				cfg.ifname, n);
 		dp_detach_host(dp);
 		dp_close(dp);
 		dp = NULL;
