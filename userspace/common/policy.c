@@ -138,8 +138,15 @@ int policy_parse_words(struct policy *p, int argc, char **argv, int *used,
 	int *flag = NULL;
 
 	*used = 0;
+	if (argc < 1)
+		return perr(err, errlen, "empty rule");
+	if (strcmp(argv[0], "include") && strcmp(argv[0], "exclude") &&
+	    strcmp(argv[0], "fail-closed") && strcmp(argv[0], "enabled") &&
+	    strcmp(argv[0], "steer-all"))
+		return perr(err, errlen, "unknown rule '%s' (expected include, exclude, "
+			    "fail-closed, enabled, steer-all)", argv[0]);
 	if (argc < 2)
-		return perr(err, errlen, "incomplete rule '%s'", argc ? argv[0] : "");
+		return perr(err, errlen, "incomplete rule '%s'", argv[0]);
 	if (!strcmp(argv[0], "fail-closed"))
 		flag = &p->fail_closed;
 	else if (!strcmp(argv[0], "enabled"))
@@ -159,8 +166,7 @@ int policy_parse_words(struct policy *p, int argc, char **argv, int *used,
 	else if (!strcmp(argv[0], "exclude"))
 		r.action = TC_POL_EXCLUDE;
 	else
-		return perr(err, errlen, "unknown rule '%s' (expected include, exclude, "
-			    "fail-closed, enabled, steer-all)", argv[0]);
+		return perr(err, errlen, "unknown rule '%s'", argv[0]);
 	if (argc < 3)
 		return perr(err, errlen, "%s %s: missing value", argv[0], argv[1]);
 
