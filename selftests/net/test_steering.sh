@@ -14,6 +14,20 @@ F=$TMPD/data
 mkfile "$F" 5
 two_hosts
 
+# The command line: -h lists every option; refusals are clear.
+"$TCD" -h >"$TMPD/help" 2>&1
+check "-h exits 0" [ $? = 0 ]
+for o in interface queues mode zero-copy busy-poll passthrough include exclude policy \
+	 fail-closed heartbeat-timeout cleanup verbose quiet; do
+	check "-h lists --$o" grep -q -- "--$o" "$TMPD/help"
+done
+"$TCD" --no-such-option >/dev/null 2>&1
+check "unknown option: exit 2" [ $? = 2 ]
+ip netns exec "$H1" "$TCD" -i eth0 --passthrough --zero-copy on >"$TMPD/zc.log" 2>&1
+check "--zero-copy on is refused on a veth (exit 1)" [ $? = 1 ]
+check "... saying why" grep -q "zero-copy impossible" "$TMPD/zc.log"
+check "... and leaving nothing behind" sh -c "! ip -n $H1 link | grep -q 'tcx-\|xdp'"
+
 tcd_start h1 "$H1" --exclude "port 6000" || fail "h1 daemon starts"
 tcd_start h2 "$H2" --exclude "port 6000" || fail "h2 daemon starts"
 
