@@ -156,8 +156,9 @@ static const struct opt opts[] = {
 	{ "exclude", 0, "RULE", "never steer matching connections (same RULE forms; "
 	  "repeatable)", set_exclude },
 	{ "policy", 0, "FILE", "read policy rules from FILE (see tcpcrypt-loader)", set_policy },
-	{ "steer-all", 0, NULL, "steer every new connection not excluded (default when no "
-	  "include rule is given)", set_steer_all },
+	{ "steer-all", 0, NULL, "steer every new connection, ignoring the rules (tests); "
+	  "without include rules every connection not excluded is steered anyway",
+	  set_steer_all },
 	{ "fail-closed", 0, NULL, "while no daemon runs, drop new connections instead of "
 	  "passing them as plain TCP", set_fc },
 	{ "heartbeat-timeout", 0, "MS", "BPF declares the daemon dead after MS without a "
