@@ -54,6 +54,13 @@ struct {
 } tc_flows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tc_frag_key);
+	__type(value, __u8);
+} tc_frags SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TC_DIR_MAX * TC_CTR_MAX);
 	__type(key, __u32);
@@ -130,13 +137,22 @@ static __always_inline void count(__u32 dir, __u32 ctr)
 		*v += 1;
 }
 
+/* Egress IPv4 fragment seen by parse(). */
+struct frag_info {
+	struct tc_frag_key key;
+	bool valid;		/* an IPv4 fragment */
+	bool first;		/* offset 0: TCP header parsed */
+};
+
 /*
  * Parse Ethernet (+ up to two VLAN tags), IPv4/IPv6, TCP into a normalized
  * flow key. Returns 0 and sets *tcp_flags, or a TC_CTR_* reason to pass.
- * EGRESS: local = source; otherwise local = destination.
+ * EGRESS: local = source; otherwise local = destination. With FI (egress),
+ * IPv4 fragments are described there and a first fragment is parsed.
  */
 static __always_inline int parse(void *data, void *data_end, bool egress,
-				 struct tc_flow_key *key, __u8 *tcp_flags)
+				 struct tc_flow_key *key, __u8 *tcp_flags,
+				 struct frag_info *fi)
 {
 	struct ethhdr *eth = data;
 	struct tcphdr *th;
@@ -173,8 +189,17 @@ static __always_inline int parse(void *data, void *data_end, bool egress,
 		if (iph->protocol != IPPROTO_TCP)
 			return TC_CTR_NON_TCP;
 		/* Any fragment (offset or MF): we cannot follow the rest. */
-		if (iph->frag_off & bpf_htons(0x3fff))
-			return TC_CTR_FRAG;
+		if (iph->frag_off & bpf_htons(0x3fff)) {
+			if (!fi)
+				return TC_CTR_FRAG;
+			fi->valid = true;
+			fi->key.saddr = iph->saddr;
+			fi->key.daddr = iph->daddr;
+			fi->key.id = iph->id;
+			if (iph->frag_off & bpf_htons(0x1fff))
+				return TC_CTR_FRAG;
+			fi->first = true;
+		}
 		key->family = AF_INET;
 		if (egress) {
 			__builtin_memcpy(key->local, &iph->saddr, 4);
@@ -392,7 +417,7 @@ int xdp_wire(struct xdp_md *ctx)
 	__u8 flags;
 	int r;
 
-	r = parse(data, data_end, false, &key, &flags);
+	r = parse(data, data_end, false, &key, &flags, NULL);
 	if (r) {
 		count(TC_DIR_WIRE, r);
 		goto pass;
@@ -466,21 +491,46 @@ int tc_egress(struct __sk_buff *skb)
 {
 	const struct tc_config *cfg;
 	struct tc_flow_key key = {};
+	struct frag_info fi = {};
 	enum verdict v;
 	__u8 flags;
 	bool alive;
 	int r;
 
-	r = parse((void *)(long)skb->data, (void *)(long)skb->data_end, true, &key, &flags);
+	r = parse((void *)(long)skb->data, (void *)(long)skb->data_end, true, &key, &flags,
+		  &fi);
 	if (r == TC_CTR_PARSE_ERR && skb->data_end - skb->data < skb->len) {
 		/* headers in the non-linear part: pull and retry once */
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
 		__builtin_memset(&key, 0, sizeof(key));
+		__builtin_memset(&fi, 0, sizeof(fi));
 		r = parse((void *)(long)skb->data, (void *)(long)skb->data_end, true,
-			  &key, &flags);
+			  &key, &flags, &fi);
+	}
+	if (r == TC_CTR_FRAG && fi.valid && bpf_map_lookup_elem(&tc_frags, &fi.key)) {
+		count(TC_DIR_EGRESS, TC_CTR_FRAG_DROP);
+		return TC_ACT_SHOT;
 	}
 	if (r) {
 		count(TC_DIR_EGRESS, r);
+		goto pass;
+	}
+	if (fi.first) {
+		/*
+		 * Fragmented by the IP layer before us (DF off): the daemon cannot
+		 * process it, and a NEGOTIATING/ENCRYPTED flow's data must not leave
+		 * in plaintext: drop this train.
+		 */
+		struct tc_flow_val *fv = bpf_map_lookup_elem(&tc_flows, &key);
+		__u8 one = 1;
+
+		if (fv && (fv->state == TC_FLOW_NEGOTIATING || fv->state == TC_FLOW_ENCRYPTED ||
+			   fv->state > TC_FLOW_ENCRYPTED)) {
+			bpf_map_update_elem(&tc_frags, &fi.key, &one, BPF_ANY);
+			count(TC_DIR_EGRESS, TC_CTR_FRAG_DROP);
+			return TC_ACT_SHOT;
+		}
+		count(TC_DIR_EGRESS, TC_CTR_FRAG);
 		goto pass;
 	}
 	cfg = get_config(TC_DIR_EGRESS);

@@ -101,6 +101,19 @@ struct tc_flow_val {
 	__u32 reserved;
 };
 
+/*
+ * ---- tc_frags: BPF_MAP_TYPE_LRU_HASH, BPF only ----
+ * IPv4 fragment trains leaving through tc egress whose first fragment belongs
+ * to a NEGOTIATING/ENCRYPTED flow: the later fragments (no TCP header) are
+ * dropped too, never sent in plaintext.
+ */
+struct tc_frag_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 id;
+	__u16 pad;
+};
+
 /* ---- tc_pol_v4 / tc_pol_v6: BPF_MAP_TYPE_LPM_TRIE of remote prefixes ---- */
 struct tc_lpm_v4 {
 	__u32 prefixlen;
@@ -170,6 +183,7 @@ enum tc_ctr {
 	TC_CTR_DEAD_DROP_SYN,	/* daemon dead + fail_closed: SYN dropped */
 	TC_CTR_NO_XSK,		/* XSKMAP slot empty (counted as dead daemon) */
 	TC_CTR_NO_TCV0,		/* tc: no tcv0 ifindex configured */
+	TC_CTR_FRAG_DROP,	/* tc: IPv4 fragment of a NEGOTIATING/ENCRYPTED flow */
 	TC_CTR_MAX
 };
 
@@ -197,6 +211,7 @@ static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
 	[TC_CTR_DEAD_DROP_SYN] = "dropped_fail_closed",
 	[TC_CTR_NO_XSK] = "no_xsk",
 	[TC_CTR_NO_TCV0] = "no_tcv0",
+	[TC_CTR_FRAG_DROP] = "dropped_fragment",
 };
 #endif
 

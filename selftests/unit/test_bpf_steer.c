@@ -75,6 +75,7 @@ struct pkt_opts {
 	int ihl_override;	/* IPv4: bogus IHL */
 	int doff_override;	/* TCP: bogus doff */
 	uint16_t frag;		/* IPv4 frag_off field (host order) */
+	uint16_t ip_id;		/* IPv4 identification */
 	bool v6_hbh;		/* IPv6: hop-by-hop header before TCP */
 	int v6_frag_off;	/* IPv6: fragment header with this offset; -1 none */
 	const uint8_t *r6;	/* IPv6 remote address override */
@@ -133,6 +134,8 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 		n += 2;
 		l3 = n;
 		b[l3] = 0x40 | (o->ihl_override ? o->ihl_override : ihl);
+		b[l3 + 4] = o->ip_id >> 8;
+		b[l3 + 5] = o->ip_id & 0xff;
 		b[l3 + 6] = o->frag >> 8;
 		b[l3 + 7] = o->frag & 0xff;
 		b[l3 + 8] = 64;
@@ -626,6 +629,49 @@ static void test_probe_bitmaps(void **state)
 	assert_int_equal(out[1], 0);
 }
 
+/*
+ * Egress IPv4 fragments (DF off, fragmented by the IP layer before tc): a
+ * train whose first fragment belongs to an ENCRYPTED flow is dropped whole;
+ * other fragments pass.
+ */
+static void test_tc_egress_fragments(void **state)
+{
+	struct pkt_opts o = { .family = AF_INET, .sport = 40000, .dport = 443,
+			      .flags = F_ACK, .v6_frag_off = -1, .ip_id = 0x1234 };
+	uint64_t before;
+
+	NEED_ENV();
+	flow4(true, 40000, 443, TC_FLOW_ENCRYPTED);
+	before = counter(TC_DIR_EGRESS, TC_CTR_FRAG_DROP);
+	o.frag = 0x2000;				/* first fragment: MF, offset 0 */
+	assert_int_equal(tc_egress(&o), TC_ACT_SHOT);
+	o.frag = 0x2000 | 185;				/* middle: MF, offset 1480 */
+	o.proto = IPPROTO_TCP;
+	assert_int_equal(tc_egress(&o), TC_ACT_SHOT);
+	o.frag = 370;					/* last: offset 2960 */
+	assert_int_equal(tc_egress(&o), TC_ACT_SHOT);
+	assert_int_equal(counter(TC_DIR_EGRESS, TC_CTR_FRAG_DROP), before + 3);
+	/* another train (other id) of no flow of ours passes */
+	o.ip_id = 0x4321;
+	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	o.frag = 0x2000;
+	o.sport = 40001;				/* not in the flow map */
+	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	o.frag = 185;
+	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	/* pass-through flows are plaintext by design: their fragments pass */
+	flow4(true, 40002, 443, TC_FLOW_PASSTHROUGH);
+	o.sport = 40002;
+	o.ip_id = 0x5555;
+	o.frag = 0x2000;
+	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	/* ingress fragments always pass (ciphertext at worst) */
+	o.egress = false;
+	o.frag = 0x2000;
+	o.ip_id = 0x1234;
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+}
+
 /* A full flow map refuses new flows; it never evicts an ENCRYPTED one. */
 static void test_flow_map_full_never_evicts(void **state)
 {
@@ -786,6 +832,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_xdp_host, reset),
 		cmocka_unit_test_setup(test_probe_bitmaps, reset),
+		cmocka_unit_test_setup(test_tc_egress_fragments, reset),
 		cmocka_unit_test_setup(test_flow_map_full_never_evicts, reset),
 		cmocka_unit_test(test_policy_parse_errors),
 	};
