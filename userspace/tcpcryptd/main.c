@@ -180,6 +180,39 @@ static const struct opt opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* "  LEFT  help text" with the help wrapped at 80 columns under itself. */
+static void print_wrapped(const char *left, const char *help)
+{
+	const int indent = 33, width = 80;
+	const char *p = help;
+	int col;
+
+	col = printf("  %-30s ", left);
+	if (col > indent) {
+		printf("\n%*s", indent, "");
+		col = indent;
+	}
+	while (*p) {
+		const char *sp = strchr(p, ' ');
+		int wl = sp ? sp - p : (int)strlen(p);
+
+		if (col > indent) {
+			if (col + 1 + wl >= width) {
+				printf("\n%*s", indent, "");
+				col = indent;
+			} else {
+				putchar(' ');
+				col++;
+			}
+		}
+		col += printf("%.*s", wl, p);
+		p += wl;
+		while (*p == ' ')
+			p++;
+	}
+	putchar('\n');
+}
+
 static int usage(const char *a)
 {
 	unsigned int i;
@@ -196,7 +229,7 @@ static int usage(const char *a)
 			n = snprintf(left, sizeof(left), "-%c, ", opts[i].short_name);
 		snprintf(left + n, sizeof(left) - n, "--%s%s%s", opts[i].name,
 			 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		printf("  %-30s %s\n", left, opts[i].help);
+		print_wrapped(left, opts[i].help);
 	}
 	exit(0);
 }
