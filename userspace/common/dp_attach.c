@@ -353,6 +353,8 @@ static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
 		return NULL;
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog));
+	/* used by tc_egress only: not worth a copy per instance */
+	bpf_map__set_autocreate(skel->maps.tc_frags, false);
 	err = reuse(skel->maps.tc_config, dp->maps.config) ?:
 	      reuse(skel->maps.tc_live, dp->maps.live) ?:
 	      reuse(skel->maps.tc_flows, dp->maps.flows) ?:
