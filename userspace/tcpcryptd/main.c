@@ -537,6 +537,34 @@ static void stop_pollers(int stop_fd)
 		poller_join(&pollers[i]);
 }
 
+/*
+ * The kernel drops frames that do not fit an AF_XDP frame (in skb mode: GSO
+ * super-packets from a veth peer without tcpcryptd) and counts them in
+ * XDP_STATISTICS rx_dropped: say so in the log, at most every 10 s.
+ */
+static void watch_drops(uint64_t now)
+{
+	static uint64_t last_total, last_warn;
+	struct xdp_statistics xs;
+	uint64_t total = 0;
+	unsigned int i;
+	int s;
+
+	for (i = 0; i < npollers; i++)
+		for (s = 0; s < XQ_SIDES; s++)
+			if (!xq_stats(&pollers[i].q, s, &xs))
+				total += xs.rx_dropped + xs.rx_ring_full;
+	if (total > last_total && now - last_warn >= 10000000000ull) {
+		pr_warn("%llu frames dropped by the kernel before reaching tcpcryptd (rx_dropped + "
+			"rx_ring_full, all queues): frames larger than %u bytes (GSO from a veth "
+			"peer in skb mode: use native mode or turn TSO/GSO off there) or a poller "
+			"not keeping up\n", (unsigned long long)(total - last_total),
+			XQ_FRAME_SIZE - 256);
+		last_warn = now;
+		last_total = total;
+	}
+}
+
 static int run(int sfd)
 {
 	uint64_t last_expire = tcd_now_ns(), last_stats = last_expire;
@@ -567,6 +595,7 @@ static int run(int sfd)
 		now = tcd_now_ns();
 		if (now - last_expire >= 1000000000ull) {
 			flow_expire(&ft, now);
+			watch_drops(now);
 			last_expire = now;
 		}
 		if (cfg.stats_s && now - last_stats >= cfg.stats_s * 1000000000ull) {
