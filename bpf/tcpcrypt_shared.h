@@ -9,7 +9,7 @@
  *
  * Map names (as the kernel sees them, used to find maps from the attached
  * programs): tc_config, tc_live, tc_flows, tc_counters, tc_pol_v4,
- * tc_pol_v6, tc_pol_ports, xsks_wire, xsks_host.
+ * tc_pol_v6, tc_pol_ports, xsks_wire, xsks_host, and tc_frags (BPF only).
  */
 #ifndef TCPCRYPT_SHARED_H
 #define TCPCRYPT_SHARED_H
@@ -45,7 +45,7 @@ struct tc_config {
 	__u32 flags;		/* enum tc_cfg_flags */
 	__u32 hb_timeout_ms;	/* 0: TC_HB_TIMEOUT_MS */
 	__u32 iface_ifindex;	/* IFACE */
-	__u32 tcv0_ifindex;	/* tc egress redirect target; 0: none (pass) */
+	__u32 tcv0_ifindex;	/* tc egress redirect target; 0: none (= dead daemon) */
 	__u32 tcv1_ifindex;	/* where xdp_host is attached; 0: none */
 	__u32 xdp_mode;		/* enum tc_xdp_mode used on IFACE */
 	__u32 host_xdp_mode;	/* enum tc_xdp_mode used on tcv1 */
