@@ -115,6 +115,30 @@ check "h1: none of its programs is still loaded" [ "$left" = 0 ]
 left=0
 for id in $map_ids; do bpftool map show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
 check "h1: none of its maps is still loaded" [ "$left" = 0 ]
+# On an attachment made by tcpcrypt-loader: used as it is, left in place.
+LOADER=$BIN/tcpcrypt-loader
+check "tcpcrypt-loader attach" sh -c "ip netns exec $H2 $LOADER attach eth0 >/dev/null"
+check "loader policy: exclude port 5201" \
+	sh -c "ip netns exec $H2 $LOADER policy eth0 set exclude port 5201 >/dev/null"
+tcd_start h2l "$H2" || fail "h2: daemon starts on the loader's attachment"
+tcd_start h1l "$H1" --include "port 5201-5202" || fail "h1: daemon starts"
+check "h2: it says it uses the loader's attachment" \
+	grep -q "using the attachment made by tcpcrypt-loader" "$TMPD/h2l.log"
+check "transfer on the loader-excluded port" xfer_nc "$H2" "$H1" 192.0.2.2 5201 "$F"
+s=$(tcd_stats h2l)
+check "h2: the loader's policy was kept (port 5201 not steered)" \
+	[ "$(ctr_line "$s" "stats(SIGUSR1) q0" wire_rx)" = 0 ]
+check "steered transfer over the loader's attachment" xfer_nc "$H2" "$H1" 192.0.2.2 5202 "$F"
+s=$(tcd_stats h2l)
+check "h2: port 5202 was steered" [ "$(ctr_line "$s" "stats(SIGUSR1) q0" wire_rx)" -gt 0 ]
+check "h2: exits 0" tcd_stop h2l
+check "h2: the loader's programs stay attached" sh -c "ip -n $H2 link show eth0 | grep -q xdp"
+check "h2: the daemon's veth pair is gone" sh -c "! ip -n $H2 link | grep -q tcx-"
+check "tcpcrypt-loader detach" sh -c "ip netns exec $H2 $LOADER detach eth0 >/dev/null"
+check "h2: nothing left after the loader's detach" \
+	sh -c "! ip -n $H2 link | grep -q 'tcx-\|xdp'"
+tcd_stop h1l
+
 ino=$(stat -L -c %i "/run/netns/$H1")
 check "h1: no pin under /run/tcpcrypt for its namespace" \
 	sh -c "! ls -R /run/tcpcrypt 2>/dev/null | grep -q -- '$ino'"

@@ -43,6 +43,7 @@ struct cfg {
 	bool fail_closed;
 	bool cleanup_only;
 	bool force;
+	bool policy_given;		/* a policy option was given */
 	unsigned int hb_timeout_ms;
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
 	struct policy pol;
@@ -96,7 +97,12 @@ static int set_zc(const char *a)
 }
 static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
-static int set_fc(const char *a) { cfg.fail_closed = true; return 0; }
+static int set_fc(const char *a)
+{
+	cfg.fail_closed = true;
+	cfg.policy_given = true;
+	return 0;
+}
 static int set_cleanup(const char *a) { cfg.cleanup_only = true; return 0; }
 static int set_force(const char *a) { cfg.force = true; return 0; }
 static int set_hb(const char *a) { return parse_uint(a, 100, 600000, &cfg.hb_timeout_ms); }
@@ -113,6 +119,7 @@ static int add_rule(const char *action, const char *a)
 	char buf[256], err[128], *words[8], *save = NULL, *w;
 	int n = 0, used = 0, ret;
 
+	cfg.policy_given = true;
 	words[n++] = (char *)action;
 	snprintf(buf, sizeof(buf), "%s", a);
 	for (w = strtok_r(buf, " \t", &save); w && n < 8; w = strtok_r(NULL, " \t", &save))
@@ -131,13 +138,19 @@ static int set_policy(const char *a)
 {
 	char err[256];
 
+	cfg.policy_given = true;
 	if (policy_parse_file(&cfg.pol, a, err, sizeof(err))) {
 		fprintf(stderr, "tcpcryptd: --policy %s: %s\n", a, err);
 		return -EINVAL;
 	}
 	return 0;
 }
-static int set_steer_all(const char *a) { cfg.pol.steer_all = 1; return 0; }
+static int set_steer_all(const char *a)
+{
+	cfg.pol.steer_all = 1;
+	cfg.policy_given = true;
+	return 0;
+}
 static int usage(const char *a);
 
 static const struct opt opts[] = {
@@ -399,14 +412,14 @@ static int attach_or_adopt(void)
 	struct tc_live live = {};
 	int err;
 
-	err = dp_attach(cfg.ifname, cfg.mode, &dp);
-	if (!err) {
-		attached_by_us = true;
-		return 0;
-	}
-	if (err != -EEXIST)
-		return err;
+	/* look first: dp_attach() on an attached interface complains */
 	err = dp_open(cfg.ifname, &dp);
+	if (err == -ENOENT) {
+		err = dp_attach(cfg.ifname, cfg.mode, &dp);
+		if (!err)
+			attached_by_us = true;
+		return err;
+	}
 	if (err)
 		return err;
 	dp_live_get(dp, &live);
@@ -414,6 +427,15 @@ static int attach_or_adopt(void)
 		pr_warn("%s: another tcpcryptd (pid %u) is serving this interface\n",
 			cfg.ifname, live.pid);
 		return -EBUSY;
+	}
+	if (!live.heartbeat_ns && !live.pid) {
+		/*
+		 * Never served, or left by a daemon that exited cleanly without
+		 * owning it: tcpcrypt-loader attached it. Use it, leave it.
+		 */
+		pr_info("%s: using the attachment made by tcpcrypt-loader (%s mode); it stays "
+			"attached after tcpcryptd exits\n", cfg.ifname, dp_mode_name(dp->mode));
+		return 0;
 	}
 	pr_warn("%s: leftovers of a dead tcpcryptd (pid %u, generation %u) found: taking "
 		"them over (tcpcryptd -i %s --cleanup removes them)\n", cfg.ifname, live.pid,
@@ -700,9 +722,12 @@ int main(int argc, char **argv)
 	/* policy and flags, before the heartbeat makes BPF steer anything */
 	if (cfg.fail_closed)
 		cfg.pol.fail_closed = 1;
-	err = policy_apply(dp, &cfg.pol);
-	if (err)
-		goto out;
+	/* on a loader's attachment without policy options, keep its policy */
+	if (attached_by_us || cfg.policy_given) {
+		err = policy_apply(dp, &cfg.pol);
+		if (err)
+			goto out;
+	}
 	err = dp_config_get(dp, &tcfg);
 	if (err)
 		goto out;
@@ -736,7 +761,11 @@ out:
 	}
 	free(pollers);
 	flow_table_fini(&ft);
-	if (dp && attached_by_us) {
+	if (dp && !attached_by_us) {
+		/* the loader's attachment stays; our host side goes */
+		dp_detach_host(dp);
+		pr_info("%s: left the tcpcrypt-loader attachment in place\n", cfg.ifname);
+	} else if (dp) {
 		int n = count_keyed_flows();
 
 		/* a stop request detaches anyway; say what it costs */
