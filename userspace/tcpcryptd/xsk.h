@@ -17,6 +17,7 @@
 #define XQ_FILL_SIZE	(2 * XQ_RX_SIZE)	/* fill ring about 2x the RX ring */
 #define XQ_COMP_SIZE	XQ_TX_SIZE
 /* both fill rings full, both TX rings full, plus slack for the batch in hand */
+#define XQ_HUGE_ALIGN	(2u << 20)
 #define XQ_NUM_FRAMES	(2 * XQ_FILL_SIZE + 2 * XQ_TX_SIZE)
 
 enum xq_side {
@@ -44,7 +45,8 @@ struct xq_opts {
 
 struct xq {
 	uint32_t qid;
-	void *area;
+	void *area;		/* UMEM, 2 MB aligned inside map_base */
+	void *map_base;
 	uint64_t area_size;
 	struct xsk_umem *umem;
 	struct xq_sock s[XQ_SIDES];
