@@ -54,6 +54,16 @@ static void kick_tx(struct poller *p, enum xq_side side)
 	}
 }
 
+#define POLLER_PREFETCH 4
+
+static inline void prefetch_frame(struct poller *p, uint64_t addr)
+{
+	const char *h = xsk_umem__get_data(p->q.area, addr);
+
+	__builtin_prefetch(h, 1);
+	__builtin_prefetch(h + 64, 1);
+}
+
 /* Move one batch from FROM's RX ring to the other side's TX ring. */
 static uint32_t forward_batch(struct poller *p, enum xq_side from)
 {
@@ -77,12 +87,21 @@ static uint32_t forward_batch(struct poller *p, enum xq_side from)
 		xsk_ring_cons__cancel(&src->rx, n);
 		return 0;
 	}
+	/*
+	 * The first read of a frame's headers misses the cache (another CPU's
+	 * softirq wrote it): prefetch a few frames ahead.
+	 */
+	for (i = 0; i < n && i < POLLER_PREFETCH; i++)
+		prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx, idx_rx + i)->addr);
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&src->rx, idx_rx + i);
 		uint64_t addr = d->addr;
 		uint8_t *pkt = xsk_umem__get_data(p->q.area, addr);
 		struct xdp_desc *t;
 
+		if (i + POLLER_PREFETCH < n)
+			prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx,
+						idx_rx + i + POLLER_PREFETCH)->addr);
 		p->st.rx_bytes[from] += d->len;
 		if (flow_packet(p->ft, from, p->q.qid, pkt, d->len) != FV_FORWARD) {
 			p->st.dropped[from]++;
