@@ -47,9 +47,9 @@ say "transfer: 16 MiB of random bytes from H1 to H2 port 5001"
 data=$(mktemp) recv=$(mktemp)
 on_exit "rm -f $data $recv"
 head -c 16M /dev/urandom >"$data"
-bg "$H2" sh -c "nc -l -N -p 5001 >$recv"
+bg "$H2" sh -c "timeout 60 nc -l -N -p 5001 >$recv"
 wait_port "$H2" 5001
-ip netns exec "$H1" nc -N 192.0.2.2 5001 <"$data"
+ip netns exec "$H1" timeout 60 nc -N 192.0.2.2 5001 <"$data"
 wait "$LAST_PID" 2>/dev/null
 a=$(sha256sum <"$data" | cut -c1-64) b=$(sha256sum <"$recv" | cut -c1-64)
 echo "   sent     sha256 $a"
@@ -59,9 +59,9 @@ echo "   received sha256 $b"
 say "session ids"
 if [ $mode != none ]; then
 	# hold a connection open so both ends have something to list
-	bg "$H2" sh -c "nc -l -p 5001 >/dev/null"
+	bg "$H2" timeout 10 nc -l -p 5001
 	wait_port "$H2" 5001
-	bg "$H1" sh -c "sleep 5 | nc 192.0.2.2 5001"
+	bg "$H1" sh -c "sleep 3 | timeout 10 nc -N 192.0.2.2 5001"
 	sleep 0.5
 	for h in "$H1" "$H2"; do
 		echo "   tcnetstat on ${h##*-}:"

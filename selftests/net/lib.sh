@@ -89,11 +89,12 @@ routed_hosts() {
 	ip -n "$H2" -6 route add default via 2001:db8:2::fe
 }
 
-# bg NS CMD...: run a command in a namespace in the background; killed at exit.
+# bg NS CMD...: run a command in a namespace in the background, in a process
+# group of its own so that cleanup kills its children too.
 bg() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$@" &
+	setsid ip netns exec "$ns" "$@" &
 	BG_PIDS+=($!)
 	LAST_PID=$!
 }
@@ -128,10 +129,28 @@ require() {
 
 on_exit() { CLEANUP_HOOKS+=("$*"); }
 
+# ns_pids: every process still running in one of our namespaces.
+ns_pids() {
+	local ns
+	for ns in "${NETNS_LIST[@]}"; do ip netns pids "$ns" 2>/dev/null; done
+}
+
 cleanup() {
-	local p ns h
+	local p ns h left t
 	for h in "${CLEANUP_HOOKS[@]}"; do eval "$h" >/dev/null 2>&1; done
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do
+		kill -- -"$p" 2>/dev/null || kill "$p" 2>/dev/null
+	done
+	# Anything else left in our namespaces (a child that outlived its
+	# parent holds our stdout and would hang the runner): TERM, then KILL.
+	left=$(ns_pids)
+	[ -n "$left" ] && kill $left 2>/dev/null
+	for t in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(ns_pids)
+		[ -z "$left" ] && break
+		sleep 0.2
+	done
+	[ -n "$left" ] && kill -9 $left 2>/dev/null
 	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${NETNS_LIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
 }
