@@ -310,6 +310,9 @@ static struct poller *pollers;
 static unsigned int npollers;
 static bool attached_by_us;
 
+/* Counters were asked for (SIGUSR1, exit, --stats-interval): shown even with -q. */
+#define pr_stats(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+
 static void log_stats(const char *why)
 {
 	__u64 ctr[TC_DIR_MAX][TC_CTR_MAX];
@@ -320,7 +323,7 @@ static void log_stats(const char *why)
 		struct xdp_statistics xs[XQ_SIDES];
 		int s;
 
-		pr_info("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
+		pr_stats("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
 			"wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
 			"tx_full=%llu/%llu polls=%llu no_frames=%llu\n", why, p->q.qid,
 			(unsigned long long)p->st.rx_pkts[XQ_WIRE],
@@ -339,7 +342,7 @@ static void log_stats(const char *why)
 		for (s = 0; s < XQ_SIDES; s++) {
 			if (xq_stats(&p->q, s, &xs[s]))
 				continue;
-			pr_info("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
+			pr_stats("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
 				"rx_ring_full=%llu rx_fill_ring_empty_descs=%llu "
 				"tx_invalid_descs=%llu tx_ring_empty_descs=%llu\n", why, p->q.qid,
 				s == XQ_WIRE ? "wire" : "host",
@@ -351,7 +354,7 @@ static void log_stats(const char *why)
 				(unsigned long long)xs[s].tx_ring_empty_descs);
 		}
 	}
-	pr_info("flows(%s): active=%u created=%llu adopted=%llu closed=%llu idle=%llu "
+	pr_stats("flows(%s): active=%u created=%llu adopted=%llu closed=%llu idle=%llu "
 		"map_errors=%llu non_tcp=%llu table_full=%llu lost_keys_dropped=%llu "
 		"csum_fixed=%llu\n", why, ft.count,
 		(unsigned long long)ft.st.created, (unsigned long long)ft.st.adopted,
@@ -368,7 +371,7 @@ static void log_stats(const char *why)
 		for (c = 0; c < TC_CTR_MAX; c++)
 			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", tc_ctr_names[c],
 				      (unsigned long long)ctr[d][c]);
-		pr_info("bpf(%s) %s:%s\n", why, tc_dir_names[d], line);
+		pr_stats("bpf(%s) %s:%s\n", why, tc_dir_names[d], line);
 	}
 }
 
