@@ -345,11 +345,12 @@ static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
 
 /*
  * The decision shared by both directions. ALIVE is the daemon's liveness as
- * this program can see it. Counts the reason.
+ * this program can see it; OVERSIZE says the frame cannot fit an AF_XDP RX
+ * frame (ingress only). Counts the reason.
  */
 static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cfg,
 					   const struct tc_flow_key *key, __u8 flags,
-					   bool alive)
+					   bool alive, bool oversize)
 {
 	struct tc_flow_val *fv;
 
@@ -358,6 +359,19 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 		if (fv->state == TC_FLOW_PLAIN) {
 			count(dir, TC_CTR_PLAIN_FLOW);
 			return V_PASS;
+		}
+		if (alive && oversize) {
+			/*
+			 * The socket would drop it after the redirect: a
+			 * pass-through flow carries plaintext anyway, so hand
+			 * it to the stack; any other state must not be passed.
+			 */
+			if (fv->state == TC_FLOW_PASSTHROUGH) {
+				count(dir, TC_CTR_OVERSIZE_PASS);
+				return V_PASS;
+			}
+			count(dir, TC_CTR_OVERSIZE_DROP);
+			return V_DROP;
 		}
 		if (alive) {
 			count(dir, TC_CTR_STEERED_FLOW);
@@ -430,7 +444,9 @@ int xdp_wire(struct xdp_md *ctx)
 		count(TC_DIR_WIRE, TC_CTR_NO_XSK);
 		alive = false;
 	}
-	v = decide(TC_DIR_WIRE, cfg, &key, flags, alive);
+	/* whole frame, fragments included (test runs build multi-buffer ones) */
+	v = decide(TC_DIR_WIRE, cfg, &key, flags, alive,
+		   bpf_xdp_get_buff_len(ctx) > TC_XSK_RX_MAX);
 	if (v == V_STEER)
 		/* the slot can empty between lookup and redirect: fail closed */
 		return bpf_redirect_map(&xsks_wire, qid, XDP_DROP);
@@ -541,7 +557,7 @@ int tc_egress(struct __sk_buff *skb)
 		count(TC_DIR_EGRESS, TC_CTR_NO_TCV0);
 		alive = false;
 	}
-	v = decide(TC_DIR_EGRESS, cfg, &key, flags, alive);
+	v = decide(TC_DIR_EGRESS, cfg, &key, flags, alive, false);
 	if (v == V_STEER)
 		return bpf_redirect(cfg->tcv0_ifindex, 0);
 	if (v == V_DROP)

@@ -21,6 +21,13 @@
 #define TC_POL_PREFIXES_MAX	1024	/* per LPM trie */
 #define TC_POL_PORTS_MAX	1024	/* port rules, local and remote */
 #define TC_HB_TIMEOUT_MS	2000	/* default: daemon dead after this */
+/*
+ * Longest frame a copy-mode AF_XDP socket can receive into tcpcryptd's
+ * 4096-byte UMEM frames: the kernel reserves XDP_PACKET_HEADROOM (256).
+ * Longer frames (GSO super-packets from a veth peer in skb mode) would be
+ * dropped after a successful redirect, so xdp_wire decides before.
+ */
+#define TC_XSK_RX_MAX		(4096 - 256)
 
 /* Program names (kernel object names are truncated to 15 characters). */
 #define TC_PROG_XDP_WIRE	"xdp_wire"	/* XDP on IFACE */
@@ -184,6 +191,8 @@ enum tc_ctr {
 	TC_CTR_NO_XSK,		/* XSKMAP slot empty (counted as dead daemon) */
 	TC_CTR_NO_TCV0,		/* tc: no tcv0 ifindex configured */
 	TC_CTR_FRAG_DROP,	/* tc: IPv4 fragment of a NEGOTIATING/ENCRYPTED flow */
+	TC_CTR_OVERSIZE_PASS,	/* xdp_wire: > TC_XSK_RX_MAX, PASSTHROUGH flow passed */
+	TC_CTR_OVERSIZE_DROP,	/* xdp_wire: > TC_XSK_RX_MAX, NEGOTIATING/ENCRYPTED dropped */
 	TC_CTR_MAX
 };
 
@@ -212,6 +221,8 @@ static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
 	[TC_CTR_NO_XSK] = "no_xsk",
 	[TC_CTR_NO_TCV0] = "no_tcv0",
 	[TC_CTR_FRAG_DROP] = "dropped_fragment",
+	[TC_CTR_OVERSIZE_PASS] = "oversize_pass",
+	[TC_CTR_OVERSIZE_DROP] = "dropped_oversize",
 };
 #endif
 

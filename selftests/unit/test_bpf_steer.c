@@ -80,7 +80,10 @@ struct pkt_opts {
 	int v6_frag_off;	/* IPv6: fragment header with this offset; -1 none */
 	const uint8_t *r6;	/* IPv6 remote address override */
 	int truncate;		/* cut this many bytes off the end */
+	int payload;		/* TCP payload bytes (zeros) */
 };
+
+#define PKT_MAX 4400
 
 static size_t build(uint8_t *b, const struct pkt_opts *o)
 {
@@ -89,7 +92,7 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 	int proto = o->proto ? o->proto : IPPROTO_TCP;
 	int i;
 
-	memset(b, 0, 256);
+	memset(b, 0, PKT_MAX);
 	memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
 	n = 12;
 	for (i = 0; i < o->vlans; i++) {
@@ -153,7 +156,7 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 		b[l4 + 2] = o->dport >> 8; b[l4 + 3] = o->dport & 0xff;
 		b[l4 + 12] = (o->doff_override ? o->doff_override : 5) << 4;
 		b[l4 + 13] = o->flags;
-		n += 20;
+		n += 20 + o->payload;
 	} else {
 		n += 8;		/* UDP / ICMP header */
 	}
@@ -172,7 +175,7 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 
 static int run(int prog_fd, const struct pkt_opts *o)
 {
-	uint8_t pkt[256], out[512];
+	static uint8_t pkt[PKT_MAX], out[PKT_MAX + 256];
 	size_t len = build(pkt, o);
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
@@ -402,6 +405,28 @@ static void test_flow_hit_steered(void **state)
 	assert_int_equal(xdp_wire(&o), XDP_PASS);
 }
 
+/*
+ * A frame longer than an AF_XDP RX frame would be dropped after the
+ * redirect: a pass-through flow's goes to the stack, an encrypted flow's is
+ * dropped, one that fits is steered.
+ */
+static void test_oversize_frames(void **state)
+{
+	struct pkt_opts o = SYN80;
+
+	NEED_XSK();
+	o.flags = F_ACK;
+	o.payload = TC_XSK_RX_MAX;	/* plus headers: too long */
+	flow4(false, 80, 40000, TC_FLOW_PASSTHROUGH);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_OVERSIZE_PASS), 1);
+	flow4(false, 80, 40000, TC_FLOW_ENCRYPTED);
+	assert_int_equal(xdp_wire(&o), XDP_DROP);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_OVERSIZE_DROP), 1);
+	o.payload = TC_XSK_RX_MAX - 14 - 20 - 20;	/* exactly fits */
+	assert_int_equal(xdp_wire(&o), XDP_REDIRECT);
+}
+
 static void test_dead_daemon(void **state)
 {
 	struct pkt_opts o = SYN80;
@@ -527,7 +552,7 @@ static void test_headers(void **state)
 
 static void test_truncated_frames_pass(void **state)
 {
-	uint8_t pkt[256];
+	static uint8_t pkt[PKT_MAX];
 	int len, fd;
 
 	NEED_ENV();
@@ -823,6 +848,7 @@ int main(void)
 		cmocka_unit_test_setup(test_syn_ack_and_plain_segments_pass, reset),
 		cmocka_unit_test_setup(test_non_tcp_passes, reset),
 		cmocka_unit_test_setup(test_flow_hit_steered, reset),
+		cmocka_unit_test_setup(test_oversize_frames, reset),
 		cmocka_unit_test_setup(test_dead_daemon, reset),
 		cmocka_unit_test_setup(test_empty_xsk_slot_is_dead, reset),
 		cmocka_unit_test_setup(test_lpm_prefixes, reset),
