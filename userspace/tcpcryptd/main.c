@@ -563,9 +563,9 @@ static void stop_pollers(int stop_fd)
 }
 
 /*
- * The kernel drops frames that do not fit an AF_XDP frame (in skb mode: GSO
- * super-packets from a veth peer without tcpcryptd) and counts them in
- * XDP_STATISTICS rx_dropped: say so in the log, at most every 10 s.
+ * The kernel drops frames that do not fit an AF_XDP frame (xdp_wire passes
+ * most of those itself) or find the RX ring full, and counts them in
+ * XDP_STATISTICS: say so in the log, at most every 10 s.
  */
 static void watch_drops(uint64_t now)
 {
@@ -581,8 +581,7 @@ static void watch_drops(uint64_t now)
 				total += xs.rx_dropped + xs.rx_ring_full;
 	if (total > last_total && now - last_warn >= 10000000000ull) {
 		pr_warn("%llu frames dropped by the kernel before reaching tcpcryptd (rx_dropped + "
-			"rx_ring_full, all queues): frames larger than %u bytes (GSO from a veth "
-			"peer in skb mode: use native mode or turn TSO/GSO off there) or a poller "
+			"rx_ring_full, all queues): frames larger than %u bytes, or a poller "
 			"not keeping up\n", (unsigned long long)(total - last_total),
 			XQ_FRAME_SIZE - 256);
 		last_warn = now;
