@@ -98,7 +98,7 @@ check "h2: daemon RX counters move for a steered port" [ "$(ctr "$q" wire_rx)" -
 
 # Clean detach.
 check "h1: exit status 0 after SIGTERM" tcd_stop h1
-check "h2: exit status 0 after SIGTERM" tcd_stop h2
+check "h2: exit status 0 after SIGINT" tcd_stop h2 INT
 check "h1: log says detached" grep -q "detached" "$TMPD/h1.log"
 check "h1: sysctls restored (logged)" grep -q "restored /proc/sys/net/ipv4/conf/tcx-.*rp_filter" "$TMPD/h1.log"
 for h in "$H1" "$H2"; do
