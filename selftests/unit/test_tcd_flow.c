@@ -189,6 +189,30 @@ static void test_rst_idle_reuse(void **state)
 	assert_int_equal(ft->st.removed_idle, 1);
 }
 
+static void test_half_open_expiry(void **state)
+{
+	struct flow_table *ft = *state;
+	uint64_t now;
+	uint32_t len;
+
+	/* a SYN nobody answers goes after FLOW_HALF_OPEN_S */
+	len = mkframe(frame, 0, 0, F_SYN, 0, 0, 0);
+	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	/* an answered one stays until the idle timeout */
+	len = mkframe(frame, 1, 1, F_SYN, 0, 0, 0);
+	flow_packet(ft, XQ_HOST, 0, frame, len);
+	len = mkframe(frame, 1, 0, F_SYN | F_ACK, 0, 0, 0);
+	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	assert_int_equal(ft->count, 2);
+	now = tcd_now_ns();
+	flow_expire(ft, now + (FLOW_HALF_OPEN_S - 1) * 1000000000ull);
+	assert_int_equal(ft->count, 2);
+	flow_expire(ft, now + (FLOW_HALF_OPEN_S + 1) * 1000000000ull);
+	assert_int_equal(ft->count, 1);
+	flow_expire(ft, now + 601ull * 1000000000);
+	assert_int_equal(ft->count, 0);
+}
+
 static void test_ipv6_ext_and_non_tcp(void **state)
 {
 	struct flow_table *ft = *state;
@@ -270,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_syn_key_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_idle_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_open_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_ext_and_non_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_keys_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),

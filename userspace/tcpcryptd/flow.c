@@ -356,11 +356,13 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		/* port reuse after close: a new connection on the same tuple */
 		f->st = FS_SYN;
 		f->fin_mask = 0;
+		f->seen_mask = 0;
 		f->expire_ns = 0;
 		ft->st.created++;
 		map_put(ft, f, TC_FLOW_PASSTHROUGH);
 	}
 	f->last_ns = now;
+	f->seen_mask |= 1u << from;
 	if (f->lost_keys) {
 		ft->st.lost_keys_dropped++;
 		pthread_mutex_unlock(&ft->lock);
@@ -395,6 +397,11 @@ void flow_expire(struct flow_table *ft, uint64_t now)
 		while ((f = *pp)) {
 			bool closed = f->st == FS_CLOSED && now >= f->expire_ns;
 			bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
+
+			/* half-open: never answered; do not let SYNs fill the table */
+			if (f->seen_mask != 3 && !f->lost_keys &&
+			    now - f->last_ns >= FLOW_HALF_OPEN_S * 1000000000ull)
+				idle = true;
 
 			if (!closed && !idle) {
 				pp = &f->next;

@@ -8,7 +8,9 @@
  *     later segment are steered too;
  *   FIN seen in both directions, or an RST -> removed after a grace period
  *     (late ACKs/retransmissions then pass as plain TCP, harmless here);
- *   no segment for idle_timeout -> removed.
+ *   no segment for idle_timeout -> removed; a flow that never saw a segment
+ *     in both directions (a SYN nobody answered, a SYN flood) after
+ *     FLOW_HALF_OPEN_S seconds.
  * Segments of a steered flow we do not know (a restarted daemon adopting
  * tc_flows entries) are adopted as established.
  */
@@ -40,10 +42,13 @@ struct flow {
 	uint8_t st;
 	uint8_t fin_mask;	/* bit XQ_WIRE: FIN from remote; XQ_HOST: FIN from local */
 	uint8_t lost_keys;	/* NEGOTIATING/ENCRYPTED under a dead daemon: drop */
+	uint8_t seen_mask;	/* bit XQ_WIRE / XQ_HOST: a segment came from there */
 	uint16_t queue;
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
 	uint64_t expire_ns;	/* FS_CLOSED: remove at this time */
 };
+
+#define FLOW_HALF_OPEN_S 30
 
 struct flow_stats {
 	uint64_t created, adopted, removed_closed, removed_idle, map_errors;
