@@ -513,7 +513,6 @@ static int start_pollers(int stop_fd)
 	struct xq_opts xo = {
 		.need_wakeup = true,
 		.zero_copy_on = cfg.zero_copy > 0,
-		.zero_copy_off = cfg.zero_copy < 0,
 	};
 	unsigned int i;
 	int err;

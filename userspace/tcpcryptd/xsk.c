@@ -20,7 +20,7 @@
 #include "tcpcryptd/xsk.h"
 
 static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
-			  uint16_t bind_flags, bool first)
+			  uint16_t bind_flags)
 {
 	struct xq_sock *s = &q->s[side];
 	struct xsk_socket_config cfg = {
@@ -37,7 +37,6 @@ static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
 	if (err)
 		return err;
 	s->fd = xsk_socket__fd(s->xsk);
-	(void)first;
 	return 0;
 }
 
@@ -114,12 +113,12 @@ int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_
 		err = -EOPNOTSUPP;
 		goto err;
 	}
-	err = xq_sock_create(q, XQ_WIRE, wire_if, bind_flags, true);
+	err = xq_sock_create(q, XQ_WIRE, wire_if, bind_flags);
 	if (err) {
 		pr_warn("queue %u: AF_XDP socket on %s: %s\n", qid, wire_if, strerror(-err));
 		goto err;
 	}
-	err = xq_sock_create(q, XQ_HOST, host_if, bind_flags, false);
+	err = xq_sock_create(q, XQ_HOST, host_if, bind_flags);
 	if (err) {
 		pr_warn("queue %u: AF_XDP socket on %s: %s\n", qid, host_if, strerror(-err));
 		goto err;

@@ -37,10 +37,8 @@ struct xq_sock {
 };
 
 struct xq_opts {
-	bool zero_copy_on;	/* XDP_ZEROCOPY required */
-	bool zero_copy_off;	/* XDP_COPY forced; neither: try ZC, fall back */
+	bool zero_copy_on;	/* XDP_ZEROCOPY required: refused (veth host side) */
 	bool need_wakeup;
-	uint32_t xdp_flags;	/* XDP_FLAGS_SKB_MODE / DRV_MODE (informative) */
 };
 
 struct xq {
@@ -53,7 +51,6 @@ struct xq {
 	/* frames owned by userspace, neither in a ring nor in the kernel */
 	uint64_t *free;
 	uint32_t nfree;
-	bool zero_copy[XQ_SIDES];
 };
 
 int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_if,
