@@ -28,7 +28,13 @@ check "--zero-copy on is refused on a veth (exit 1)" [ $? = 1 ]
 check "... saying why" grep -q "zero-copy impossible" "$TMPD/zc.log"
 check "... and leaving nothing behind" sh -c "! ip -n $H1 link | grep -q 'tcx-\|xdp'"
 
+# H1 filters reverse paths strictly for every device: the daemon must move
+# that down to the devices (tcv0 needs 0) and put it back at exit.
+ip netns exec "$H1" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=0
 tcd_start h1 "$H1" --exclude "port 6000" || fail "h1 daemon starts"
+check "h1: all.rp_filter moved down to the devices" \
+	[ "$(ip netns exec "$H1" sysctl -n net.ipv4.conf.all.rp_filter)" = 0 -a \
+	  "$(ip netns exec "$H1" sysctl -n net.ipv4.conf.eth0.rp_filter)" = 1 ]
 tcd_start h2 "$H2" --exclude "port 6000" || fail "h2 daemon starts"
 
 # what the daemons attached, to look for it after they exit
@@ -101,6 +107,9 @@ check "h1: exit status 0 after SIGTERM" tcd_stop h1
 check "h2: exit status 0 after SIGINT" tcd_stop h2 INT
 check "h1: log says detached" grep -q "detached" "$TMPD/h1.log"
 check "h1: sysctls restored (logged)" grep -q "restored /proc/sys/net/ipv4/conf/tcx-.*rp_filter" "$TMPD/h1.log"
+check "h1: all.rp_filter and eth0's restored" \
+	[ "$(ip netns exec "$H1" sysctl -n net.ipv4.conf.all.rp_filter)" = 1 -a \
+	  "$(ip netns exec "$H1" sysctl -n net.ipv4.conf.eth0.rp_filter)" = 0 ]
 for h in "$H1" "$H2"; do
 	n=${h##*-}
 	check "$n: no internal veth left" sh -c "! ip -n $h link | grep -q tcx-"
