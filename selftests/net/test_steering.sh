@@ -60,6 +60,20 @@ check "h1: programs attached (xdp on eth0 and the internal veth, tc egress)" \
 	[ "$(wc -w <<<"$prog_ids")" -ge 3 ]
 check "h1: internal veth pair present" sh -c "ip -n $H1 link | grep -q tcx-"
 
+# Idle: the pollers sleep in poll(); the daemon uses (almost) no CPU.
+cpu_ticks() {
+	local t s=0
+	for t in /proc/"$1"/task/*/stat; do
+		s=$((s + $(awk '{print $14 + $15}' "$t")))
+	done
+	echo $s
+}
+t0=$(cpu_ticks "${TCD_PID[h1]}")
+sleep 3
+t1=$(cpu_ticks "${TCD_PID[h1]}")
+log "h1 idle: $((t1 - t0)) clock ticks of CPU in 3 s"
+check "h1: idle daemon uses under 3% of a CPU" [ $((t1 - t0)) -lt 10 ]
+
 # Traffic that must not reach the daemons.
 check "excluded port 6000: nc IPv4 transfer" xfer_nc "$H2" "$H1" 192.0.2.2 6000 "$F"
 check "excluded port 6000: nc IPv6 transfer" xfer_nc "$H2" "$H1" 2001:db8::2 6000 "$F"
