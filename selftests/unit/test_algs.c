@@ -8,23 +8,9 @@
 #include <cmocka.h>
 
 #include "core/algs.h"
+#include "unit/algs_fixture.h"
 #include "unit/hex.h"
 
-static int setup(void **state)
-{
-	static struct tc_algs algs;
-
-	if (tc_algs_init(&algs))
-		return -1;
-	*state = &algs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tc_algs_free(*state);
-	return 0;
-}
 
 struct hkdf_vec {
 	const char *ikm, *salt, *info, *prk, *okm;
@@ -109,5 +95,5 @@ int main(void)
 		cmocka_unit_test(test_aead_table),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, algs_setup, algs_teardown);
 }
