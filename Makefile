@@ -12,19 +12,44 @@
 BUILD    ?= build
 CC       ?= gcc
 CLANG    ?= clang
-BPFTOOL  ?= bpftool
+# Debian puts bpftool in /usr/sbin, which a normal user's PATH may lack.
+BPFTOOL  ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+DEPS     ?= scripts/deps.sh
 Q        := $(if $(V),,@)
+
+# ---- dependencies first ----
+# Entry points that may install packages (check, demo, bench, fuzz, build)
+# run `deps` and then build in a sub-make, so pkg-config is asked only once
+# the packages exist. Any other goal that compiles checks first and stops
+# with one line instead of a wall of compiler and linker errors.
+ENTRY_GOALS := deps build check unit demo bench fuzz clean help
+BUILD_GOALS := $(filter-out $(ENTRY_GOALS),$(or $(MAKECMDGOALS),all))
+ifneq ($(BUILD_GOALS),)
+ifneq ($(wildcard $(BUILD)),)
+ifeq ($(shell test -w $(BUILD) && echo ok),)
+$(error $(BUILD)/ is not writable by you (made by sudo?): sudo make clean, or make BUILD=elsewhere)
+endif
+endif
+MISSING := $(shell $(DEPS) --missing 2>/dev/null)
+ifneq ($(MISSING),)
+$(error missing build dependencies: $(MISSING); install them with: sudo make deps)
+endif
+endif
 
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 PKGS     := libbpf libxdp libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Evaluated once, on first use (recipes run after their prerequisites), not
+# when the Makefile is read.
+PKG_CFLAGS  = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS    = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := $(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
+CRYPTO_LIBS = $(eval CRYPTO_LIBS := $(shell pkg-config --libs libcrypto))$(CRYPTO_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -MMD -MP \
-	    -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iselftests/unit $(PKG_CFLAGS)
+	    -I$(BUILD)/include -Ibpf -Ilib -Iuserspace -Iselftests/unit
+CFLAGS   += $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lelf -lz -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -88,7 +113,7 @@ FUZZ_BINS   := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 600
 
-.PHONY: all bins bpf tests fuzzers check unit fuzz bench demo deps clean
+.PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -156,32 +181,37 @@ $(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(CORE_LIB)
 $(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(wildcard lib/core/*.h)
 	@mkdir -p $(@D)
 	@echo "  FUZZ     $@"
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs libcrypto)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(CRYPTO_LIBS)
 
 # ---- entry points ----
+# Each installs what is missing, then builds in a sub-make (see above).
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)$(DEPS)
+
+build: deps
+	$(Q)$(MAKE) --no-print-directory all
 
 # The netns tests always use the plain build; SANITIZE=1 adds sanitized
 # unit tests, which the runner then takes from build/san.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all SANITIZE=
-	$(Q)$(MAKE) --no-print-directory fuzzers SANITIZE=
+	$(Q)$(MAKE) --no-print-directory all fuzzers SANITIZE=
 ifeq ($(SANITIZE),1)
 	$(Q)$(MAKE) --no-print-directory tests SANITIZE=1
 endif
 	$(Q)BUILD=$(BUILD) OBJ=$(OBJ) selftests/run.sh $(T)
 
-unit: tests
+unit: deps
+	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) OBJ=$(OBJ) selftests/run.sh --unit
 
-fuzz: fuzzers
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzzers SANITIZE=
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) selftests/fuzz/run.sh
 
-bench: deps all
+bench: build
 	$(Q)BUILD=$(BUILD) selftests/bench/run.sh
 
-demo: deps all
+demo: build
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 
 $(BUILD)/bpf $(BUILD)/include:

@@ -6,7 +6,7 @@
 #
 #   selftests/run.sh            everything
 #   selftests/run.sh NAME       tests whose name matches NAME (a glob)
-#   selftests/run.sh --unit | --net | --fuzz
+#   selftests/run.sh --unit | --net | --fuzz | --build
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -14,12 +14,13 @@ OBJ=${OBJ:-$BUILD/obj}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 export BUILD OBJ
 
-kinds="unit net fuzz"
+kinds="build unit net fuzz"
 pattern="*"
 case "${1:-}" in
 --unit) kinds=unit ;;
 --net) kinds=net ;;
 --fuzz) kinds=fuzz ;;
+--build) kinds=build ;;
 "") ;;
 *) pattern="$1" ;;
 esac
@@ -59,6 +60,14 @@ match() { [[ $1 == $pattern || $1 == test_$pattern || $1 == fuzz_$pattern ]]; }
 
 for kind in $kinds; do
 	case $kind in
+	build)
+		# the build itself, from the user's side (fresh machine paths)
+		for t in selftests/build/test_*.sh; do
+			[ -f "$t" ] || continue
+			n=$(basename "$t" .sh)
+			match "$n" || continue
+			run_one "$n" timeout --kill-after=10 600 bash "$t"
+		done ;;
 	unit)
 		for t in "$OBJ"/tests/test_*; do
 			[ -x "$t" ] || continue
