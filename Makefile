@@ -158,7 +158,7 @@ define BIN_RULE
 $(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(CORE_LIB)
 	@mkdir -p $$(@D)
 	@echo "  LD       $$@"
-	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
 

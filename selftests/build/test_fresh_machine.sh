@@ -21,6 +21,7 @@ mkdir -p "$W/path"
 cat >"$W/path/pkg-config" <<PC
 #!/bin/sh
 [ -e "$W/installed" ] && exec "$REAL_PC" "\$@"
+echo "Package \$* was not found (fake pkg-config, asked before deps)" >&2
 exit 1
 PC
 cat >"$W/deps" <<DEPS
@@ -49,6 +50,8 @@ check "make build installs, then builds in one go (exit $rc)" [ "$rc" -eq 0 ]
 check "... the daemon links" [ -x "$W/b2/bin/tcpcryptd" ]
 check "... and the unit tests link (cmocka)" [ -x "$W/b2/obj/tests/test_eno" ]
 grep -q "undefined reference" "$W/out2" && fail "no linker errors" || ok "no linker errors"
+grep -q "was not found" "$W/out2" && fail "pkg-config never asked before deps" ||
+	ok "pkg-config never asked before deps (no warning)"
 [ "$rc" -eq 0 ] || tail -n 20 "$W/out2" | sed 's/^/# /'
 
 # 3. make check on a fresh machine: same, through the test runner
