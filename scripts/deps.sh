@@ -55,8 +55,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log=$(mktemp)
+# apt's own chatter (debconf notices) only if something fails
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
+	rm -f "$log"
+	echo "deps: apt-get failed" >&2
+	exit 1
+fi
+rm -f "$log"
 # the build's own view must now be complete
 left=$(missing_build)
 if [ -n "$left" ]; then
