@@ -32,6 +32,8 @@ touch "$W/installed"
 DEPS
 chmod +x "$W/path/pkg-config" "$W/deps"
 export PATH="$W/path:$PATH"
+# run as a user would, not as a child of the make that runs the tests
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
 # 1. nothing installed, plain make: one clear line, no compiler run
 make -C "$TOP" --no-print-directory BUILD="$W/b1" DEPS="$W/deps" >"$W/out1" 2>&1
