@@ -80,6 +80,10 @@ CORE_SRCS   := $(wildcard lib/core/*.c)
 CORE_OBJS   := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB    := $(OBJ)/libtccore.a
 
+ENGINE_SRCS := $(wildcard lib/engine/*.c)
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(OBJ)/%.o)
+ENGINE_LIB  := $(OBJ)/libtcengine.a
+
 LIBTC_SRCS  := $(wildcard lib/tcpcrypt/*.c)
 LIBTC_OBJS  := $(LIBTC_SRCS:%.c=$(OBJ)/%.o)
 LIBTC_LIB   := $(LIBDIR)/libtcpcrypt.a
@@ -146,6 +150,10 @@ $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(ENGINE_LIB): $(ENGINE_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 $(COMMON_LIB): $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -155,33 +163,33 @@ $(LIBTC_LIB): $(LIBTC_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 define BIN_RULE
-$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(CORE_LIB)
+$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $$(@D)
 	@echo "  LD       $$@"
 	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
 
-$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
+$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(CORE_LIB)
+$(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(CORE_LIB)
+$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- fuzzers: clang, the core rebuilt with the fuzzer's instrumentation ----
-$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(wildcard lib/core/*.h)
+$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(ENGINE_SRCS) $(wildcard lib/core/*.h lib/engine/*.h)
 	@mkdir -p $(@D)
 	@echo "  FUZZ     $@"
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(CRYPTO_LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(ENGINE_SRCS) $(CRYPTO_LIBS)
 
 # ---- entry points ----
 # Each installs what is missing, then builds in a sub-make (see above).

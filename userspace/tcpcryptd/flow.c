@@ -11,6 +11,7 @@
 
 #include "common/dp_attach.h"
 #include "common/log.h"
+#include "engine/seg.h"
 #include "tcpcryptd/flow.h"
 
 #define TCPF_FIN	0x01
@@ -26,129 +27,26 @@ uint64_t tcd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* A steered frame, parsed, with its flow key in the host's view. */
 struct seg {
-	struct tc_flow_key key;	/* host's view */
-	uint8_t flags;		/* TCP flags */
-	const uint8_t *src, *dst, *th;
-	uint32_t tcp_len;	/* from the IP header: TCP header + payload */
-	int alen;
+	struct tc_seg t;
+	struct tc_flow_key key;
 };
 
-/*
- * Parse Ethernet (+ up to two VLAN tags), IPv4/IPv6, TCP. Returns 0 for a
- * TCP segment whose ports are readable, -1 otherwise (not ours to judge:
- * the frame is forwarded unchanged).
- */
-static int parse(uint8_t *p, uint32_t len, enum xq_side from, struct seg *s)
+static void seg_key(struct seg *s, enum xq_side from)
 {
-	const uint8_t *end = p + len, *l3, *src, *dst, *th;
-	uint16_t proto;
-	int i, alen;
+	const struct tc_seg *t = &s->t;
+	const uint8_t *local = from == XQ_WIRE ? t->daddr : t->saddr;
+	const uint8_t *remote = from == XQ_WIRE ? t->saddr : t->daddr;
+	uint16_t lport = from == XQ_WIRE ? t->dport : t->sport;
+	uint16_t rport = from == XQ_WIRE ? t->sport : t->dport;
 
-	if (len < ETH_HLEN)
-		return -1;
-	proto = (uint16_t)p[12] << 8 | p[13];
-	l3 = p + ETH_HLEN;
-	for (i = 0; i < 2 && (proto == ETH_P_8021Q || proto == ETH_P_8021AD); i++) {
-		if (l3 + 4 > end)
-			return -1;
-		proto = (uint16_t)l3[2] << 8 | l3[3];
-		l3 += 4;
-	}
 	memset(&s->key, 0, sizeof(s->key));
-	if (proto == ETH_P_IP) {
-		unsigned int ihl;
-
-		if (l3 + 20 > end || (l3[0] >> 4) != 4)
-			return -1;
-		ihl = (l3[0] & 0xf) * 4;
-		if (ihl < 20 || l3[9] != IPPROTO_TCP)
-			return -1;
-		if (((uint16_t)l3[6] << 8 | l3[7]) & 0x3fff)
-			return -1;	/* a fragment */
-		s->key.family = AF_INET;
-		src = l3 + 12;
-		dst = l3 + 16;
-		alen = 4;
-		th = l3 + ihl;
-		s->tcp_len = ((uint32_t)l3[2] << 8 | l3[3]) - ihl;
-	} else if (proto == ETH_P_IPV6) {
-		uint8_t nh;
-
-		if (l3 + 40 > end || (l3[0] >> 4) != 6)
-			return -1;
-		nh = l3[6];
-		th = l3 + 40;
-		for (i = 0; i < 6 && nh != IPPROTO_TCP; i++) {
-			if (th + 8 > end)
-				return -1;
-			if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
-			    nh == IPPROTO_DSTOPTS) {
-				nh = th[0];
-				th += (th[1] + 1) * 8;
-			} else if (nh == IPPROTO_FRAGMENT) {
-				return -1;
-				nh = th[0];
-				th += 8;
-			} else {
-				return -1;
-			}
-		}
-		if (nh != IPPROTO_TCP)
-			return -1;
-		s->key.family = AF_INET6;
-		src = l3 + 8;
-		dst = l3 + 24;
-		alen = 16;
-		s->tcp_len = ((uint32_t)l3[4] << 8 | l3[5]) - (th - l3 - 40);
-	} else {
-		return -1;
-	}
-	if (th + 20 > end || th + s->tcp_len > end || s->tcp_len < 20 || s->tcp_len > 65535)
-		return -1;
-	s->src = src;
-	s->dst = dst;
-	s->th = th;
-	s->alen = alen;
-	if (from == XQ_WIRE) {	/* from the network: local = dst */
-		memcpy(s->key.local, dst, alen);
-		memcpy(s->key.remote, src, alen);
-		memcpy(&s->key.lport, th + 2, 2);
-		memcpy(&s->key.rport, th, 2);
-	} else {
-		memcpy(s->key.local, src, alen);
-		memcpy(s->key.remote, dst, alen);
-		memcpy(&s->key.lport, th, 2);
-		memcpy(&s->key.rport, th + 2, 2);
-	}
-	s->flags = th[13];
-	return 0;
-}
-
-/* One's complement sum of LEN bytes (big-endian 16-bit words). */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
-{
-	uint32_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		w = __builtin_bswap64(w);
-		sum += (w >> 32) + (w & 0xffffffff);
-	}
-	for (; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	s->key.family = t->family;
+	memcpy(s->key.local, local, t->alen);
+	memcpy(s->key.remote, remote, t->alen);
+	s->key.lport = htons(lport);
+	s->key.rport = htons(rport);
 }
 
 /*
@@ -156,24 +54,14 @@ static uint16_t csum_fold(uint64_t sum)
  * folded pseudo-header sum in its checksum field; over a veth it reaches
  * AF_XDP like that (datapath-notes.md). Such a frame from the wire (a peer
  * on a veth without tcpcryptd, or whose daemon is dead) would be dropped by
- * our stack once reinjected through tcv0. Complete exactly those checksums;
- * any other checksum is left for the stack to verify.
+ * our stack once reinjected. Complete exactly those checksums; any other
+ * checksum is left for the stack to verify.
  */
-static bool fix_partial_csum(const struct seg *s)
+static bool fix_partial_csum(uint8_t *pkt, const struct seg *s)
 {
-	uint8_t *th = (uint8_t *)s->th;
-	uint16_t check = (uint16_t)th[16] << 8 | th[17], full;
-	uint64_t pseudo;
-
-	pseudo = csum_add(0, s->src, s->alen);
-	pseudo = csum_add(pseudo, s->dst, s->alen);
-	pseudo += IPPROTO_TCP + s->tcp_len;
-	if (check != csum_fold(pseudo))
+	if (!tc_seg_tcp_csum_partial(pkt, &s->t))
 		return false;
-	th[16] = th[17] = 0;
-	full = ~csum_fold(csum_add(pseudo, th, s->tcp_len));
-	th[16] = full >> 8;
-	th[17] = full & 0xff;
+	tc_seg_fill_tcp_csum(pkt, &s->t);
 	return true;
 }
 
@@ -319,14 +207,19 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 	struct seg s;
 	bool syn;
 
-	if (parse(pkt, len, from, &s)) {
-		/* BPF steers TCP only; forward anything else untouched */
+	if (tc_seg_parse(pkt, len, &s.t) != TC_SEG_TCP) {
+		/*
+		 * BPF steers whole TCP segments only; anything else reaching us
+		 * (a fragment, a frame BPF parsed differently) cannot be shown to
+		 * be outside an encrypted connection: never forwarded.
+		 */
 		__atomic_fetch_add(&ft->st.non_tcp, 1, __ATOMIC_RELAXED);
-		return FV_FORWARD;
+		return FV_DROP;
 	}
-	if (from == XQ_WIRE && fix_partial_csum(&s))
+	seg_key(&s, from);
+	if (from == XQ_WIRE && fix_partial_csum(pkt, &s))
 		__atomic_fetch_add(&ft->st.csum_fixed, 1, __ATOMIC_RELAXED);
-	syn = (s.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	syn = (s.t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 
 	pthread_mutex_lock(&ft->lock);
 	pp = lookup(ft, &s.key);
@@ -369,10 +262,10 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		return FV_DROP;
 	}
 	if (f->st != FS_CLOSED) {
-		if (s.flags & TCPF_RST) {
+		if (s.t.flags & TCPF_RST) {
 			f->st = FS_CLOSED;
 			f->expire_ns = now + ft->grace_ns;
-		} else if (s.flags & TCPF_FIN) {
+		} else if (s.t.flags & TCPF_FIN) {
 			f->fin_mask |= 1u << from;
 			if (f->fin_mask == 3) {
 				f->st = FS_CLOSED;
