@@ -144,24 +144,24 @@ static void test_syn_key_and_close(void **state)
 	uint32_t len;
 
 	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
-	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len), FV_FORWARD);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL), FV_FORWARD);
 	assert_int_equal(ft->count, 1);
 	assert_int_equal(ft->st.created, 1);
 	/* the answer from the wire is the same flow (host's view) */
 	len = mkframe(frame, 0, 0, F_SYN | F_ACK, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	assert_int_equal(ft->count, 1);
 	len = mkframe(frame, 0, 1, F_ACK, 100, 0, 0);
-	flow_packet(ft, XQ_HOST, 0, frame, len);
+	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	/* FIN one way: still open */
 	len = mkframe(frame, 0, 1, F_FIN | F_ACK, 0, 0, 0);
-	flow_packet(ft, XQ_HOST, 0, frame, len);
+	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	now = tcd_now_ns();
 	flow_expire(ft, now + 10ull * 1000000000);
 	assert_int_equal(ft->count, 1);
 	/* FIN the other way: removed after the grace period, not before */
 	len = mkframe(frame, 0, 0, F_FIN | F_ACK, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	now = tcd_now_ns();
 	flow_expire(ft, now + 1000000000ull);
 	assert_int_equal(ft->count, 1);
@@ -177,12 +177,12 @@ static void test_rst_idle_reuse(void **state)
 	uint32_t len;
 
 	len = mkframe(frame, 1, 0, F_SYN, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	len = mkframe(frame, 1, 1, F_RST | F_ACK, 0, 0, 0);
-	flow_packet(ft, XQ_HOST, 0, frame, len);
+	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	/* a new SYN on the same tuple before removal: a new connection */
 	len = mkframe(frame, 1, 0, F_SYN, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	assert_int_equal(ft->st.created, 2);
 	now = tcd_now_ns();
 	flow_expire(ft, now + 3000000000ull);
@@ -200,12 +200,12 @@ static void test_half_open_expiry(void **state)
 
 	/* a SYN nobody answers goes after FLOW_HALF_OPEN_S */
 	len = mkframe(frame, 0, 0, F_SYN, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	/* an answered one stays until the idle timeout */
 	len = mkframe(frame, 1, 1, F_SYN, 0, 0, 0);
-	flow_packet(ft, XQ_HOST, 0, frame, len);
+	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	len = mkframe(frame, 1, 0, F_SYN | F_ACK, 0, 0, 0);
-	flow_packet(ft, XQ_WIRE, 0, frame, len);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 	assert_int_equal(ft->count, 2);
 	now = tcd_now_ns();
 	flow_expire(ft, now + (FLOW_HALF_OPEN_S - 1) * 1000000000ull);
@@ -222,17 +222,17 @@ static void test_ipv6_ext_and_non_tcp(void **state)
 	uint32_t len;
 
 	len = mkframe(frame, 1, 1, F_SYN, 0, 0, 1);
-	flow_packet(ft, XQ_HOST, 0, frame, len);
+	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	assert_int_equal(ft->count, 1);
 	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
 	frame[14 + 9] = IPPROTO_UDP;
 	/* BPF steers TCP only: anything else reaching us is never forwarded */
-	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len), FV_DROP);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL), FV_DROP);
 	assert_int_equal(ft->st.non_tcp, 1);
 	assert_int_equal(ft->count, 1);
 	/* truncated TCP header: not parsed, dropped */
 	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
-	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len - 4), FV_DROP);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len - 4, tcd_now_ns(), NULL), FV_DROP);
 	assert_int_equal(ft->count, 1);
 }
 
@@ -246,19 +246,19 @@ static void test_lost_keys_dropped(void **state)
 	assert_int_equal(tc_seg_parse(frame, len, &s.t), TC_SEG_TCP);
 	seg_key(&s, XQ_WIRE);
 	assert_int_equal(flow_adopt(ft, &s.key, TC_FLOW_ENCRYPTED, 0), 0);
-	assert_int_equal(flow_packet(ft, XQ_WIRE, 0, frame, len), FV_DROP);
+	assert_int_equal(flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL), FV_DROP);
 	len = mkframe(frame, 0, 1, F_ACK, 100, 0, 0);
-	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len), FV_DROP);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL), FV_DROP);
 	assert_int_equal(ft->st.lost_keys_dropped, 2);
 	/* not even a new SYN reopens it */
 	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
-	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len), FV_DROP);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL), FV_DROP);
 	/* a pass-through flow taken over keeps passing */
 	len = mkframe(frame, 1, 0, F_ACK, 100, 0, 0);
 	assert_int_equal(tc_seg_parse(frame, len, &s.t), TC_SEG_TCP);
 	seg_key(&s, XQ_WIRE);
 	assert_int_equal(flow_adopt(ft, &s.key, TC_FLOW_PASSTHROUGH, 0), 0);
-	assert_int_equal(flow_packet(ft, XQ_WIRE, 0, frame, len), FV_FORWARD);
+	assert_int_equal(flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL), FV_FORWARD);
 }
 
 static void test_partial_checksums(void **state)
@@ -273,22 +273,22 @@ static void test_partial_checksums(void **state)
 			/* a PARTIAL leftover from the wire is completed */
 			len = mkframe(frame, v6, 0, F_ACK, payload, 1, v6);
 			assert_false(csum_ok(frame, v6, v6));
-			flow_packet(ft, XQ_WIRE, 0, frame, len);
+			flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 			assert_true(csum_ok(frame, v6, v6));
 			/* a full checksum is left alone */
 			len = mkframe(frame, v6, 0, F_ACK, payload, 0, v6);
 			memcpy(copy, frame, len);
-			flow_packet(ft, XQ_WIRE, 0, frame, len);
+			flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 			assert_memory_equal(copy, frame, len);
 			/* a wrong one too: the stack drops it */
 			len = mkframe(frame, v6, 0, F_ACK, payload, 2, v6);
 			memcpy(copy, frame, len);
-			flow_packet(ft, XQ_WIRE, 0, frame, len);
+			flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
 			assert_memory_equal(copy, frame, len);
 			/* frames from the local stack are not touched */
 			len = mkframe(frame, v6, 1, F_ACK, payload, 1, v6);
 			memcpy(copy, frame, len);
-			flow_packet(ft, XQ_HOST, 0, frame, len);
+			flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 			assert_memory_equal(copy, frame, len);
 		}
 	}

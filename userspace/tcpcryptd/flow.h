@@ -21,13 +21,15 @@
 #include <stdint.h>
 
 #include "tcpcrypt_shared.h"
+#include "tcpcryptd/emit.h"
 #include "tcpcryptd/xsk.h"
 
 struct dp;
 
 enum flow_verdict {
-	FV_FORWARD,
-	FV_DROP,
+	FV_FORWARD,	/* the frame goes on to the other side, unchanged */
+	FV_DROP,	/* dropped (counted) */
+	FV_CONSUMED,	/* taken by the engine; what it sends went out through em */
 };
 
 enum flow_st {
@@ -78,7 +80,14 @@ void flow_table_fini(struct flow_table *ft);
  * header only, a veth peer without tcpcryptd) gets its full checksum.
  */
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
-			      uint8_t *pkt, uint32_t len);
+			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em);
+
+/* End of a batch: frames the engine held back to coalesce go out through em. */
+void flow_flush(struct flow_table *ft, struct emit *em);
+/* Run the timers due at now (retransmissions the engine owns). */
+void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em);
+/* When flow_timers() next has work (CLOCK_MONOTONIC ns), UINT64_MAX: none. */
+uint64_t flow_next_timer(const struct flow_table *ft);
 
 /*
  * Take over a tc_flows entry left by a previous daemon. Flows whose state

@@ -65,7 +65,7 @@ static inline void prefetch_frame(struct poller *p, uint64_t addr)
 }
 
 /* Move one batch from FROM's RX ring to the other side's TX ring. */
-static uint32_t forward_batch(struct poller *p, enum xq_side from)
+static uint32_t forward_batch(struct poller *p, enum xq_side from, uint64_t now)
 {
 	enum xq_side to = from == XQ_WIRE ? XQ_HOST : XQ_WIRE;
 	struct xq_sock *src = &p->q.s[from], *dst = &p->q.s[to];
@@ -103,7 +103,7 @@ static uint32_t forward_batch(struct poller *p, enum xq_side from)
 			prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx,
 						idx_rx + i + POLLER_PREFETCH)->addr);
 		p->st.rx_bytes[from] += d->len;
-		if (flow_packet(p->ft, from, p->q.qid, pkt, d->len) != FV_FORWARD) {
+		if (flow_packet(p->ft, from, p->q.qid, pkt, d->len, now, NULL) != FV_FORWARD) {
 			p->st.dropped[from]++;
 			xq_free_frame(&p->q, addr & ~(uint64_t)(XQ_FRAME_SIZE - 1));
 			continue;
@@ -187,12 +187,13 @@ static void *poller_main(void *arg)
 
 	pin_cpu(p);
 	while (!tcd_stopping) {
+		uint64_t now = tcd_now_ns();	/* once per pass, not per frame */
 		uint32_t work = 0;
 
 		work += reap_completions(p, XQ_WIRE);
 		work += reap_completions(p, XQ_HOST);
-		work += forward_batch(p, XQ_WIRE);
-		work += forward_batch(p, XQ_HOST);
+		work += forward_batch(p, XQ_WIRE, now);
+		work += forward_batch(p, XQ_HOST, now);
 		refill(p);
 		if (work || p->busy_poll)
 			continue;
