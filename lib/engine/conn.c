@@ -1,0 +1,1862 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tcpcrypt segment engine (see conn.h for the model and invariants).
+ *
+ * Offsets: every position is a 64-bit offset from ISN + 1 of its direction,
+ * signed where a position can precede the first data byte (the SYN is at
+ * -1, a keepalive probe at snd_una - 1). "app" offsets are the local
+ * kernels' view, "frm" offsets the wire's; the struct tc_frames records of
+ * each direction map one to the other, frame by frame.
+ *
+ *   tx: the local kernel's stream, sealed into frames we keep until the
+ *       wire acknowledges them (retransmissions come from that copy);
+ *   rx: the peer's framing stream, reassembled, opened, and its data handed
+ *       to the local kernel; records kept until the kernel acknowledges.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "engine/conn.h"
+
+#define TMPL_MAX	(14 + 8 + 40 + 8 * 8)	/* L2 + VLANs + IPv6 + ext headers */
+#define MSS_DEFAULT	536			/* RFC 9293 3.7.1 */
+#define RTO_MAX_NS	(8ull * 1000000000ull)
+#define NSEC		1000000000ull
+
+/* L2 + L3 headers and ports of a frame, replayed for the frames we make. */
+struct tmpl {
+	uint8_t b[TMPL_MAX];
+	uint16_t l3_off, l4_off;
+	uint8_t family, alen;
+	uint16_t saddr_off, daddr_off;
+	uint16_t sport, dport;
+	uint16_t ip_id;		/* IPv4: identification for the next frame */
+	bool valid;
+};
+
+/* Host-bound data held back until the end of a batch, to coalesce. */
+struct pend {
+	uint8_t *buf;		/* from tc_out get(), TC_SIDE_HOST; NULL: none */
+	uint32_t cap;		/* payload bytes that fit */
+	uint16_t hdr_len;	/* the payload starts here */
+	uint32_t len;		/* payload bytes */
+	uint8_t flags;
+	uint8_t tos;
+	uint32_t ack;
+	uint16_t win;
+	bool ts;
+	uint32_t tsval, tsecr;
+	bool sack;		/* the header carries SACK blocks: nothing joins it */
+};
+
+struct tx_dir {
+	struct tc_frames fr;	/* frames sent and not yet acknowledged */
+	struct tc_bytes by;	/* their bytes, as sent */
+	uint64_t app_next;	/* application bytes framed */
+	uint64_t frm_next;	/* end of the last frame */
+	uint64_t app_base;	/* the records dropped so far end here ... */
+	uint64_t frm_base;	/* ... and here */
+	uint64_t frm_una;	/* highest acknowledgement from the wire */
+	bool fin;		/* the FINp frame exists */
+	uint64_t init_len;	/* our Init message (frame record 0) */
+	bool init_sent;
+	uint8_t *hold;		/* application bytes held until keys exist */
+	uint32_t hold_len, hold_cap;
+	bool hold_fin;
+	uint64_t rto, rto_at;	/* our Init message's retransmission */
+	uint64_t ack_sent;	/* acknowledgement in the last segment to the wire */
+	uint16_t frame_data;	/* data bytes per frame: one frame fills a segment */
+};
+
+struct rx_dir {
+	struct tc_frames fr;	/* frames opened, from the kernel's ACK point on */
+	struct tc_reasm reasm;
+	struct tc_ooo ooo;
+	uint64_t frm_next;	/* wire bytes received in order */
+	uint64_t app_next;	/* application bytes delivered */
+	uint64_t app_base, frm_base;
+	uint64_t init_len;	/* the peer's Init message, once complete */
+	bool init_done;
+	bool fin;		/* FINp frame opened: EOF delivered */
+	uint64_t fin_frm;	/* where that frame ends: the FIN's number */
+	bool wire_fin;		/* a TCP FIN arrived at wire_fin_frm */
+	uint64_t wire_fin_frm;
+	int64_t host_ack;	/* the local kernel's acknowledgement (app) */
+	uint64_t ack_host;	/* acknowledgement last delivered to the kernel */
+	uint16_t win_host;
+	bool host_sent;
+};
+
+struct tc_conn {
+	const struct tc_engine_cfg *cfg;
+	struct tc_engine_stats *st;
+	enum tc_conn_state state;
+	enum tc_abort_reason why;
+	bool syn_l, syn_r;	/* local / remote SYN seen */
+	bool active;		/* the local kernel opened (sent the first SYN) */
+	uint32_t isn_l, isn_r;
+	bool rst;		/* a reset went by */
+
+	struct tc_eno eno;
+	struct tc_eno_tep_ops eno_ops;
+	uint16_t mss_l, mss_r;	/* MSS options of the SYNs, as on the wire */
+	bool ts_ok;		/* timestamps in both SYNs */
+	uint16_t mss_wire;	/* payload limit of our wire segments, options excluded */
+
+	struct tc_hs hs;
+	bool hs_started;
+	struct tc_keys keys;
+	bool have_keys;
+	uint16_t aead;
+	uint8_t tep_byte;
+	uint8_t session_id[TC_SESSID_LEN];
+	uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
+	uint8_t transcript_len;
+	uint64_t syn_at, rtt, keyx_deadline;
+
+	uint32_t tsval_l, tsval_r;	/* latest timestamps from each side */
+	uint16_t win_l;			/* the local kernel's latest window */
+	bool ws_r;			/* the peer's SYN had window scaling */
+	uint8_t tos_l;
+
+	struct tx_dir tx;
+	struct rx_dir rx;
+	struct pend pend;
+	struct tmpl tw;		/* frames to the wire, from a local frame */
+	struct tmpl th;		/* frames to the host, from a wire frame */
+	uint8_t *scratch;	/* plaintext with nowhere to go (no buffer) */
+	const struct tc_out *out;	/* during one call */
+	uint64_t now;
+};
+
+static const char *const state_names[] = {
+	[TC_CONN_NEGOTIATING] = "negotiating",
+	[TC_CONN_KEYX] = "key-exchange",
+	[TC_CONN_ENCRYPTED] = "encrypted",
+	[TC_CONN_PLAIN] = "plain",
+	[TC_CONN_ABORTED] = "aborted",
+};
+
+const char *tc_conn_state_str(enum tc_conn_state st)
+{
+	return st <= TC_CONN_ABORTED ? state_names[st] : "?";
+}
+
+static const char *const abort_names[] = {
+	[TC_ABORT_NONE] = "none",
+	[TC_ABORT_TAG] = "tag",
+	[TC_ABORT_MALFORMED] = "malformed",
+	[TC_ABORT_KEYX] = "key-exchange",
+	[TC_ABORT_KEYX_TIMEOUT] = "key-exchange-timeout",
+	[TC_ABORT_FIN] = "fin-without-finp",
+	[TC_ABORT_URGENT] = "urgent-data",
+	[TC_ABORT_LOST_KEYS] = "lost-keys",
+	[TC_ABORT_LOCAL] = "local",
+	[TC_ABORT_NO_MEMORY] = "no-memory",
+};
+
+const char *tc_abort_reason_str(enum tc_abort_reason r)
+{
+	return r <= TC_ABORT_NO_MEMORY ? abort_names[r] : "?";
+}
+
+void tc_engine_cfg_default(struct tc_engine_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->teps[0] = 0x21;		/* P-256 */
+	cfg->teps[1] = 0x23;		/* X25519: last, so preferred by B */
+	cfg->n_teps = 2;
+	cfg->aeads[0] = TC_AEAD_AES_128_GCM;
+	cfg->aeads[1] = TC_AEAD_AES_256_GCM;
+	cfg->aeads[2] = TC_AEAD_CHACHA20_POLY1305;
+	cfg->n_aeads = 3;
+	cfg->ooo_max = 4u << 20;
+	cfg->hold_max = 256u << 10;
+	cfg->rto_ns = 200ull * 1000000ull;
+	cfg->keyx_timeout_ns = 30 * NSEC;
+	cfg->host_mtu = 1500;
+}
+
+/* ---- sequence numbers ---- */
+
+/* The offset of seq from ISN + 1 that lies closest to ref. */
+static int64_t seq_off(uint32_t seq, uint32_t isn, int64_t ref)
+{
+	return ref + (int32_t)(seq - (uint32_t)(isn + 1 + (uint32_t)ref));
+}
+
+static uint32_t off_seq(uint32_t isn, int64_t off)
+{
+	return isn + 1 + (uint32_t)off;
+}
+
+static uint64_t rec_app_end(const struct tc_frame_rec *r)
+{
+	return r->app + r->app_len;
+}
+
+static uint64_t rec_frm_end(const struct tc_frame_rec *r)
+{
+	return r->frm + r->frm_len;
+}
+
+/* ---- translation, tx direction (our stream) ---- */
+
+/* A wire acknowledgement (frm) as the local kernel must see it (app). */
+static int64_t tx_ack_to_app(const struct tc_conn *c, int64_t f)
+{
+	const struct tx_dir *t = &c->tx;
+	uint32_t i;
+
+	if (f >= (int64_t)t->frm_next)
+		return t->app_next + (f - t->frm_next);	/* all, and our FIN */
+	if (f <= (int64_t)t->frm_base)
+		return (int64_t)t->app_base - ((int64_t)t->frm_base - f);
+	i = tc_frames_after_frm(&t->fr, f);
+	if (!i)
+		return t->app_base;	/* inside the first unacknowledged frame */
+	return rec_app_end(tc_frames_at(&t->fr, i - 1));
+}
+
+/* Where a position of the local kernel's stream (app) is on the wire. */
+static int64_t tx_pos_to_frm(const struct tc_conn *c, int64_t a)
+{
+	const struct tx_dir *t = &c->tx;
+	const struct tc_frame_rec *r;
+	uint32_t i;
+
+	/* beyond what was framed: bytes held or dropped are not on the wire;
+	 * only our FIN's sequence number follows the last frame */
+	if (a >= (int64_t)t->app_next)
+		return t->frm_next + (t->fin && a > (int64_t)t->app_next ? 1 : 0);
+	if (a < (int64_t)t->app_base)
+		return (int64_t)t->frm_base - ((int64_t)t->app_base - a);
+	i = tc_frames_after_app(&t->fr, a);
+	if (i == t->fr.n)
+		return t->frm_next;
+	r = tc_frames_at(&t->fr, i);
+	/* at or before a frame's data: count back from its start (snd_una - 1) */
+	if (a <= (int64_t)r->app)
+		return (int64_t)r->frm - ((int64_t)r->app - a);
+	return r->frm;
+}
+
+/* ---- translation, rx direction (the peer's stream) ---- */
+
+/* The local kernel's acknowledgement (app) as the wire must see it (frm). */
+static int64_t rx_app_to_frm(const struct tc_conn *c, int64_t a)
+{
+	const struct rx_dir *r = &c->rx;
+	const struct tc_frame_rec *rec;
+	uint32_t i;
+
+	/* the peer's FIN follows its FINp frame */
+	if (r->fin && a > (int64_t)r->app_next)
+		return r->fin_frm + (a - r->app_next);
+	if (a <= (int64_t)r->app_base)
+		return (int64_t)r->frm_base - ((int64_t)r->app_base - a);
+	i = tc_frames_after_app(&r->fr, a);
+	if (!i)
+		return r->frm_base;	/* inside a frame: acknowledge up to its start */
+	rec = tc_frames_at(&r->fr, i - 1);
+	return rec_frm_end(rec);
+}
+
+/* Where a position of the peer's framing stream (frm) is for the local kernel. */
+static int64_t rx_pos_to_app(const struct tc_conn *c, int64_t f)
+{
+	const struct rx_dir *r = &c->rx;
+	const struct tc_frame_rec *rec;
+	uint64_t opened = r->fr.n ? rec_frm_end(tc_frames_last(&r->fr)) : r->frm_base;
+	uint32_t i;
+
+	if (f >= (int64_t)opened)
+		return r->app_next + (f > (int64_t)r->frm_next ? f - r->frm_next : 0);
+	if (f < (int64_t)r->frm_base)
+		return (int64_t)r->app_base - ((int64_t)r->frm_base - f);
+	i = tc_frames_after_frm(&r->fr, f);
+	rec = tc_frames_at(&r->fr, i);
+	/* the last byte of a frame: one before the next application position */
+	if (f == (int64_t)rec_frm_end(rec) - 1)
+		return (int64_t)rec_app_end(rec) - 1;
+	return rec->app;
+}
+
+/* The acknowledgement our wire segments carry (frm). */
+static int64_t rx_wire_ack(const struct tc_conn *c)
+{
+	int64_t f;
+
+	/* the peer's Init message is ours: acknowledged as it arrives */
+	if (!c->rx.init_done)
+		return c->rx.frm_next;
+	f = rx_app_to_frm(c, c->rx.host_ack);
+	return f < (int64_t)c->rx.init_len ? (int64_t)c->rx.init_len : f;
+}
+
+/* ---- TEP validity for ENO: the tcpcrypt TEPs we run, fresh exchange only ---- */
+
+static bool tep_data_ok(uint8_t byte, const uint8_t *data, size_t len, bool peer,
+			void *arg)
+{
+	const struct tc_conn *c = arg;
+	uint8_t glt = tc_eno_glt(byte);
+	unsigned int i;
+
+	/* v = 1 announces resumption, which this engine does not do */
+	if (len || (byte & TC_ENO_V))
+		return false;
+	for (i = 0; i < c->cfg->n_teps; i++)
+		if (c->cfg->teps[i] == glt)
+			return tc_tep_info(glt) != NULL;
+	return false;
+}
+
+/* ---- frames we build ---- */
+
+static void tmpl_set(struct tmpl *t, const uint8_t *frame, const struct tc_seg *s)
+{
+	if (s->l4_off > TMPL_MAX)
+		return;
+	memcpy(t->b, frame, s->l4_off);
+	t->l3_off = s->l3_off;
+	t->l4_off = s->l4_off;
+	t->family = s->family;
+	t->alen = s->alen;
+	t->saddr_off = s->saddr - frame;
+	t->daddr_off = s->daddr - frame;
+	t->sport = s->sport;
+	t->dport = s->dport;
+	if (s->family == AF_INET)
+		t->ip_id = tc_get16(frame + s->l3_off + 4);
+	t->valid = true;
+}
+
+/* The same headers for the other direction. */
+static void tmpl_reverse(struct tmpl *d, const struct tmpl *s)
+{
+	uint8_t tmp[16];
+
+	*d = *s;
+	memcpy(d->b, s->b + 6, 6);
+	memcpy(d->b + 6, s->b, 6);
+	memcpy(tmp, d->b + d->saddr_off, d->alen);
+	memcpy(d->b + d->saddr_off, d->b + d->daddr_off, d->alen);
+	memcpy(d->b + d->daddr_off, tmp, d->alen);
+	d->sport = s->dport;
+	d->dport = s->sport;
+}
+
+/* Headers of a TCP segment of tcp_len bytes; returns the TCP header. */
+static uint8_t *build_hdr(struct tmpl *t, uint8_t *out, uint32_t tcp_len, uint8_t tos,
+			  uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+			  const uint8_t *opts, int optlen)
+{
+	uint8_t *ip = out + t->l3_off, *th = out + t->l4_off;
+
+	memcpy(out, t->b, t->l4_off);
+	if (t->family == AF_INET) {
+		tc_put16(ip + 2, t->l4_off - t->l3_off + tcp_len);
+		ip[1] = tos;
+		tc_put16(ip + 4, t->ip_id++);
+	} else {
+		tc_put16(ip + 4, t->l4_off - t->l3_off - 40 + tcp_len);
+		ip[0] = (ip[0] & 0xf0) | tos >> 4;
+		ip[1] = (ip[1] & 0x0f) | (uint8_t)(tos << 4);
+	}
+	tc_put16(th, t->sport);
+	tc_put16(th + 2, t->dport);
+	tc_put32(th + 4, seq);
+	tc_put32(th + 8, ack);
+	th[12] = (uint8_t)(((TC_TCP_HLEN + optlen) / 4) << 4);
+	th[13] = flags;
+	tc_put16(th + 14, win);
+	memset(th + 16, 0, 4);
+	if (optlen)
+		memcpy(th + TC_TCP_HLEN, opts, optlen);
+	return th;
+}
+
+/* Checksums, once the payload is in. */
+static void finish_frame(const struct tmpl *t, uint8_t *out, uint32_t tcp_len)
+{
+	uint8_t *th = out + t->l4_off;
+	uint64_t sum = tc_csum_pseudo(out + t->saddr_off, out + t->daddr_off, t->alen,
+				      tcp_len);
+
+	tc_put16(th + 16, ~tc_csum_fold(tc_csum_add(sum, th, tcp_len)));
+	if (t->family == AF_INET) {
+		uint8_t *ip = out + t->l3_off;
+
+		ip[10] = ip[11] = 0;
+		tc_put16(ip + 10, ~tc_csum_fold(tc_csum_add(0, ip, (ip[0] & 0xf) * 4)));
+	}
+}
+
+/* Options of a segment we send to the wire outside the SYN exchange. */
+static int wire_opts(struct tc_conn *c, uint8_t out[TC_OPT_SPACE], bool *with_eno)
+{
+	struct tc_sack_block sack[TC_SACK_MAX];
+	uint64_t s[TC_SACK_MAX], e[TC_SACK_MAX];
+	struct tc_tcpopt_out w = { 0 };
+	const uint8_t *eno = NULL;
+	unsigned int n, i;
+	int len = 0;
+
+	if (c->ts_ok) {
+		w.ts = true;
+		w.tsval = c->tsval_l;
+		w.tsecr = c->tsval_r;
+	}
+	if (c->state == TC_CONN_NEGOTIATING || c->state == TC_CONN_KEYX ||
+	    c->state == TC_CONN_ENCRYPTED)
+		len = tc_eno_next_option(&c->eno, false, &eno);
+	if (len > 0) {
+		w.extra = eno;
+		w.extra_len = len;
+	}
+	*with_eno = len > 0;
+	n = tc_ooo_ranges(&c->rx.ooo, s, e, TC_SACK_MAX);
+	for (i = 0; i < n; i++) {
+		sack[i].start = off_seq(c->isn_r, s[i]);
+		sack[i].end = off_seq(c->isn_r, e[i]);
+	}
+	w.nsack = n;
+	w.sack = sack;
+	return tc_tcpopt_write(&w, out);
+}
+
+/*
+ * One segment to the wire: seq (frm offset), payload, flags (ACK added);
+ * the acknowledgement, window and options are the connection's current
+ * ones. Returns 0 or -ENOBUFS.
+ */
+static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uint32_t n,
+		     uint8_t flags)
+{
+	uint8_t opts[TC_OPT_SPACE], *buf, *th;
+	int64_t ack = rx_wire_ack(c);
+	bool eno;
+	int optlen = wire_opts(c, opts, &eno);
+	uint32_t tcp_len;
+
+	if (optlen < 0)
+		optlen = 0;
+	tcp_len = TC_TCP_HLEN + optlen + n;
+	buf = c->out->get(c->out->arg, TC_SIDE_WIRE, c->tw.l4_off + tcp_len);
+	if (!buf) {
+		c->st->no_buffer++;
+		return -ENOBUFS;
+	}
+	if (!(flags & TC_TH_RST) || (flags & TC_TH_ACK))
+		flags |= TC_TH_ACK;
+	/* ECT only on data (RFC 3168 6.1.4: not on pure ACKs or resets) */
+	th = build_hdr(&c->tw, buf, tcp_len, n && !(flags & TC_TH_RST) ? c->tos_l : c->tos_l & ~3,
+		       off_seq(c->isn_l, frm), off_seq(c->isn_r, ack), flags, c->win_l,
+		       opts, optlen);
+	if (n)
+		memcpy(th + TC_TCP_HLEN + optlen, payload, n);
+	finish_frame(&c->tw, buf, tcp_len);
+	c->out->put(c->out->arg, TC_SIDE_WIRE, buf, c->tw.l4_off + tcp_len);
+	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
+		tc_eno_on_sent(&c->eno, flags, eno);
+	c->tx.ack_sent = ack;
+	return 0;
+}
+
+/* Payload room in a wire segment after the options it will carry. */
+static uint32_t wire_room(struct tc_conn *c)
+{
+	uint8_t opts[TC_OPT_SPACE];
+	bool eno;
+	int optlen = wire_opts(c, opts, &eno);
+
+	return c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
+}
+
+/* ---- host-bound segments ---- */
+
+static void flush_pend(struct tc_conn *c)
+{
+	struct pend *p = &c->pend;
+	uint8_t *ip, *th;
+	uint32_t tcp_len;
+
+	if (!p->buf)
+		return;
+	th = p->buf + c->th.l4_off;
+	tcp_len = p->hdr_len - c->th.l4_off + p->len;
+	ip = p->buf + c->th.l3_off;
+	if (c->th.family == AF_INET)
+		tc_put16(ip + 2, c->th.l4_off - c->th.l3_off + tcp_len);
+	else
+		tc_put16(ip + 4, c->th.l4_off - c->th.l3_off - 40 + tcp_len);
+	th[13] = p->flags;
+	finish_frame(&c->th, p->buf, tcp_len);
+	c->out->put(c->out->arg, TC_SIDE_HOST, p->buf, p->hdr_len + p->len);
+	c->rx.ack_host = p->ack;
+	c->rx.win_host = p->win;
+	c->rx.host_sent = true;
+	memset(p, 0, sizeof(*p));
+}
+
+/* Host-bound header fields of a wire segment. */
+struct hfields {
+	uint32_t ack;
+	uint16_t win;
+	uint8_t flags;		/* of the wire segment: ACK, PSH, ECE, CWR */
+	uint8_t tos;
+	bool ts;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	struct tc_sack_block sack[TC_SACK_MAX];
+};
+
+static int host_opts(const struct hfields *h, uint8_t out[TC_OPT_SPACE])
+{
+	struct tc_tcpopt_out w = {
+		.ts = h->ts, .tsval = h->tsval, .tsecr = h->tsecr,
+		.nsack = h->nsack, .sack = h->sack,
+	};
+
+	return tc_tcpopt_write(&w, out);
+}
+
+/*
+ * Room for n more payload bytes in the pending host segment for fields h:
+ * continues the pending one when it can (in order, same headers), else
+ * flushes it and starts another. Returns the pointer for the next payload
+ * byte, or NULL (no buffer).
+ */
+static uint8_t *pend_room(struct tc_conn *c, const struct hfields *h, uint32_t n)
+{
+	struct pend *p = &c->pend;
+	uint8_t opts[TC_OPT_SPACE];
+	uint32_t hdr, max;
+	int optlen;
+
+	if (p->buf) {
+		if (p->ack == h->ack && p->win == h->win && p->tos == h->tos &&
+		    p->ts == h->ts && (!h->ts || (p->tsval == h->tsval &&
+						  p->tsecr == h->tsecr)) &&
+		    !h->nsack && !p->sack && !(p->flags & TC_TH_FIN) && p->len + n <= p->cap)
+			return p->buf + p->hdr_len + p->len;
+		flush_pend(c);
+	}
+	optlen = host_opts(h, opts);
+	if (optlen < 0)
+		optlen = 0;
+	hdr = c->th.l4_off + TC_TCP_HLEN + optlen;
+	max = c->th.l3_off + c->cfg->host_mtu;
+	if (max < hdr + n)
+		max = hdr + n;		/* one frame's data always goes in one segment */
+	p->buf = c->out->get(c->out->arg, TC_SIDE_HOST, max);
+	if (!p->buf) {
+		c->st->no_buffer++;
+		return NULL;
+	}
+	p->cap = max - hdr;
+	p->hdr_len = hdr;
+	p->len = 0;
+	p->flags = TC_TH_ACK | (h->flags & (TC_TH_ECE | TC_TH_CWR));
+	p->tos = h->tos;
+	p->ack = h->ack;
+	p->win = h->win;
+	p->ts = h->ts;
+	p->tsval = h->tsval;
+	p->tsecr = h->tsecr;
+	p->sack = h->nsack;
+	build_hdr(&c->th, p->buf, 0, h->tos, off_seq(c->isn_r, c->rx.app_next), h->ack,
+		  p->flags, h->win, opts, optlen);
+	return p->buf + hdr;
+}
+
+/* A host-bound segment without data (ACK, FIN, RST) at app position a. */
+static void send_host(struct tc_conn *c, const struct hfields *h, int64_t a, uint8_t flags)
+{
+	uint8_t opts[TC_OPT_SPACE], *buf;
+	int optlen;
+	uint32_t tcp_len;
+
+	if (!c->th.valid)
+		return;
+	flush_pend(c);
+	optlen = flags & TC_TH_RST ? 0 : host_opts(h, opts);
+	if (optlen < 0)
+		optlen = 0;
+	tcp_len = TC_TCP_HLEN + optlen;
+	buf = c->out->get(c->out->arg, TC_SIDE_HOST, c->th.l4_off + tcp_len);
+	if (!buf) {
+		c->st->no_buffer++;
+		return;
+	}
+	build_hdr(&c->th, buf, tcp_len, h->tos, off_seq(c->isn_r, a), h->ack, flags,
+		  h->win, opts, optlen);
+	finish_frame(&c->th, buf, tcp_len);
+	c->out->put(c->out->arg, TC_SIDE_HOST, buf, c->th.l4_off + tcp_len);
+	if (!(flags & TC_TH_RST)) {
+		c->rx.ack_host = h->ack;
+		c->rx.win_host = h->win;
+		c->rx.host_sent = true;
+	}
+}
+
+/* ---- abort: reset both ways ---- */
+
+static void reset_both(struct tc_conn *c)
+{
+	struct hfields h = { 0 };
+
+	if (c->tw.valid)
+		send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_RST | TC_TH_ACK);
+	if (!c->th.valid && c->tw.valid)
+		tmpl_reverse(&c->th, &c->tw);
+	h.ack = off_seq(c->isn_l, c->tx.app_next + (c->tx.fin ? 1 : 0));
+	send_host(c, &h, c->rx.app_next, TC_TH_RST | TC_TH_ACK);
+}
+
+static void conn_abort(struct tc_conn *c, enum tc_abort_reason why)
+{
+	if (c->state == TC_CONN_ABORTED)
+		return;
+	c->st->aborts++;
+	c->why = why;
+	if (c->pend.buf) {
+		/* what is pending was verified; deliver it before the reset */
+		flush_pend(c);
+	}
+	if (c->out)
+		reset_both(c);
+	c->state = TC_CONN_ABORTED;
+	c->rst = true;
+}
+
+/*
+ * An aborted connection answers every segment with a reset its sender
+ * accepts: sequence number = the segment's acknowledgement (RFC 5961).
+ */
+static void answer_rst(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
+		       const struct tc_seg *s)
+{
+	struct tmpl t;
+	uint8_t *buf, *th;
+	uint32_t seq = 0, ack = 0;
+	uint8_t flags = TC_TH_RST;
+
+	if (s->flags & TC_TH_RST)
+		return;
+	tmpl_set(&t, frame, s);
+	tmpl_reverse(&t, &t);
+	if (s->flags & TC_TH_ACK) {
+		seq = s->ack;
+	} else {
+		ack = s->seq + s->payload_len + !!(s->flags & TC_TH_SYN) +
+		      !!(s->flags & TC_TH_FIN);
+		flags |= TC_TH_ACK;
+	}
+	buf = c->out->get(c->out->arg, from, t.l4_off + TC_TCP_HLEN);
+	if (!buf) {
+		c->st->no_buffer++;
+		return;
+	}
+	th = build_hdr(&t, buf, TC_TCP_HLEN, 0, seq, ack, flags, 0, NULL, 0);
+	(void)th;
+	finish_frame(&t, buf, TC_TCP_HLEN);
+	c->out->put(c->out->arg, from, buf, t.l4_off + TC_TCP_HLEN);
+}
+
+/* ---- the tx direction: sealing and resending ---- */
+
+/* Send frame record r (from our copy) as one or more wire segments. */
+static int send_frame(struct tc_conn *c, const struct tc_frame_rec *r, uint8_t flags)
+{
+	uint32_t off = 0;
+
+	while (off < r->frm_len) {
+		uint32_t room = wire_room(c), n = r->frm_len - off;
+		uint8_t f = TC_TH_ACK | (flags & (TC_TH_ECE | TC_TH_CWR));
+
+		if (n > room)
+			n = room;
+		if (off + n == r->frm_len)
+			f |= flags & (TC_TH_PSH | TC_TH_FIN);
+		if (send_wire(c, r->frm + off, tc_bytes_at(&c->tx.by, r->frm + off), n, f))
+			return -ENOBUFS;
+		flags &= ~TC_TH_CWR;	/* CWR on the first segment only, as TSO does */
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Seal application bytes [tx.app_next, + len) into new frames (the last one
+ * with FINp when fin), keep them and send them. An empty frame is made when
+ * len is 0 and fin or force_empty (a rekey answer). flags: PSH/ECE/CWR of
+ * the local segment.
+ */
+static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool fin,
+		    bool force_empty, uint8_t flags)
+{
+	struct tx_dir *t = &c->tx;
+
+	if (t->fin)
+		return len ? -EPIPE : 0;
+	do {
+		uint32_t n = len < t->frame_data ? len : t->frame_data;
+		bool last = n == len;
+		uint8_t fl = fin && last ? TC_FLAG_FINP : 0;
+		uint32_t flen = tc_frame_len(n, false);
+		struct tc_frame_rec rec = {
+			.app = t->app_next, .frm = t->frm_next, .app_len = n, .frm_len = flen,
+			.flags = fl ? TC_FR_FIN : 0,
+		};
+		uint8_t *p = tc_bytes_reserve(&t->by, flen);
+		int r;
+
+		if (!p || tc_frames_push(&t->fr, &rec)) {
+			conn_abort(c, TC_ABORT_NO_MEMORY);
+			return -ENOMEM;
+		}
+		r = tc_keys_seal(&c->keys, t->frm_next, fl, 0, data, n, p, flen);
+		if (r < 0) {
+			/* cannot happen with our own bookkeeping: fail closed */
+			tc_frames_pop(&t->fr, 0);
+			conn_abort(c, TC_ABORT_LOCAL);
+			return r;
+		}
+		tc_bytes_commit(&t->by, flen);
+		t->app_next += n;
+		t->frm_next += flen;
+		if (fl)
+			t->fin = true;
+		c->st->frames_sealed++;
+		c->st->bytes_sealed += n;
+		send_frame(c, &rec, (last ? flags : flags & ~TC_TH_PSH) |
+			   (fl ? TC_TH_FIN : 0));
+		flags &= ~TC_TH_CWR;
+		data += n;
+		len -= n;
+	} while (len);
+	(void)force_empty;
+	return 0;
+}
+
+/*
+ * The local kernel retransmits application bytes [a, b) (and its FIN when
+ * fin): send the frames holding them again, exactly as first sent. Frames
+ * the wire has acknowledged are gone; the peer has them.
+ */
+static void resend(struct tc_conn *c, int64_t a, int64_t b, bool fin, uint8_t flags)
+{
+	struct tx_dir *t = &c->tx;
+	uint32_t i;
+
+	if (a < (int64_t)t->app_base)
+		a = t->app_base;
+	i = tc_frames_after_app(&t->fr, a);
+	/* frames without data just before a (a rekey frame, the Init message)
+	 * are unacknowledged framing bytes the peer needs first */
+	while (i > 0) {
+		const struct tc_frame_rec *p = tc_frames_at(&t->fr, i - 1);
+
+		if (p->app_len || rec_app_end(p) != (uint64_t)a || rec_frm_end(p) <= t->frm_una)
+			break;
+		i--;
+	}
+	for (; i < t->fr.n; i++) {
+		const struct tc_frame_rec *r = tc_frames_at(&t->fr, i);
+
+		if ((int64_t)r->app >= b && !(fin && (r->flags & TC_FR_FIN)) &&
+		    !(r->app_len == 0 && (int64_t)r->app < b))
+			break;
+		if (rec_frm_end(r) <= t->frm_una)
+			continue;
+		c->st->frames_resent++;
+		if (send_frame(c, r, (flags & ~TC_TH_FIN) |
+			       (r->flags & TC_FR_FIN ? TC_TH_FIN : 0)))
+			return;
+		flags &= ~TC_TH_CWR;
+	}
+}
+
+/* The wire acknowledged up to frm f: drop what is no longer needed. */
+static void tx_acked(struct tc_conn *c, int64_t f)
+{
+	struct tx_dir *t = &c->tx;
+	uint32_t k;
+
+	if (f <= (int64_t)t->frm_una || f > (int64_t)t->frm_next + (t->fin ? 1 : 0))
+		return;
+	t->frm_una = f;
+	k = tc_frames_after_frm(&t->fr, f);
+	if (k) {
+		const struct tc_frame_rec *r = tc_frames_at(&t->fr, k - 1);
+
+		t->app_base = rec_app_end(r);
+		t->frm_base = rec_frm_end(r);
+		tc_frames_pop(&t->fr, k);
+		tc_bytes_trim(&t->by, t->frm_base);
+	}
+	/* retire sending generations wholly acknowledged */
+	if (c->have_keys) {
+		while (c->keys.tx.oldest < c->keys.tx.cur) {
+			uint64_t first, end;
+
+			if (tc_keys_gen_range(&c->keys, TC_DIR_TX, c->keys.tx.oldest, &first,
+					      &end) == 0 && end > t->frm_una)
+				break;
+			tc_keys_retire(&c->keys, TC_DIR_TX, c->keys.tx.oldest);
+		}
+	}
+}
+
+/* ---- key exchange ---- */
+
+static int hold_append(struct tc_conn *c, int64_t a, const uint8_t *data, uint32_t len,
+		       bool fin)
+{
+	struct tx_dir *t = &c->tx;
+	int64_t end = (int64_t)t->app_next + t->hold_len;
+
+	if (a > end) {
+		c->st->held_dropped++;
+		return -EAGAIN;		/* a gap: the kernel sends it again */
+	}
+	if (a + len > end) {
+		uint32_t skip = end - a, n = len - skip;
+
+		if (t->hold_len + n > c->cfg->hold_max) {
+			c->st->held_dropped++;
+			return -ENOBUFS;
+		}
+		if (t->hold_len + n > t->hold_cap) {
+			uint32_t cap = t->hold_cap ? t->hold_cap : 4096;
+			uint8_t *h;
+
+			while (cap < t->hold_len + n)
+				cap *= 2;
+			h = realloc(t->hold, cap);
+			if (!h)
+				return -ENOMEM;
+			t->hold = h;
+			t->hold_cap = cap;
+		}
+		memcpy(t->hold + t->hold_len, data + skip, n);
+		t->hold_len += n;
+	}
+	if (fin && a + len == (int64_t)t->app_next + t->hold_len)
+		t->hold_fin = true;
+	return 0;
+}
+
+/* Our Init message (record 0), not ECN-capable: not the kernel's data. */
+static void send_init_frame(struct tc_conn *c)
+{
+	uint8_t tos = c->tos_l;
+
+	c->tos_l &= ~3;
+	send_frame(c, tc_frames_at(&c->tx.fr, 0), TC_TH_PSH);
+	c->tos_l = tos;
+}
+
+/* Our Init message becomes frame record 0 of the tx direction; send it. */
+static int send_init(struct tc_conn *c)
+{
+	struct tx_dir *t = &c->tx;
+	struct tc_frame_rec rec = { 0 };
+	const uint8_t *msg;
+	size_t len;
+	uint8_t *p;
+
+	msg = tc_hs_output(&c->hs, &len);
+	if (!msg)
+		return -EINVAL;
+	p = tc_bytes_reserve(&t->by, len);
+	rec.frm_len = len;
+	rec.flags = TC_FR_INIT;
+	if (!p || tc_frames_push(&t->fr, &rec))
+		return -ENOMEM;
+	memcpy(p, msg, len);
+	tc_bytes_commit(&t->by, len);
+	t->init_len = len;
+	t->frm_next = len;
+	t->init_sent = true;
+	t->rto = c->cfg->rto_ns;
+	if (c->rtt && 2 * c->rtt > t->rto)
+		t->rto = 2 * c->rtt;
+	t->rto_at = c->now + t->rto;
+	/* RFC 8548 3.3: PSH on the segment with the last byte of the message */
+	send_init_frame(c);
+	return 0;
+}
+
+static int keys_ready(struct tc_conn *c)
+{
+	struct tc_hs_result res;
+	int err;
+
+	err = tc_hs_result(&c->hs, &res);
+	if (err)
+		return err;
+	err = tc_keys_init(&c->keys, c->cfg->algs, res.aead, res.sends_ab, res.mk0,
+			   res.tx_offset, res.rx_offset);
+	if (!err) {
+		c->have_keys = true;
+		c->aead = res.aead;
+		c->tep_byte = res.tep_byte;
+		memcpy(c->session_id, res.session_id, TC_SESSID_LEN);
+	}
+	tc_hs_result_wipe(&res);
+	return err;
+}
+
+/* B's Init2 goes first, then whatever the local kernel said meanwhile. */
+static void start_sending(struct tc_conn *c)
+{
+	struct tx_dir *t = &c->tx;
+
+	c->state = TC_CONN_ENCRYPTED;
+	c->st->encrypted++;
+	if (t->hold_len || t->hold_fin)
+		seal_new(c, t->hold, t->hold_len, t->hold_fin, false, TC_TH_PSH);
+	free(t->hold);
+	t->hold = NULL;
+	t->hold_len = t->hold_cap = 0;
+}
+
+/* ENO succeeded: start the key exchange (A sends Init1 at once). */
+static int start_keyx(struct tc_conn *c)
+{
+	struct tc_hs_params p = { 0 };
+	uint8_t priv[TC_ECDH_PRIV_MAX], nonce[TC_NONCE_LEN];
+	const struct tc_tep_info *tep;
+	struct tc_eno_sel sel;
+	enum tc_eno_role role;
+	int len, err, tries;
+
+	if (tc_eno_get_tep(&c->eno, &sel) || tc_eno_get_role(&c->eno, &role))
+		return -EINVAL;
+	len = tc_eno_transcript(&c->eno, c->transcript, sizeof(c->transcript));
+	if (len < 0)
+		return len;
+	c->transcript_len = len;
+	tep = tc_tep_info(sel.glt);
+	if (!tep)
+		return -EINVAL;
+	p.algs = c->cfg->algs;
+	p.role = role;
+	p.tep_byte = sel.byte;
+	p.transcript = c->transcript;
+	p.transcript_len = len;
+	p.aeads = c->cfg->aeads;
+	p.n_aeads = c->cfg->n_aeads;
+	/* the key pair and nonce come from the caller's randomness */
+	for (tries = 0; tries < 8; tries++) {
+		err = c->cfg->rng.bytes(c->cfg->rng.arg, priv, tep->priv_len);
+		if (err)
+			return err;
+		if (tep->id == 0x22)
+			priv[0] &= 0x01;	/* P-521: a 521-bit scalar */
+		p.fixed_priv = priv;
+		p.fixed_priv_len = tep->priv_len;
+		err = c->cfg->rng.bytes(c->cfg->rng.arg, nonce, sizeof(nonce));
+		if (err)
+			return err;
+		p.fixed_nonce = nonce;
+		err = tc_hs_start(&c->hs, &p);
+		c->hs_started = true;
+		if (err != -EINVAL || tep->id == 0x23 || tep->id == 0x24)
+			break;
+		tc_hs_free(&c->hs);	/* a scalar out of range: draw again */
+		c->hs_started = false;
+	}
+	tc_wipe(priv, sizeof(priv));
+	tc_wipe(nonce, sizeof(nonce));
+	if (err)
+		return err;
+	c->state = TC_CONN_KEYX;
+	c->keyx_deadline = c->now + c->cfg->keyx_timeout_ns;
+	/* one frame per full segment; a tiny MSS gets frames spanning segments */
+	c->tx.frame_data = c->mss_wire > 64 + 12 + TC_FRAME_OVERHEAD ?
+			   c->mss_wire - (c->ts_ok ? 12 : 0) - TC_FRAME_OVERHEAD : 64;
+	if (role == TC_ENO_ROLE_A)
+		return send_init(c);
+	return 0;
+}
+
+/* ---- the rx direction: frames to the local kernel ---- */
+
+static void hfields_of(struct tc_conn *c, const struct tc_seg *s, const struct tc_tcpopt *o,
+		       struct hfields *h)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	h->ack = off_seq(c->isn_l, tx_ack_to_app(c, c->tx.frm_una));
+	h->win = s->win;
+	h->flags = s->flags;
+	h->tos = s->tos;
+	h->ts = o->has_ts;
+	h->tsval = o->tsval;
+	h->tsecr = o->tsecr;
+	/* the peer's SACK blocks: whole frames only, in the kernel's numbers */
+	for (i = 0; i < o->nsack; i++) {
+		struct tx_dir *t = &c->tx;
+		int64_t fs = seq_off(o->sack[i].start, c->isn_l, t->frm_una);
+		int64_t fe = seq_off(o->sack[i].end, c->isn_l, t->frm_una);
+		uint32_t i1, i2;
+
+		if (fs < (int64_t)t->frm_una || fe <= fs || fe > (int64_t)t->frm_next)
+			continue;
+		i1 = tc_frames_after_frm(&t->fr, fs);
+		if (i1 < t->fr.n && (int64_t)tc_frames_at(&t->fr, i1)->frm < fs)
+			i1++;
+		i2 = tc_frames_after_frm(&t->fr, fe);
+		if (i1 >= i2)
+			continue;
+		h->sack[h->nsack].start = off_seq(c->isn_l, tc_frames_at(&t->fr, i1)->app);
+		h->sack[h->nsack].end = off_seq(c->isn_l,
+						rec_app_end(tc_frames_at(&t->fr, i2 - 1)));
+		if (h->sack[h->nsack].start != h->sack[h->nsack].end)
+			h->nsack++;
+	}
+}
+
+/* Open one whole frame at framing offset off and hand its data on. */
+static int open_frame(struct tc_conn *c, const uint8_t *fp, size_t flen, uint64_t off,
+		      const struct hfields *h, bool redeliver, int64_t app)
+{
+	struct tc_frame_info info;
+	size_t plen = flen - TC_FRAME_HDR_LEN - TC_FRAME_TAG_LEN;
+	uint8_t *dst, save;
+	bool tmp = false;
+	int err;
+
+	if (flen < TC_FRAME_HDR_LEN + TC_FRAME_CLEN_MIN)
+		return -EPROTO;
+	/*
+	 * Decrypt straight into the host-bound segment: the plaintext's flags
+	 * byte lands on the byte before this frame's data (the previous
+	 * frame's last byte, or the header's last) and is put back after.
+	 */
+	dst = redeliver ? NULL : pend_room(c, h, plen - 1);
+	if (!dst) {
+		if (!c->scratch) {
+			c->scratch = malloc(TC_FRAME_MAX);
+			if (!c->scratch)
+				return -ENOMEM;
+		}
+		dst = c->scratch + 1;
+		tmp = true;
+	}
+	save = dst[-1];
+	err = tc_keys_open(&c->keys, off, fp, flen, &info, dst - 1, plen);
+	dst[-1] = save;
+	if (err)
+		return err;
+	if (info.urg)
+		return -EOPNOTSUPP;
+	c->st->frames_opened++;
+	c->st->bytes_opened += info.data_len;
+	if (redeliver) {
+		/* the kernel lost it: the same bytes again, as a segment of its own */
+		uint8_t *p;
+		struct pend save_p = c->pend;
+		uint64_t next = c->rx.app_next;
+
+		memset(&c->pend, 0, sizeof(c->pend));
+		c->rx.app_next = app;
+		p = pend_room(c, h, info.data_len);
+		if (p) {
+			memcpy(p, info.data, info.data_len);
+			c->pend.len = info.data_len;
+			if (info.fin)
+				c->pend.flags |= TC_TH_FIN;
+			flush_pend(c);
+		}
+		c->rx.app_next = next;
+		c->pend = save_p;
+		return 0;
+	}
+	if (!tmp) {
+		c->pend.len += info.data_len;
+		if (info.fin)
+			c->pend.flags |= TC_TH_FIN;
+		if (h->flags & TC_TH_PSH)
+			c->pend.flags |= TC_TH_PSH;
+	}
+	{
+		struct tc_frame_rec rec = {
+			.app = c->rx.app_next, .frm = off, .app_len = info.data_len,
+			.frm_len = flen, .flags = info.fin ? TC_FR_FIN : 0,
+		};
+
+		if (tc_frames_push(&c->rx.fr, &rec))
+			return -ENOMEM;
+	}
+	c->rx.app_next += info.data_len;
+	if (info.fin) {
+		c->rx.fin = true;
+		c->rx.fin_frm = off + flen;
+	}
+	if (info.rekey)
+		c->st->rekeys++;
+	if (info.must_send && !c->tx.fin)
+		seal_new(c, NULL, 0, false, true, 0);
+	return 0;
+}
+
+/* Abort for a frame-level error, counting it. */
+static void frame_error(struct tc_conn *c, int err)
+{
+	if (err == -EBADMSG) {
+		c->st->tag_failures++;
+		conn_abort(c, TC_ABORT_TAG);
+	} else if (err == -EOPNOTSUPP) {
+		c->st->urgent_refused++;
+		conn_abort(c, TC_ABORT_URGENT);
+	} else if (err == -ENOMEM) {
+		conn_abort(c, TC_ABORT_NO_MEMORY);
+	} else {
+		c->st->malformed++;
+		conn_abort(c, TC_ABORT_MALFORMED);
+	}
+}
+
+/* In-order wire bytes at framing offset off (off <= rx.frm_next < off + len). */
+static int consume(struct tc_conn *c, uint64_t off, const uint8_t *data, size_t len,
+		   const struct hfields *h)
+{
+	struct rx_dir *r = &c->rx;
+	const uint8_t *fp;
+	size_t flen;
+	uint64_t foff;
+	int k;
+
+	data += r->frm_next - off;
+	len -= r->frm_next - off;
+	off = r->frm_next;
+	if (!r->init_done) {
+		size_t used = 0;
+
+		k = tc_hs_input(&c->hs, data, len, &used);
+		if (k < 0) {
+			c->st->malformed++;
+			conn_abort(c, TC_ABORT_KEYX);
+			return k;
+		}
+		r->frm_next += used;
+		if (k != TC_HS_DONE)
+			return 0;
+		r->init_done = true;
+		r->init_len = r->frm_next;
+		r->frm_base = r->init_len;
+		tc_reasm_init(&r->reasm, r->init_len);
+		k = keys_ready(c);
+		if (k) {
+			conn_abort(c, TC_ABORT_KEYX);
+			return k;
+		}
+		if (c->eno.role == TC_ENO_ROLE_B && !c->tx.init_sent && send_init(c)) {
+			conn_abort(c, TC_ABORT_NO_MEMORY);
+			return -ENOMEM;
+		}
+		start_sending(c);
+		data += used;
+		len -= used;
+		off += used;
+		if (!len)
+			return 0;
+	}
+	k = tc_reasm_push(&r->reasm, off, data, len);
+	if (k < 0) {
+		frame_error(c, k);
+		return k;
+	}
+	r->frm_next = off + len;
+	while ((k = tc_reasm_next(&r->reasm, &fp, &flen, &foff)) == 1) {
+		k = open_frame(c, fp, flen, foff, h, false, 0);
+		if (k) {
+			frame_error(c, k);
+			return k;
+		}
+	}
+	if (k < 0) {
+		frame_error(c, k);
+		return k;
+	}
+	return 0;
+}
+
+/*
+ * Wire bytes below the in-order point: a retransmission. Whole frames the
+ * local kernel has not acknowledged are opened again (the same bytes, so
+ * the same verdict) and delivered again: the kernel may have lost them.
+ */
+static void redeliver(struct tc_conn *c, int64_t off, const uint8_t *data, size_t len,
+		      const struct hfields *h)
+{
+	struct rx_dir *r = &c->rx;
+	uint32_t i = tc_frames_after_frm(&r->fr, off);
+
+	for (; i < r->fr.n; i++) {
+		const struct tc_frame_rec *rec = tc_frames_at(&r->fr, i);
+		int err;
+
+		if ((int64_t)rec->frm < off)
+			continue;
+		if ((int64_t)rec_frm_end(rec) > off + (int64_t)len)
+			break;
+		if ((int64_t)rec_app_end(rec) <= r->host_ack || !rec->app_len)
+			continue;
+		err = open_frame(c, data + (rec->frm - off), rec->frm_len, rec->frm, h, true,
+				 rec->app);
+		if (err) {
+			frame_error(c, err);
+			return;
+		}
+	}
+}
+
+/* The local kernel acknowledged the peer's stream up to app offset a. */
+static void host_acked(struct tc_conn *c, int64_t a)
+{
+	struct rx_dir *r = &c->rx;
+	uint32_t k;
+
+	if (a <= r->host_ack || a > (int64_t)r->app_next + (r->fin ? 1 : 0))
+		return;
+	r->host_ack = a;
+	k = tc_frames_after_app(&r->fr, a);
+	if (k) {
+		const struct tc_frame_rec *rec = tc_frames_at(&r->fr, k - 1);
+
+		r->app_base = rec_app_end(rec);
+		r->frm_base = rec_frm_end(rec);
+		tc_frames_pop(&r->fr, k);
+	}
+	if (c->have_keys) {
+		while (c->keys.rx.oldest < c->keys.rx.cur) {
+			uint64_t first, end;
+
+			if (tc_keys_gen_range(&c->keys, TC_DIR_RX, c->keys.rx.oldest, &first,
+					      &end) == 0 && end > r->frm_base)
+				break;
+			tc_keys_retire(&c->keys, TC_DIR_RX, c->keys.rx.oldest);
+		}
+	}
+}
+
+/* ---- segments from the local stack ---- */
+
+static void parse_opts(const uint8_t *frame, const struct tc_seg *s, struct tc_tcpopt *o)
+{
+	tc_tcpopt_parse(frame + s->l4_off + TC_TCP_HLEN, s->thl - TC_TCP_HLEN, o);
+}
+
+/* MSS the local kernel is told: a full segment plus frame overhead fits. */
+static uint16_t clamp_mss(uint16_t mss)
+{
+	return mss > TC_FRAME_OVERHEAD + 64 ? mss - TC_FRAME_OVERHEAD : 64;
+}
+
+/*
+ * A SYN or SYN-ACK sent on with its options rewritten: eno (to the wire)
+ * added, or the MSS clamped and ENO / Fast Open left out (to the host).
+ */
+static int send_syn(struct tc_conn *c, enum tc_side to, const uint8_t *frame,
+		    const struct tc_seg *s, const struct tc_tcpopt *o, const uint8_t *eno,
+		    int eno_len, bool clamp)
+{
+	struct tmpl t;
+	struct tc_tcpopt_out w = {
+		.mss = o->has_mss || clamp, .sack_ok = o->sack_ok, .ts = o->has_ts,
+		.ws = o->has_ws, .mss_val = o->has_mss ? o->mss : MSS_DEFAULT,
+		.ws_val = o->ws, .tsval = o->tsval, .tsecr = o->tsecr,
+		.other = o->other, .other_len = o->other_len,
+		.extra = eno, .extra_len = eno_len,
+	};
+	uint8_t opts[TC_OPT_SPACE], *buf;
+	int optlen;
+	uint32_t tcp_len;
+
+	if (clamp)
+		w.mss_val = clamp_mss(w.mss_val);
+	if (to == TC_SIDE_HOST && o->has_tfo)
+		w.other_len = 0;	/* SYN data is discarded: no Fast Open either */
+	optlen = tc_tcpopt_write(&w, opts);
+	if (optlen < 0)
+		return optlen;
+	tmpl_set(&t, frame, s);
+	tcp_len = TC_TCP_HLEN + optlen;
+	buf = c->out->get(c->out->arg, to, t.l4_off + tcp_len);
+	if (!buf) {
+		c->st->no_buffer++;
+		return -ENOBUFS;
+	}
+	t.ip_id = s->family == AF_INET ? tc_get16(frame + s->l3_off + 4) : 0;
+	build_hdr(&t, buf, tcp_len, s->tos, s->seq, s->ack, s->flags & ~TC_TH_PSH, s->win,
+		  opts, optlen);
+	finish_frame(&t, buf, tcp_len);
+	c->out->put(c->out->arg, to, buf, t.l4_off + tcp_len);
+	return 0;
+}
+
+static int to_plain(struct tc_conn *c)
+{
+	if (c->state == TC_CONN_NEGOTIATING)
+		c->st->eno_fallback++;
+	c->state = TC_CONN_PLAIN;
+	return TC_CONN_FORWARD;
+}
+
+static void set_mss_wire(struct tc_conn *c)
+{
+	uint16_t l = c->mss_l ? c->mss_l : MSS_DEFAULT, r = c->mss_r ? c->mss_r : MSS_DEFAULT;
+
+	c->mss_wire = l < r ? l : r;
+}
+
+/* The local kernel's SYN (we are the active opener) or SYN-ACK (passive). */
+static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
+		    const struct tc_tcpopt *o)
+{
+	const uint8_t *opt;
+	int len, err;
+
+	if (s->flags & TC_TH_ACK) {
+		/* passive: our SYN-ACK carries B's option chosen from the peer's SYN */
+		if (!c->syn_r || c->active || (c->syn_l && s->seq != c->isn_l))
+			return -EINVAL;
+		if (c->syn_l) {
+			/* a retransmission: the same option again (RFC 8547 4.6) */
+			len = tc_eno_next_option(&c->eno, true, &opt);
+			if (len <= 0)
+				return -EINVAL;
+			return send_syn(c, TC_SIDE_WIRE, frame, s, o, opt, len, false);
+		}
+		c->syn_l = true;
+		c->isn_l = s->seq;
+		c->mss_l = o->has_mss ? o->mss : 0;
+		c->ts_ok = o->has_ts && c->ts_ok;
+		/* our Init2 may leave before the kernel says anything else:
+		 * its window, in the units later segments use */
+		c->win_l = s->win >> (o->has_ws && c->ws_r ? o->ws : 0);
+		c->tos_l = s->tos & ~3;
+		set_mss_wire(c);
+		len = tc_eno_next_option(&c->eno, true, &opt);
+		if (len <= 0)
+			return to_plain(c);
+		err = send_syn(c, TC_SIDE_WIRE, frame, s, o, opt, len, false);
+		if (err)
+			return err;
+		tc_eno_on_sent(&c->eno, s->flags, true);
+		c->st->eno_answered++;
+		return 0;
+	}
+	if (c->syn_l && (s->seq != c->isn_l || !c->active))
+		return -ESTALE;		/* a new connection on this tuple */
+	if (!c->syn_l) {
+		struct tc_eno_cfg ec = { .enabled = true };
+		struct tc_eno_tep_in teps[TC_ENGINE_TEPS_MAX];
+		struct tc_tcpopt_out w = {
+			.mss = o->has_mss, .sack_ok = o->sack_ok, .ts = o->has_ts,
+			.ws = o->has_ws, .other_len = o->other_len,
+		};
+		unsigned int i;
+
+		c->syn_l = true;
+		c->active = true;
+		c->isn_l = s->seq;
+		c->mss_l = o->has_mss ? o->mss : 0;
+		c->ts_ok = o->has_ts;
+		c->syn_at = c->now;
+		/* RFC 8547 4.7 and 8548 8: no ENO with SYN data, Fast Open,
+		 * signed segments, or without a seeded random source */
+		if (s->payload_len || o->has_tfo || o->has_auth || !c->cfg->rng_ready ||
+		    o->bad)
+			return to_plain(c);
+		c->eno_ops.data_ok = tep_data_ok;
+		c->eno_ops.arg = c;
+		tc_eno_init(&c->eno, &ec, &c->eno_ops);
+		for (i = 0; i < c->cfg->n_teps; i++)
+			teps[i] = (struct tc_eno_tep_in){ .byte = c->cfg->teps[i] };
+		if (tc_eno_set_local(&c->eno, teps, c->cfg->n_teps,
+				     TC_OPT_SPACE - tc_tcpopt_size(&w)))
+			return to_plain(c);
+		c->st->eno_offered++;
+	}
+	/* the SYN and its retransmissions carry the same option (4.6) */
+	len = tc_eno_next_option(&c->eno, true, &opt);
+	if (len <= 0)
+		return c->state == TC_CONN_NEGOTIATING ? to_plain(c) : -EINVAL;
+	err = send_syn(c, TC_SIDE_WIRE, frame, s, o, opt, len, false);
+	if (err)
+		return err;
+	if (c->state == TC_CONN_NEGOTIATING)
+		tc_eno_on_sent(&c->eno, s->flags, true);
+	return 0;
+}
+
+/* A non-SYN segment from the local kernel. */
+static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
+		    const struct tc_tcpopt *o)
+{
+	const uint8_t *payload = frame + s->payload_off;
+	int64_t a = seq_off(s->seq, c->isn_l, c->tx.app_next);
+	uint32_t len = s->payload_len;
+	bool fin = s->flags & TC_TH_FIN;
+	uint8_t keep = s->flags & (TC_TH_PSH | TC_TH_ECE | TC_TH_CWR);
+
+	if (o->has_ts)
+		c->tsval_l = o->tsval;
+	c->win_l = s->win;
+	c->tos_l = s->tos;
+	if (s->flags & TC_TH_ACK)
+		host_acked(c, seq_off(s->ack, c->isn_r, c->rx.app_next));
+	if (s->flags & TC_TH_URG) {
+		c->st->urgent_refused++;
+		conn_abort(c, TC_ABORT_URGENT);
+		return -EOPNOTSUPP;
+	}
+	if (s->flags & TC_TH_RST) {
+		c->rst = true;
+		return send_wire(c, tx_pos_to_frm(c, a), NULL, 0,
+				 s->flags & (TC_TH_RST | TC_TH_ACK));
+	}
+
+	if (c->state == TC_CONN_NEGOTIATING) {
+		/* the active opener's ACK of the SYN-ACK: ENO goes on it */
+		bool was = c->eno.state == TC_ENO_NEGOTIATING;
+
+		if (len || fin)
+			hold_append(c, a, payload, len, fin);
+		send_wire(c, 0, NULL, 0, s->flags & (TC_TH_ACK | TC_TH_ECE | TC_TH_CWR));
+		if (was && c->eno.state == TC_ENO_ENABLED) {
+			if (start_keyx(c)) {
+				conn_abort(c, TC_ABORT_KEYX);
+				return -EPROTO;
+			}
+		} else if (c->eno.state == TC_ENO_DISABLED) {
+			return to_plain(c);
+		}
+		return 0;
+	}
+	if (c->state == TC_CONN_KEYX) {
+		if (len || fin)
+			hold_append(c, a, payload, len, fin);
+		/* the kernel's own acknowledgements still go out */
+		if (!len && !fin)
+			return send_wire(c, tx_pos_to_frm(c, a), NULL, 0, s->flags & ~TC_TH_PSH);
+		return 0;
+	}
+
+	/* ENCRYPTED */
+	if (!len && !fin)
+		return send_wire(c, tx_pos_to_frm(c, a), NULL, 0, s->flags & ~TC_TH_PSH);
+	{
+		int64_t end = a + len, next = c->tx.app_next;
+
+		/* bytes framed before: the same frames again */
+		if (a < next)
+			resend(c, a, end < next ? end : next, fin && end <= next, keep);
+		if (end > next) {
+			if (a > next)
+				c->st->stale_dropped++;	/* a gap: the kernel resends it */
+			else
+				seal_new(c, payload + (next - a), end - next, fin, false, keep);
+		} else if (fin && !c->tx.fin && end == next) {
+			seal_new(c, NULL, 0, true, false, keep);	/* FINp alone */
+		} else if (fin && a == next) {
+			resend(c, a, a, true, keep);	/* the FIN again */
+		}
+	}
+	return 0;
+}
+
+/* ---- segments from the wire ---- */
+
+static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
+		    const struct tc_tcpopt *o)
+{
+	const uint8_t *opts = frame + s->l4_off + TC_TCP_HLEN;
+	size_t optlen = s->thl - TC_TCP_HLEN;
+
+	if (!(s->flags & TC_TH_ACK)) {
+		/* a passive open: the peer's SYN */
+		if (c->active) {
+			/* simultaneous open: both sides sent b = 0, ENO fails
+			 * (RFC 8547 4.3); never once it has succeeded */
+			if (c->state != TC_CONN_NEGOTIATING)
+				return -EINVAL;
+			return to_plain(c);
+		}
+		if (c->syn_r && s->seq != c->isn_r)
+			return -EINVAL;
+		if (!c->syn_r) {
+			struct tc_eno_cfg ec = { .enabled = true, .passive = true };
+			struct tc_eno_tep_in tep = { 0 };
+			int glt;
+
+			c->syn_r = true;
+			c->isn_r = s->seq;
+			c->mss_r = o->has_mss ? o->mss : 0;
+			c->ts_ok = o->has_ts;
+			c->ws_r = o->has_ws;
+			if (!o->has_eno || o->has_auth || !c->cfg->rng_ready || o->bad)
+				return to_plain(c);
+			c->eno_ops.data_ok = tep_data_ok;
+			c->eno_ops.arg = c;
+			tc_eno_init(&c->eno, &ec, &c->eno_ops);
+			tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
+			if (c->eno.state != TC_ENO_NEGOTIATING)
+				return to_plain(c);
+			glt = tc_eno_pick(&c->eno.peer, c->cfg->teps, c->cfg->n_teps,
+					  &c->eno_ops);
+			if (glt < 0)
+				return to_plain(c);
+			tep.byte = glt;
+			if (tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
+				return to_plain(c);
+		}
+		/* SYN data under ENO is discarded: only the ISN is acknowledged;
+		 * a retransmitted SYN goes to the kernel the same way */
+		return send_syn(c, TC_SIDE_HOST, frame, s, o, NULL, 0, true);
+	}
+
+	/* the SYN-ACK to our SYN (only one that acknowledges it counts) */
+	if (!c->active || s->ack != c->isn_l + 1 || (c->syn_r && s->seq != c->isn_r))
+		return -EINVAL;
+	if (!c->syn_r) {
+		c->syn_r = true;
+		c->isn_r = s->seq;
+		c->mss_r = o->has_mss ? o->mss : 0;
+		c->ts_ok = c->ts_ok && o->has_ts;
+		set_mss_wire(c);
+		if (c->syn_at && c->now > c->syn_at)
+			c->rtt = c->now - c->syn_at;
+		tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
+	}
+	if (c->eno.state == TC_ENO_DISABLED)
+		return to_plain(c);
+	return send_syn(c, TC_SIDE_HOST, frame, s, o, NULL, 0, true);
+}
+
+static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
+		    const struct tc_tcpopt *o)
+{
+	const uint8_t *payload = frame + s->payload_off;
+	struct rx_dir *r = &c->rx;
+	int64_t f = seq_off(s->seq, c->isn_r, r->frm_next);
+	int64_t ack_before = c->tx.frm_una, app_ack_before;
+	uint32_t len = s->payload_len;
+	uint64_t app_before;
+	bool delivered, fin_before;
+	struct hfields h;
+	int err = 0;
+
+	if (c->state == TC_CONN_NEGOTIATING) {
+		/* B: the active opener's ACK (or first data) finishes ENO; a
+		 * segment that does not acknowledge our SYN-ACK is not it */
+		const uint8_t *opts = frame + s->l4_off + TC_TCP_HLEN;
+
+		if (!(s->flags & TC_TH_ACK) || s->ack != c->isn_l + 1 ||
+		    seq_off(s->seq, c->isn_r, 0) != 0)
+			return -EINVAL;
+
+		tc_eno_on_recv(&c->eno, s->flags, opts, s->thl - TC_TCP_HLEN);
+		if (c->eno.state == TC_ENO_DISABLED)
+			return to_plain(c);
+		if (c->eno.state != TC_ENO_ENABLED)
+			return TC_CONN_FORWARD;
+		if (start_keyx(c)) {
+			conn_abort(c, TC_ABORT_KEYX);
+			return -EPROTO;
+		}
+	} else if (c->eno.state == TC_ENO_ENABLED && !c->eno.rcvd_nonsyn) {
+		/* a non-SYN segment from the peer: stop sending ENO (4.6) */
+		tc_eno_on_recv(&c->eno, s->flags, frame + s->l4_off + TC_TCP_HLEN,
+			       s->thl - TC_TCP_HLEN);
+	}
+	if (o->has_ts)
+		c->tsval_r = o->tsval;
+	app_ack_before = tx_ack_to_app(c, c->tx.frm_una);
+	if (s->flags & TC_TH_ACK)
+		tx_acked(c, seq_off(s->ack, c->isn_l, c->tx.frm_una));
+	hfields_of(c, s, o, &h);
+
+	if (s->flags & TC_TH_RST) {
+		c->rst = true;
+		send_host(c, &h, rx_pos_to_app(c, f), s->flags & (TC_TH_RST | TC_TH_ACK));
+		return 0;
+	}
+	if (s->flags & TC_TH_URG) {
+		c->st->urgent_refused++;
+		conn_abort(c, TC_ABORT_URGENT);
+		return -EOPNOTSUPP;
+	}
+	if (s->flags & TC_TH_FIN) {
+		r->wire_fin = true;
+		r->wire_fin_frm = f + len;
+	}
+
+	app_before = r->app_next;
+	fin_before = r->fin;
+	if (len) {
+		if (f + (int64_t)len <= (int64_t)r->frm_next) {
+			/* all old: deliver again what the kernel may have lost */
+			if (r->init_done)
+				redeliver(c, f, payload, len, &h);
+			send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+		} else if (f > (int64_t)r->frm_next) {
+			/* out of order: keep it, and a duplicate ACK with SACK blocks
+			 * lets the sender's fast retransmit fill the gap */
+			c->st->ooo_segments++;
+			if (!tc_ooo_add(&r->ooo, r->frm_next, f, payload, len))
+				c->st->ooo_dropped++;
+			send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+		} else {
+			struct tc_ooo_chunk *ch;
+
+			err = consume(c, f, payload, len, &h);
+			while (!err && c->state != TC_CONN_ABORTED &&
+			       (ch = tc_ooo_next(&r->ooo, r->frm_next))) {
+				uint64_t coff = ch->off;
+
+				err = consume(c, coff, ch->data, ch->len, &h);
+				if (c->state != TC_CONN_ABORTED)
+					tc_ooo_drop(&r->ooo, ch);
+			}
+		}
+	}
+	if (c->state == TC_CONN_ABORTED)
+		return err ? err : -EPROTO;
+
+	/* a TCP FIN is only ever the end of a FINp frame */
+	if (r->wire_fin && (uint64_t)r->frm_next >= r->wire_fin_frm && !r->fin &&
+	    r->init_done && tc_reasm_pending(&r->reasm) == 0) {
+		conn_abort(c, TC_ABORT_FIN);
+		return -EPROTO;
+	}
+	/* this segment's news went out with data it delivered */
+	delivered = r->app_next != app_before || r->fin != fin_before;
+
+	/* acknowledgements and window updates for the local kernel */
+	if (!delivered) {
+		int64_t app_ack = tx_ack_to_app(c, c->tx.frm_una);
+		bool deliver = !r->host_sent ||		/* B's third ACK */
+			       app_ack != app_ack_before || h.nsack || h.win != r->win_host;
+
+		/*
+		 * A genuine duplicate ACK (no data, no advance) goes on for the
+		 * kernel's fast retransmit; an ACK of only what the kernel never
+		 * saw (the Init message, part of a frame) does not.
+		 */
+		if (!deliver && c->state == TC_CONN_ENCRYPTED && !len &&
+		    (int64_t)c->tx.frm_una == ack_before)
+			deliver = true;
+		/* a segment whose bytes the kernel will not see (the Init
+		 * message, held out of order) becomes an ACK at its rcv_nxt */
+		if (deliver)
+			send_host(c, &h, len ? (int64_t)r->app_next + (r->fin ? 1 : 0) :
+				  rx_pos_to_app(c, f), TC_TH_ACK |
+				  (s->flags & (TC_TH_ECE | TC_TH_CWR)));
+	}
+	/* the peer's Init message is ours to acknowledge */
+	if (rx_wire_ack(c) > (int64_t)c->tx.ack_sent)
+		send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+	return err;
+}
+
+/* ---- the API ---- */
+
+static struct tc_conn *conn_alloc(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st)
+{
+	struct tc_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = cfg;
+	c->st = st;
+	c->state = TC_CONN_NEGOTIATING;
+	tc_frames_init(&c->tx.fr);
+	tc_bytes_init(&c->tx.by, 0);
+	tc_frames_init(&c->rx.fr);
+	tc_ooo_init(&c->rx.ooo, cfg->ooo_max);
+	tc_reasm_init(&c->rx.reasm, 0);
+	/* until the SYN exchange says otherwise: ENO disabled */
+	c->eno.state = TC_ENO_DISABLED;
+	return c;
+}
+
+struct tc_conn *tc_conn_new(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st)
+{
+	return conn_alloc(cfg, st);
+}
+
+struct tc_conn *tc_conn_new_lost(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st)
+{
+	struct tc_conn *c = conn_alloc(cfg, st);
+
+	if (c) {
+		c->state = TC_CONN_ABORTED;
+		c->why = TC_ABORT_LOST_KEYS;
+		c->rst = true;
+	}
+	return c;
+}
+
+void tc_conn_free(struct tc_conn *c)
+{
+	if (!c)
+		return;
+	if (c->hs_started)
+		tc_hs_free(&c->hs);
+	if (c->have_keys)
+		tc_keys_free(&c->keys);
+	tc_frames_free(&c->tx.fr);
+	tc_bytes_free(&c->tx.by);
+	tc_frames_free(&c->rx.fr);
+	tc_ooo_free(&c->rx.ooo);
+	tc_reasm_free(&c->rx.reasm);
+	if (c->tx.hold)
+		tc_wipe(c->tx.hold, c->tx.hold_cap);
+	free(c->tx.hold);
+	if (c->scratch)
+		tc_wipe(c->scratch, TC_FRAME_MAX);
+	free(c->scratch);
+	tc_wipe(c->session_id, sizeof(c->session_id));
+	free(c);
+}
+
+int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
+		  const struct tc_seg *s, uint64_t now, const struct tc_out *out)
+{
+	struct tc_tcpopt o;
+	int ret;
+
+	if (s->kind != TC_SEG_TCP)
+		return -EINVAL;
+	c->out = out;
+	c->now = now;
+	if (c->state == TC_CONN_ABORTED) {
+		if (c->why == TC_ABORT_LOST_KEYS)
+			c->st->resets_lost_keys++;
+		answer_rst(c, from, frame, s);
+		ret = 0;
+		goto out;
+	}
+	if (c->state == TC_CONN_PLAIN) {
+		ret = TC_CONN_FORWARD;
+		goto out;
+	}
+	parse_opts(frame, s, &o);
+	if (from == TC_SIDE_HOST) {
+		tmpl_set(&c->tw, frame, s);
+		if (s->flags & TC_TH_SYN)
+			ret = host_syn(c, frame, s, &o);
+		else if (!c->syn_l || !c->syn_r)
+			ret = -EINVAL;	/* not before the SYN exchange */
+		else
+			ret = host_seg(c, frame, s, &o);
+	} else {
+		tmpl_set(&c->th, frame, s);
+		if (s->flags & TC_TH_SYN)
+			ret = wire_syn(c, frame, s, &o);
+		else if (!c->syn_l || !c->syn_r)
+			ret = -EINVAL;	/* a blind segment must not end ENO */
+		else
+			ret = wire_seg(c, frame, s, &o);
+	}
+out:
+	c->out = NULL;
+	return ret;
+}
+
+void tc_conn_flush(struct tc_conn *c, const struct tc_out *out)
+{
+	if (!c->pend.buf)
+		return;
+	c->out = out;
+	flush_pend(c);
+	c->out = NULL;
+}
+
+uint64_t tc_conn_next_timer(const struct tc_conn *c)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (c->state != TC_CONN_KEYX && c->state != TC_CONN_ENCRYPTED)
+		return t;
+	if (c->tx.init_sent && c->tx.frm_una < c->tx.init_len)
+		t = c->tx.rto_at;
+	if (c->state == TC_CONN_KEYX && c->keyx_deadline < t)
+		t = c->keyx_deadline;
+	return t;
+}
+
+void tc_conn_timer(struct tc_conn *c, uint64_t now, const struct tc_out *out)
+{
+	c->out = out;
+	c->now = now;
+	if (c->state == TC_CONN_KEYX && now >= c->keyx_deadline) {
+		conn_abort(c, TC_ABORT_KEYX_TIMEOUT);
+	} else if ((c->state == TC_CONN_KEYX || c->state == TC_CONN_ENCRYPTED) &&
+		   c->tx.init_sent && c->tx.frm_una < c->tx.init_len && now >= c->tx.rto_at) {
+		/* our Init message was not acknowledged: send it again */
+		const struct tc_frame_rec *r = tc_frames_at(&c->tx.fr, 0);
+
+		if (c->tx.fr.n && (r->flags & TC_FR_INIT)) {
+			c->st->init_resent++;
+			send_init_frame(c);
+		}
+		c->tx.rto = c->tx.rto * 2 < RTO_MAX_NS ? c->tx.rto * 2 : RTO_MAX_NS;
+		c->tx.rto_at = now + c->tx.rto;
+	}
+	c->out = NULL;
+}
+
+void tc_conn_abort(struct tc_conn *c, enum tc_abort_reason why, const struct tc_out *out)
+{
+	c->out = out;
+	conn_abort(c, why);
+	c->out = NULL;
+}
+
+enum tc_conn_state tc_conn_state(const struct tc_conn *c)
+{
+	return c->state;
+}
+
+enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c)
+{
+	return c->why;
+}
+
+bool tc_conn_closed(const struct tc_conn *c)
+{
+	return c->rst || c->state == TC_CONN_ABORTED ||
+	       (c->tx.fin && c->tx.frm_una > c->tx.frm_next && c->rx.fin);
+}
+
+int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = c->state;
+	if (c->state == TC_CONN_PLAIN || (c->state == TC_CONN_ABORTED && !c->have_keys))
+		return -EINVAL;
+	if (!c->have_keys)
+		return -ENOTCONN;
+	info->role = c->eno.role;
+	info->tep = c->tep_byte;
+	info->aead = c->aead;
+	info->local_gopt = c->eno.gopt;
+	info->peer_gopt = c->eno.peer.gopt;
+	memcpy(info->session_id, c->session_id, TC_SESSID_LEN);
+	memcpy(info->transcript, c->transcript, c->transcript_len);
+	info->transcript_len = c->transcript_len;
+	info->have_session = true;
+	return 0;
+}

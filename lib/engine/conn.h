@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The tcpcrypt segment engine: one connection object per TCP connection,
+ * with no I/O inside (the ngtcp2 shape). It is fed the frames tcpcryptd
+ * captures (Ethernet + IP + TCP, with their direction: from the local stack
+ * or from the wire) and the time, and it writes the frames to send, to the
+ * wire or to the local stack, into buffers the caller hands it. Randomness,
+ * time and buffers come from the caller; it never reads a clock, a socket
+ * or a random source of its own.
+ *
+ * Both kernels keep running ordinary TCP (congestion control, windows,
+ * retransmission) over their application byte streams; the engine maps
+ * each direction between that stream and the tcpcrypt framing stream the
+ * wire carries (RFC 8548: the Init message, then frames) from a recorded
+ * layout (stream.h), never by guessing from segment sizes:
+ *
+ *   local stack --app bytes--> [seal into frames, keep them] --frames--> wire
+ *   local stack <--app bytes-- [reassemble, open, verify]  <--frames-- wire
+ *
+ * Invariants (docs/design.md):
+ *  1. after TCP-ENO succeeds, no application byte leaves unencrypted;
+ *  2. no byte reaches the local stack before its frame's tag verified;
+ *  3. a wire sequence number always carries the same byte: frames are
+ *     sealed once, kept until acknowledged and retransmitted from the copy,
+ *     whatever boundaries the local kernel's retransmission has;
+ *  4. sequence, acknowledgement and SACK numbers are translated from the
+ *     recorded layout;
+ *  5. the local FIN leaves as FINp on the last frame; EOF reaches the local
+ *     stack only with a verified FINp frame;
+ *  6. every frame emitted has correct checksums.
+ * A bad tag, a malformed frame, or anything the engine cannot carry safely
+ * aborts the connection: RST to both sides, never a wrong byte delivered.
+ */
+#ifndef TC_ENGINE_CONN_H
+#define TC_ENGINE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/algs.h"
+#include "core/eno.h"
+#include "core/frame.h"
+#include "core/handshake.h"
+#include "core/keysched.h"
+#include "engine/seg.h"
+#include "engine/stream.h"
+#include "engine/tcpopt.h"
+
+enum tc_side {
+	TC_SIDE_WIRE = 0,	/* the network (same value as the daemon's XQ_WIRE) */
+	TC_SIDE_HOST = 1,	/* the local stack (XQ_HOST) */
+};
+
+/* Where emitted frames go: buffers owned by the caller (UMEM in the daemon). */
+struct tc_out {
+	/* A buffer for one frame of at most len bytes to side to, or NULL. */
+	uint8_t *(*get)(void *arg, enum tc_side to, uint32_t len);
+	/* The frame in buf is complete with len bytes (0: buffer unused). */
+	void (*put)(void *arg, enum tc_side to, uint8_t *buf, uint32_t len);
+	void *arg;
+};
+
+/* Random bytes from the caller: 0 or a negative errno. */
+struct tc_engine_rng {
+	int (*bytes)(void *arg, uint8_t *out, size_t len);
+	void *arg;
+};
+
+#define TC_ENGINE_TEPS_MAX	4
+#define TC_ENGINE_AEADS_MAX	3
+
+/* Shared by every connection of a daemon, read-only once set up. */
+struct tc_engine_cfg {
+	const struct tc_algs *algs;
+	struct tc_engine_rng rng;
+	bool rng_ready;		/* RFC 8548 section 8: no ENO option without it */
+	/* TEPs, lowest priority first (B picks the last valid one; A sends
+	 * them in this order). Default: P-256, X25519 (X25519 preferred). */
+	uint8_t teps[TC_ENGINE_TEPS_MAX];
+	uint8_t n_teps;
+	/* AEADs, most preferred first: A's offer order and B's preference. */
+	uint16_t aeads[TC_ENGINE_AEADS_MAX];
+	uint8_t n_aeads;
+	uint32_t ooo_max;	/* out-of-order wire bytes held per connection */
+	uint32_t hold_max;	/* application bytes held until keys exist */
+	uint64_t rto_ns;	/* first retransmission timeout of our Init message */
+	uint64_t keyx_timeout_ns;	/* key exchange not done by then: abort */
+	uint32_t host_mtu;	/* largest IP datagram handed to the local stack */
+};
+
+/* Fill cfg with the defaults (algs and rng left to the caller). */
+void tc_engine_cfg_default(struct tc_engine_cfg *cfg);
+
+/* Counters a poller keeps for all its connections (no atomics). */
+struct tc_engine_stats {
+	uint64_t eno_offered, eno_answered, eno_fallback, encrypted;
+	uint64_t frames_sealed, frames_opened, bytes_sealed, bytes_opened;
+	uint64_t frames_resent, init_resent;
+	uint64_t tag_failures, malformed, aborts, resets_lost_keys, urgent_refused;
+	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
+	uint64_t no_buffer, rekeys;
+};
+
+enum tc_conn_state {
+	TC_CONN_NEGOTIATING,	/* TCP-ENO in the SYN exchange */
+	TC_CONN_KEYX,		/* ENO succeeded: Init1/Init2 in flight */
+	TC_CONN_ENCRYPTED,	/* keys in both directions */
+	TC_CONN_PLAIN,		/* ENO failed: plain TCP, stop steering */
+	TC_CONN_ABORTED,	/* reset both ways; every later segment is answered with RST */
+};
+
+const char *tc_conn_state_str(enum tc_conn_state st);
+
+/* Why a connection was aborted. */
+enum tc_abort_reason {
+	TC_ABORT_NONE = 0,
+	TC_ABORT_TAG,		/* a frame failed authentication */
+	TC_ABORT_MALFORMED,	/* malformed frame or Init message */
+	TC_ABORT_KEYX,		/* key exchange failed (no common AEAD, bad key, ...) */
+	TC_ABORT_KEYX_TIMEOUT,	/* key exchange did not finish in time */
+	TC_ABORT_FIN,		/* a TCP FIN without a FINp frame */
+	TC_ABORT_URGENT,	/* urgent data (not supported) */
+	TC_ABORT_LOST_KEYS,	/* state lost (daemon restarted) */
+	TC_ABORT_LOCAL,		/* the caller asked */
+	TC_ABORT_NO_MEMORY,
+};
+
+const char *tc_abort_reason_str(enum tc_abort_reason r);
+
+/* What tcnetstat and libtcpcrypt show of a connection. */
+struct tc_session_info {
+	enum tc_conn_state state;
+	enum tc_eno_role role;
+	uint8_t tep;		/* negotiated TEP byte as B sent it (v bit included) */
+	uint16_t aead;
+	uint8_t peer_gopt;
+	uint8_t local_gopt;
+	uint8_t session_id[TC_SESSID_LEN];
+	uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
+	uint8_t transcript_len;
+	bool have_session;
+};
+
+struct tc_conn;
+
+/*
+ * A connection for a flow whose first segment is a SYN (from either side).
+ * st may be shared by the connections of one poller. NULL on -ENOMEM.
+ */
+struct tc_conn *tc_conn_new(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st);
+/*
+ * A connection taken over from a daemon that died: its keys are gone, so it
+ * is ABORTED from the start and answers every segment with a reset that the
+ * sender accepts.
+ */
+struct tc_conn *tc_conn_new_lost(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st);
+void tc_conn_free(struct tc_conn *c);
+
+/*
+ * One frame from side from, parsed (s->kind == TC_SEG_TCP), at time now.
+ * Whatever is to be sent goes out through out, and the input frame is not
+ * forwarded, except when TC_CONN_FORWARD is returned (plain TCP: the
+ * caller passes the frame on unchanged). Returns 0, TC_CONN_FORWARD, or a
+ * negative errno for a frame it dropped (counted; the connection state
+ * says whether it aborted).
+ */
+int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
+		  const struct tc_seg *s, uint64_t now, const struct tc_out *out);
+
+/* End of a batch: emit host-bound data held back to coalesce. */
+void tc_conn_flush(struct tc_conn *c, const struct tc_out *out);
+
+/* Run timers due at now (Init retransmission, key-exchange deadline). */
+void tc_conn_timer(struct tc_conn *c, uint64_t now, const struct tc_out *out);
+/* Next time tc_conn_timer() has work, UINT64_MAX when none. */
+uint64_t tc_conn_next_timer(const struct tc_conn *c);
+
+/* tc_conn_input() result: forward the input frame unchanged (plain TCP). */
+#define TC_CONN_FORWARD	1
+
+/* Reset both ways now (e.g. shutdown of a mandatory-encryption flow). */
+void tc_conn_abort(struct tc_conn *c, enum tc_abort_reason why, const struct tc_out *out);
+
+enum tc_conn_state tc_conn_state(const struct tc_conn *c);
+enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c);
+/* Both FINs exchanged (or reset): only the socket's end remains. */
+bool tc_conn_closed(const struct tc_conn *c);
+/* Session details; -ENOTCONN before keys, -EINVAL when not encrypted. */
+int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info);
+
+#endif

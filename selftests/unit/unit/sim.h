@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Two hosts in memory, for the segment engine's tests and fuzzer: each has
+ * a small model of a kernel's TCP (struct ktcp: handshake with MSS, SACK-
+ * permitted, timestamps and window scale; sending with go-back-N
+ * retransmission whose segment boundaries change on every timeout; fast
+ * retransmit on duplicate ACKs; in-order receiving; FIN; RST), optionally
+ * a segment engine in front of it, and a wire between them that can lose,
+ * duplicate, delay (reorder), split (re-segment) and tamper with frames,
+ * from a seeded generator so every run replays.
+ *
+ * Invariants are checked as frames move, not only at the end:
+ *  - a host whose engine negotiated encryption never puts a byte of the
+ *    marker string (planted all through the application data) on the wire;
+ *  - a wire sequence number always carries the same byte (no re-encryption
+ *    at a used offset, whatever the kernel's retransmission boundaries);
+ *  - every byte a kernel model receives is the byte the other one sent.
+ */
+#ifndef TC_TEST_SIM_H
+#define TC_TEST_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/algs.h"
+#include "engine/conn.h"
+#include "engine/seg.h"
+#include "engine/tcpopt.h"
+#include "unit/frames.h"
+
+#define SIM_MS		1000000ull
+#define SIM_FRAME_MAX	70000
+#define SIM_MARKER	"TCPCRYPT-PLAINTEXT-MARKER"
+
+struct sim;
+
+struct ktcp {
+	struct sim *sim;
+	int idx;			/* 0: A (connects), 1: B (listens) */
+	bool v6;
+	uint16_t lport, rport;
+	uint16_t mss_opt;		/* MSS we announce */
+	uint8_t ws;			/* our window scale */
+	bool use_ts, use_sack;
+	/* learnt from the peer's SYN */
+	bool syn_rcvd, est, ts_ok, ws_ok;
+	uint16_t peer_mss;
+	uint8_t peer_ws;
+	uint32_t isn, irs;
+	uint32_t ts_recent;
+	/* sending: app[0 .. written) may be sent; close after it */
+	const uint8_t *app;
+	uint64_t app_len, written;
+	bool close;
+	uint64_t snd_una, snd_nxt;	/* offsets from isn + 1 */
+	bool fin_sent, fin_acked;
+	uint64_t rto_at, rto;
+	int dupacks;
+	uint32_t wnd;			/* the peer's window, bytes */
+	/* receiving */
+	uint8_t *rcv;
+	uint64_t rcv_cap, rcv_nxt;
+	bool fin_rcvd, reset;
+	uint64_t segs_sent, segs_rcvd, rexmits;
+};
+
+struct sim_q {
+	uint64_t at;
+	int to;			/* host index receiving it */
+	bool wire;		/* true: arrives from the wire; false: local delivery */
+	bool to_engine;		/* local: from the kernel to its engine */
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct sim_host {
+	struct ktcp k;
+	struct tc_conn *c;
+	bool engine;
+	struct tc_engine_stats st;
+	struct tc_out out;
+	uint64_t wire_tx;	/* frames it put on the wire */
+};
+
+struct sim {
+	uint64_t now, seed;
+	struct tc_algs *algs;
+	struct tc_engine_cfg cfg;
+	struct sim_host h[2];
+	struct sim_q *q;
+	size_t nq, capq;
+	/* the wire's faults, per mille */
+	int loss, dup, reorder, split;
+	uint64_t delay;
+	int tamper_dir;		/* -1: none; else flip a bit in the Nth payload frame */
+	int tamper_nth, tamper_count;
+	bool tampered;
+	/* invariants */
+	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
+	uint64_t seen_cap;
+	bool isn_known[2];
+	uint32_t isn_dir[2];
+	int violations;
+	char why[256];
+	uint64_t steps;
+};
+
+static inline uint64_t sim_rand(struct sim *s)
+{
+	/* xorshift64*: tests need replay, not secrecy */
+	s->seed ^= s->seed >> 12;
+	s->seed ^= s->seed << 25;
+	s->seed ^= s->seed >> 27;
+	return s->seed * 0x2545f4914f6cdd1dull;
+}
+
+static inline int sim_rng_bytes(void *arg, uint8_t *out, size_t len)
+{
+	struct sim *s = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (uint8_t)(sim_rand(s) >> 32);
+	return 0;
+}
+
+static inline void sim_violation(struct sim *s, const char *why)
+{
+	if (!s->violations)
+		snprintf(s->why, sizeof(s->why), "%s (step %llu)", why,
+			 (unsigned long long)s->steps);
+	s->violations++;
+}
+
+static inline void sim_enqueue(struct sim *s, uint64_t at, int to, bool wire, bool to_engine,
+			       const uint8_t *data, uint32_t len)
+{
+	struct sim_q *e;
+	size_t i;
+
+	if (s->nq == s->capq) {
+		s->capq = s->capq ? s->capq * 2 : 256;
+		s->q = realloc(s->q, s->capq * sizeof(*s->q));
+	}
+	/* keep sorted by time, FIFO among equal times */
+	i = s->nq;
+	while (i > 0 && s->q[i - 1].at > at) {
+		s->q[i] = s->q[i - 1];
+		i--;
+	}
+	e = &s->q[i];
+	e->at = at;
+	e->to = to;
+	e->wire = wire;
+	e->to_engine = to_engine;
+	e->len = len;
+	e->data = malloc(len);
+	memcpy(e->data, data, len);
+	s->nq++;
+}
+
+/* ---- invariants on frames put on the wire by host from ---- */
+
+static inline void sim_check_wire(struct sim *s, int from, const uint8_t *f, uint32_t len)
+{
+	struct sim_host *h = &s->h[from];
+	struct tc_seg g;
+	uint64_t off, i;
+
+	if (tc_seg_parse(f, len, &g) != TC_SEG_TCP) {
+		sim_violation(s, "unparseable frame on the wire");
+		return;
+	}
+	if (!tc_seg_tcp_csum_ok(f, &g))
+		sim_violation(s, "bad TCP checksum on the wire");
+	if (g.flags & TC_TH_SYN) {
+		s->isn_known[from] = true;
+		s->isn_dir[from] = g.seq;
+		return;
+	}
+	if (!g.payload_len || !s->isn_known[from])
+		return;
+	if (h->engine && h->c) {
+		enum tc_conn_state st = tc_conn_state(h->c);
+
+		if ((st == TC_CONN_KEYX || st == TC_CONN_ENCRYPTED || st == TC_CONN_ABORTED) &&
+		    memmem(f + g.payload_off, g.payload_len, SIM_MARKER, 8))
+			sim_violation(s, "plaintext on the wire after ENO");
+	}
+	off = (uint32_t)(g.seq - s->isn_dir[from] - 1);
+	if (off + g.payload_len > s->seen_cap)
+		return;
+	for (i = 0; i < g.payload_len; i++) {
+		uint8_t b = f[g.payload_off + i];
+
+		if (s->seen_set[from][off + i] && s->seen[from][off + i] != b) {
+			sim_violation(s, "a wire sequence number carried two different bytes");
+			return;
+		}
+		s->seen[from][off + i] = b;
+		s->seen_set[from][off + i] = 1;
+	}
+}
+
+/* A frame leaves host from onto the wire: faults apply here. */
+static inline void sim_wire(struct sim *s, int from, const uint8_t *f, uint32_t len)
+{
+	uint8_t buf[SIM_FRAME_MAX];
+	uint64_t at = s->now + s->delay;
+	struct tc_seg g;
+
+	sim_check_wire(s, from, f, len);
+	s->h[from].wire_tx++;
+	if (s->loss && (int)(sim_rand(s) % 1000) < s->loss)
+		return;
+	memcpy(buf, f, len);
+	if (tc_seg_parse(buf, len, &g) == TC_SEG_TCP && g.payload_len &&
+	    s->tamper_dir == from && !s->tampered && ++s->tamper_count == s->tamper_nth) {
+		buf[g.payload_off + g.payload_len / 2] ^= 0x10;
+		tc_seg_fill_tcp_csum(buf, &g);
+		s->tampered = true;
+	}
+	if (s->reorder && (int)(sim_rand(s) % 1000) < s->reorder)
+		at += 1 + sim_rand(s) % (3 * s->delay + 2 * SIM_MS);
+	if (s->split && g.kind == TC_SEG_TCP && g.payload_len >= 2 &&
+	    !(g.flags & (TC_TH_SYN | TC_TH_RST)) && (int)(sim_rand(s) % 1000) < s->split) {
+		/* a middlebox re-segments: two frames, the cut anywhere */
+		uint32_t cut = 1 + sim_rand(s) % (g.payload_len - 1);
+		uint8_t b2[SIM_FRAME_MAX];
+		struct tc_seg g1, g2;
+		uint32_t l1 = g.payload_off + cut, l2 = len - cut;
+
+		memcpy(b2, buf, g.payload_off);
+		memcpy(b2 + g.payload_off, buf + g.payload_off + cut, g.payload_len - cut);
+		b2[g.l4_off + 13] &= ~(TC_TH_FIN);
+		buf[g.l4_off + 13] &= ~(TC_TH_FIN | TC_TH_PSH);
+		b2[g.l4_off + 13] |= g.flags & (TC_TH_FIN | TC_TH_PSH);
+		tf_put32(b2 + g.l4_off + 4, g.seq + cut);
+		if (g.family == AF_INET) {
+			tf_put16(buf + g.l3_off + 2, l1 - g.l3_off);
+			tf_put16(b2 + g.l3_off + 2, l2 - g.l3_off);
+		} else {
+			tf_put16(buf + g.l3_off + 4, l1 - g.l3_off - 40);
+			tf_put16(b2 + g.l3_off + 4, l2 - g.l3_off - 40);
+		}
+		tc_seg_parse(buf, l1, &g1);
+		tc_seg_parse(b2, l2, &g2);
+		tc_seg_fill_ip_csum(buf, &g1);
+		tc_seg_fill_ip_csum(b2, &g2);
+		tc_seg_fill_tcp_csum(buf, &g1);
+		tc_seg_fill_tcp_csum(b2, &g2);
+		sim_enqueue(s, at, !from, true, false, buf, l1);
+		sim_enqueue(s, at, !from, true, false, b2, l2);
+		return;
+	}
+	sim_enqueue(s, at, !from, true, false, buf, len);
+	if (s->dup && (int)(sim_rand(s) % 1000) < s->dup)
+		sim_enqueue(s, at + 1, !from, true, false, buf, len);
+}
+
+/* ---- the engines' buffers ---- */
+
+struct sim_out_arg {
+	struct sim *s;
+	int host;
+};
+
+static inline uint8_t *sim_out_get(void *arg, enum tc_side to, uint32_t len)
+{
+	return len <= SIM_FRAME_MAX ? malloc(SIM_FRAME_MAX) : NULL;
+}
+
+static inline void sim_out_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
+{
+	struct sim_out_arg *a = arg;
+
+	if (len) {
+		if (to == TC_SIDE_WIRE)
+			sim_wire(a->s, a->host, buf, len);
+		else
+			sim_enqueue(a->s, a->s->now, a->host, false, false, buf, len);
+	}
+	free(buf);
+}
+
+/* ---- the kernel model ---- */
+
+static inline void ktcp_send(struct ktcp *k, uint8_t flags, uint64_t off, const uint8_t *payload,
+			     uint32_t plen)
+{
+	struct sim *s = k->sim;
+	uint8_t opts[40], f[SIM_FRAME_MAX];
+	struct tf t = { 0 };
+	int n = 0;
+	uint32_t len;
+
+	if (flags & TC_TH_SYN) {
+		opts[n++] = 2; opts[n++] = 4;
+		opts[n++] = k->mss_opt >> 8; opts[n++] = k->mss_opt & 0xff;
+		if (k->use_sack) { opts[n++] = 4; opts[n++] = 2; }
+		if (k->use_ts) {
+			opts[n++] = 8; opts[n++] = 10;
+			tf_put32(opts + n, (uint32_t)(s->now / SIM_MS) + 1000 * k->idx); n += 4;
+			tf_put32(opts + n, k->ts_recent); n += 4;
+		}
+		opts[n++] = 1; opts[n++] = 3; opts[n++] = 3; opts[n++] = k->ws;
+	} else if (k->ts_ok) {
+		opts[n++] = 1; opts[n++] = 1; opts[n++] = 8; opts[n++] = 10;
+		tf_put32(opts + n, (uint32_t)(s->now / SIM_MS) + 1000 * k->idx); n += 4;
+		tf_put32(opts + n, k->ts_recent); n += 4;
+	}
+	while (n % 4)
+		opts[n++] = 1;
+	t.v6 = k->v6;
+	t.src = k->v6 ? (k->idx ? tf_ip6_b : tf_ip6_a) : (k->idx ? tf_ip4_b : tf_ip4_a);
+	t.dst = k->v6 ? (k->idx ? tf_ip6_a : tf_ip6_b) : (k->idx ? tf_ip4_a : tf_ip4_b);
+	t.sport = k->lport;
+	t.dport = k->rport;
+	t.seq = k->isn + 1 + (uint32_t)off - ((flags & TC_TH_SYN) ? 1 : 0);
+	t.ack = (flags & TC_TH_ACK) ? k->irs + 1 + (uint32_t)k->rcv_nxt + (k->fin_rcvd ? 1 : 0) : 0;
+	t.flags = flags;
+	t.win = (flags & TC_TH_SYN) ? 65535 : (uint16_t)((256u << 10) >> (k->ws_ok ? k->ws : 0));
+	t.opts = opts;
+	t.optlen = n;
+	t.payload = payload;
+	t.plen = plen;
+	len = tf_build(f, &t);
+	k->segs_sent++;
+	if (s->h[k->idx].engine)
+		sim_enqueue(s, s->now, k->idx, false, true, f, len);
+	else
+		sim_wire(s, k->idx, f, len);
+}
+
+static inline uint32_t ktcp_seg_max(const struct ktcp *k)
+{
+	uint32_t m = k->peer_mss ? k->peer_mss : 536;
+
+	return m - (k->ts_ok ? 12 : 0);
+}
+
+/* Send what the window allows; sizes vary after a timeout (new boundaries). */
+static inline void ktcp_output(struct ktcp *k, bool odd_sizes)
+{
+	uint64_t wnd_end = k->snd_una + k->wnd;
+
+	if (!k->est || k->reset)
+		return;
+	while (k->snd_nxt < k->written && k->snd_nxt < wnd_end) {
+		uint64_t n = k->written - k->snd_nxt;
+		uint8_t fl = TC_TH_ACK;
+
+		if (n > ktcp_seg_max(k))
+			n = ktcp_seg_max(k);
+		if (odd_sizes)
+			n = 1 + sim_rand(k->sim) % n;
+		if (k->snd_nxt + n > wnd_end)
+			n = wnd_end - k->snd_nxt;
+		if (k->snd_nxt + n == k->written)
+			fl |= TC_TH_PSH;
+		if (k->close && k->snd_nxt + n == k->app_len)
+			fl |= TC_TH_FIN;
+		ktcp_send(k, fl, k->snd_nxt, k->app + k->snd_nxt, (uint32_t)n);
+		k->snd_nxt += n;
+		if (fl & TC_TH_FIN)
+			k->fin_sent = true;
+	}
+	if (k->close && k->written == k->app_len && k->snd_nxt == k->app_len && !k->fin_sent) {
+		ktcp_send(k, TC_TH_ACK | TC_TH_FIN, k->snd_nxt, NULL, 0);
+		k->fin_sent = true;
+	}
+	if (k->snd_una < k->snd_nxt + (k->fin_sent && !k->fin_acked) && !k->rto_at)
+		k->rto_at = k->sim->now + k->rto;
+}
+
+static inline void ktcp_timeout(struct ktcp *k)
+{
+	k->rto_at = 0;
+	if (k->reset)
+		return;
+	if (!k->est) {
+		/* SYN or SYN-ACK again */
+		ktcp_send(k, k->idx == 0 ? TC_TH_SYN : (TC_TH_SYN | TC_TH_ACK), 0, NULL, 0);
+		k->rto_at = k->sim->now + k->rto;
+		return;
+	}
+	k->rexmits++;
+	k->snd_nxt = k->snd_una;	/* go back N, cut differently */
+	k->fin_sent = false;
+	k->rto = k->rto * 2 > 3000 * SIM_MS ? 3000 * SIM_MS : k->rto * 2;
+	ktcp_output(k, true);
+	k->rto_at = k->sim->now + k->rto;
+}
+
+static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
+{
+	struct sim *s = k->sim;
+	struct tc_tcpopt o;
+	struct tc_seg g;
+	uint64_t off;
+
+	if (tc_seg_parse(f, len, &g) != TC_SEG_TCP) {
+		sim_violation(s, "kernel model got an unparseable frame");
+		return;
+	}
+	if (!tc_seg_tcp_csum_ok(f, &g)) {
+		sim_violation(s, "kernel model got a bad checksum");
+		return;
+	}
+	k->segs_rcvd++;
+	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
+	/* an engine keeps ENO to itself; a plain host sees a peer's, as on the Internet */
+	if (o.has_eno && s->h[k->idx].engine)
+		sim_violation(s, "an ENO option reached a kernel");
+	if (g.flags & TC_TH_RST) {
+		k->reset = true;
+		k->rto_at = 0;
+		return;
+	}
+	if (o.has_ts)
+		k->ts_recent = o.tsval;
+	if (g.flags & TC_TH_SYN) {
+		k->irs = g.seq;
+		k->syn_rcvd = true;
+		k->peer_mss = o.has_mss ? o.mss : 536;
+		k->ts_ok = k->use_ts && o.has_ts;
+		k->ws_ok = o.has_ws;
+		k->peer_ws = o.ws;
+		k->wnd = g.win;
+		if (k->idx == 1) {
+			ktcp_send(k, TC_TH_SYN | TC_TH_ACK, 0, NULL, 0);
+			k->rto_at = s->now + k->rto;
+		} else if (g.flags & TC_TH_ACK) {
+			k->est = true;
+			k->rto_at = 0;
+			ktcp_send(k, TC_TH_ACK, 0, NULL, 0);
+			ktcp_output(k, false);
+		}
+		return;
+	}
+	if (!k->syn_rcvd)
+		return;
+	if ((g.flags & TC_TH_ACK) && !k->est && k->idx == 1) {
+		k->est = true;
+		k->rto_at = 0;
+	}
+	if (g.flags & TC_TH_ACK) {
+		uint64_t a = (uint32_t)(g.ack - k->isn - 1);
+		uint64_t top = k->snd_nxt + (k->fin_sent ? 1 : 0);
+
+		k->wnd = (uint32_t)g.win << (k->ws_ok ? k->peer_ws : 0);
+		if (a > top) {
+			/* acknowledges what we never sent: a broken translation */
+			sim_violation(s, "an ACK beyond what the kernel sent");
+		} else if (a > k->snd_una) {
+			k->snd_una = a > k->snd_nxt ? k->snd_nxt : a;
+			if (k->fin_sent && a == k->snd_nxt + 1)
+				k->fin_acked = true;
+			k->dupacks = 0;
+			k->rto = 200 * SIM_MS;
+			k->rto_at = k->snd_una < k->snd_nxt || (k->fin_sent && !k->fin_acked) ?
+				    s->now + k->rto : 0;
+		} else if (a == k->snd_una && !g.payload_len && k->snd_nxt > k->snd_una &&
+			   ++k->dupacks == 3) {
+			/* fast retransmit of the first segment, cut anew */
+			uint64_t n = k->snd_nxt - k->snd_una;
+
+			if (n > ktcp_seg_max(k))
+				n = ktcp_seg_max(k);
+			ktcp_send(k, TC_TH_ACK, k->snd_una, k->app + k->snd_una, (uint32_t)n);
+			k->rexmits++;
+		}
+	}
+	off = (uint32_t)(g.seq - k->irs - 1);
+	if (g.payload_len || (g.flags & TC_TH_FIN)) {
+		uint64_t end = off + g.payload_len, i;
+
+		if (off <= k->rcv_nxt && end >= k->rcv_nxt && !k->fin_rcvd) {
+			if (end > k->rcv_cap) {
+				sim_violation(s, "received beyond the stream");
+				return;
+			}
+			for (i = k->rcv_nxt; i < end; i++)
+				k->rcv[i] = f[g.payload_off + (i - off)];
+			k->rcv_nxt = end;
+			if (g.flags & TC_TH_FIN)
+				k->fin_rcvd = true;
+		}
+		/* every data segment is acknowledged at once (a duplicate too) */
+		ktcp_send(k, TC_TH_ACK, k->snd_nxt + (k->fin_sent ? 1 : 0), NULL, 0);
+	}
+	ktcp_output(k, false);
+}
+
+/* ---- set-up and the loop ---- */
+
+struct sim_opts {
+	uint64_t seed;
+	bool v6;
+	bool engine[2];
+	uint64_t len[2];	/* bytes each side sends */
+	bool close[2];
+	int loss, dup, reorder, split;
+	uint64_t delay;
+	bool no_ts, no_sack;
+	uint16_t mss;
+};
+
+static struct sim_out_arg sim_args[2];
+
+static inline void sim_fill(struct sim *s, uint8_t *p, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(sim_rand(s) >> 40);
+	for (i = 0; i + 64 < n; i += 997)
+		memcpy(p + i, SIM_MARKER, sizeof(SIM_MARKER) - 1);
+}
+
+static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct sim_opts *o)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->seed = o->seed ? o->seed : 1;
+	s->algs = algs;
+	tc_engine_cfg_default(&s->cfg);
+	s->cfg.algs = algs;
+	s->cfg.rng.bytes = sim_rng_bytes;
+	s->cfg.rng.arg = s;
+	s->cfg.rng_ready = true;
+	s->cfg.host_mtu = 65535;
+	s->loss = o->loss;
+	s->dup = o->dup;
+	s->reorder = o->reorder;
+	s->split = o->split;
+	s->delay = o->delay ? o->delay : SIM_MS;
+	s->tamper_dir = -1;
+	s->seen_cap = (o->len[0] > o->len[1] ? o->len[0] : o->len[1]) * 2 + 65536;
+	for (i = 0; i < 2; i++) {
+		struct sim_host *h = &s->h[i];
+		struct ktcp *k = &h->k;
+		uint8_t *app = malloc(o->len[i] + 1);
+
+		s->seen[i] = calloc(1, s->seen_cap);
+		s->seen_set[i] = calloc(1, s->seen_cap);
+		sim_fill(s, app, o->len[i]);
+		k->sim = s;
+		k->idx = i;
+		k->v6 = o->v6;
+		k->lport = i ? 5201 : 40000;
+		k->rport = i ? 40000 : 5201;
+		k->mss_opt = o->mss ? o->mss : (o->v6 ? 1440 : 1460);
+		k->ws = 7;
+		k->use_ts = !o->no_ts;
+		k->use_sack = !o->no_sack;
+		k->isn = (uint32_t)sim_rand(s);
+		k->app = app;
+		k->app_len = o->len[i];
+		k->written = o->len[i];
+		k->close = o->close[i];
+		k->rto = 200 * SIM_MS;
+		k->wnd = 65535;
+		k->rcv_cap = o->len[!i] + 1;
+		k->rcv = calloc(1, k->rcv_cap);
+		h->engine = o->engine[i];
+		sim_args[i].s = s;
+		sim_args[i].host = i;
+		h->out.get = sim_out_get;
+		h->out.put = sim_out_put;
+		h->out.arg = &sim_args[i];
+		if (h->engine)
+			h->c = tc_conn_new(&s->cfg, &h->st);
+	}
+	/* A connects */
+	ktcp_send(&s->h[0].k, TC_TH_SYN, 0, NULL, 0);
+	s->h[0].k.rto_at = s->now + s->h[0].k.rto;
+}
+
+static inline void sim_free(struct sim *s)
+{
+	int i;
+	size_t j;
+
+	for (i = 0; i < 2; i++) {
+		tc_conn_free(s->h[i].c);
+		free((void *)s->h[i].k.app);
+		free(s->h[i].k.rcv);
+		free(s->seen[i]);
+		free(s->seen_set[i]);
+	}
+	for (j = 0; j < s->nq; j++)
+		free(s->q[j].data);
+	free(s->q);
+}
+
+static inline void sim_trace(struct sim *s, const char *what, const uint8_t *f, uint32_t len)
+{
+	struct tc_seg g;
+
+	if (!getenv("SIM_TRACE") || tc_seg_parse(f, len, &g) != TC_SEG_TCP)
+		return;
+	fprintf(stderr, "%8.3f %-14s %5u>%-5u %c%c%c%c%c seq %10u ack %10u win %5u len %u\n",
+		s->now / 1e6, what, g.sport, g.dport,
+		g.flags & TC_TH_SYN ? 'S' : '.', g.flags & TC_TH_ACK ? 'A' : '.',
+		g.flags & TC_TH_FIN ? 'F' : '.', g.flags & TC_TH_RST ? 'R' : '.',
+		g.flags & TC_TH_PSH ? 'P' : '.', g.seq, g.ack, g.win, g.payload_len);
+}
+
+/* Hand one queued frame on. */
+static inline void sim_deliver(struct sim *s, struct sim_q *e)
+{
+	struct sim_host *h = &s->h[e->to];
+	struct tc_seg g;
+	int r;
+
+	s->steps++;
+	sim_trace(s, e->wire ? (e->to ? "wire>B" : "wire>A") :
+		  e->to_engine ? (e->to ? "kB>engB" : "kA>engA") : (e->to ? "engB>kB" : "engA>kA"),
+		  e->data, e->len);
+	if (!e->wire && !e->to_engine) {
+		ktcp_input(&h->k, e->data, e->len);	/* engine -> its kernel */
+		return;
+	}
+	if (!h->engine) {
+		ktcp_input(&h->k, e->data, e->len);	/* plain host: wire -> kernel */
+		return;
+	}
+	if (tc_seg_parse(e->data, e->len, &g) != TC_SEG_TCP)
+		return;
+	r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g, s->now,
+			  &h->out);
+	if (r == TC_CONN_FORWARD) {
+		if (e->wire)
+			sim_enqueue(s, s->now, e->to, false, false, e->data, e->len);
+		else
+			sim_wire(s, e->to, e->data, e->len);
+	}
+}
+
+static inline bool sim_done(const struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct ktcp *k = &s->h[i].k, *p = &s->h[!i].k;
+
+		if (k->reset || p->reset)
+			return true;
+		if (k->rcv_nxt < p->app_len || (p->close && !k->fin_rcvd))
+			return false;
+		if (k->close && !k->fin_acked)
+			return false;
+	}
+	return true;
+}
+
+/* One point in simulated time: everything due then. false: nothing left to happen. */
+static inline bool sim_step(struct sim *s)
+{
+	{
+		uint64_t next = UINT64_MAX;
+		int i;
+
+		if (s->nq)
+			next = s->q[0].at;
+		for (i = 0; i < 2; i++) {
+			if (s->h[i].k.rto_at && s->h[i].k.rto_at < next)
+				next = s->h[i].k.rto_at;
+			if (s->h[i].c && tc_conn_next_timer(s->h[i].c) < next)
+				next = tc_conn_next_timer(s->h[i].c);
+		}
+		if (next == UINT64_MAX)
+			return false;
+		if (next > s->now)
+			s->now = next;
+		/* everything due now is one batch */
+		while (s->nq && s->q[0].at <= s->now) {
+			struct sim_q e = s->q[0];
+
+			memmove(s->q, s->q + 1, (s->nq - 1) * sizeof(*s->q));
+			s->nq--;
+			sim_deliver(s, &e);
+			free(e.data);
+		}
+		for (i = 0; i < 2; i++) {
+			if (s->h[i].c) {
+				tc_conn_flush(s->h[i].c, &s->h[i].out);
+				if (tc_conn_next_timer(s->h[i].c) <= s->now)
+					tc_conn_timer(s->h[i].c, s->now, &s->h[i].out);
+			}
+			if (s->h[i].k.rto_at && s->h[i].k.rto_at <= s->now)
+				ktcp_timeout(&s->h[i].k);
+		}
+		/* deliveries the flush made */
+		while (s->nq && s->q[0].at <= s->now) {
+			struct sim_q e = s->q[0];
+
+			memmove(s->q, s->q + 1, (s->nq - 1) * sizeof(*s->q));
+			s->nq--;
+			sim_deliver(s, &e);
+			free(e.data);
+		}
+	}
+	return true;
+}
+
+/* Run until both transfers are done, a reset, or limit of simulated time. */
+static inline void sim_run(struct sim *s, uint64_t limit)
+{
+	while (!sim_done(s) && s->now < limit && !s->violations && sim_step(s))
+		;
+}
+
+/* Did each kernel receive exactly what the other sent? */
+static inline bool sim_streams_intact(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct ktcp *k = &s->h[i].k, *p = &s->h[!i].k;
+
+		if (k->rcv_nxt != p->app_len || memcmp(k->rcv, p->app, p->app_len))
+			return false;
+	}
+	return true;
+}
+
+/* No kernel received a byte that differs from what was sent (prefix check). */
+static inline bool sim_no_corruption(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct ktcp *k = &s->h[i].k, *p = &s->h[!i].k;
+
+		if (k->rcv_nxt > p->app_len || memcmp(k->rcv, p->app, k->rcv_nxt))
+			return false;
+	}
+	return true;
+}
+
+#endif
