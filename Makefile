@@ -114,7 +114,7 @@ TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(TESTDIR)/%,$(TOOL_SRCS))
 # fuzzers: one libFuzzer binary per selftests/fuzz/fuzz_*.c
 FUZZ_SRCS   := $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iselftests/unit -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 600
 
 .PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean

@@ -413,6 +413,15 @@ static int wire_opts(struct tc_conn *c, uint8_t out[TC_OPT_SPACE], bool *with_en
 	if (c->state == TC_CONN_NEGOTIATING || c->state == TC_CONN_KEYX ||
 	    c->state == TC_CONN_ENCRYPTED)
 		len = tc_eno_next_option(&c->eno, false, &eno);
+	/*
+	 * Our first ACK always carries ENO, even when a non-SYN segment of the
+	 * peer came first (RFC 8547 4.6 then allows leaving it out): without
+	 * it neither side could enable encryption.
+	 */
+	if (!len && c->eno.state == TC_ENO_NEGOTIATING && !c->eno.sent_ack_eno) {
+		eno = tc_eno_nonsyn_opt;
+		len = TC_ENO_NONSYN_LEN;
+	}
 	if (len > 0) {
 		w.extra = eno;
 		w.extra_len = len;
@@ -736,7 +745,8 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 		send_frame(c, &rec, (last ? flags : flags & ~TC_TH_PSH) |
 			   (fl ? TC_TH_FIN : 0));
 		flags &= ~TC_TH_CWR;
-		data += n;
+		if (n)
+			data += n;
 		len -= n;
 	} while (len);
 	(void)force_empty;
@@ -1306,6 +1316,7 @@ static int send_syn(struct tc_conn *c, enum tc_side to, const uint8_t *frame,
 
 static int to_plain(struct tc_conn *c)
 {
+
 	if (c->state == TC_CONN_NEGOTIATING)
 		c->st->eno_fallback++;
 	c->state = TC_CONN_PLAIN;
@@ -1487,11 +1498,14 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	if (!(s->flags & TC_TH_ACK)) {
 		/* a passive open: the peer's SYN */
 		if (c->active) {
-			/* simultaneous open: both sides sent b = 0, ENO fails
-			 * (RFC 8547 4.3); never once it has succeeded */
-			if (c->state != TC_CONN_NEGOTIATING)
-				return -EINVAL;
-			return to_plain(c);
+			/*
+			 * Simultaneous open. Both sides sent b = 0, so ENO could
+			 * only fail (RFC 8547 4.3), but a SYN is the easiest
+			 * segment to forge blind: falling back on it would let
+			 * anyone who knows the ports strip encryption. Dropped;
+			 * the peer's SYN-ACK completes a normal open.
+			 */
+			return -EINVAL;
 		}
 		if (c->syn_r && s->seq != c->isn_r)
 			return -EINVAL;
@@ -1569,8 +1583,13 @@ static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		tc_eno_on_recv(&c->eno, s->flags, opts, s->thl - TC_TCP_HLEN);
 		if (c->eno.state == TC_ENO_DISABLED)
 			return to_plain(c);
-		if (c->eno.state != TC_ENO_ENABLED)
-			return TC_CONN_FORWARD;
+		if (c->eno.state != TC_ENO_ENABLED) {
+			/* not decided yet (A before its own ACK): the kernel gets
+			 * the acknowledgement, never an ENO option */
+			hfields_of(c, s, o, &h);
+			send_host(c, &h, rx_pos_to_app(c, f), TC_TH_ACK);
+			return 0;
+		}
 		if (start_keyx(c)) {
 			conn_abort(c, TC_ABORT_KEYX);
 			return -EPROTO;

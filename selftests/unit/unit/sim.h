@@ -106,6 +106,9 @@ struct sim {
 	int violations;
 	char why[256];
 	uint64_t steps;
+	uint8_t last[2][2048];	/* the last wire frame each way, for mutation */
+	uint32_t last_len[2];
+	bool went_plain;	/* an engine fell back to plain TCP */
 };
 
 static inline uint64_t sim_rand(struct sim *s)
@@ -214,6 +217,10 @@ static inline void sim_wire(struct sim *s, int from, const uint8_t *f, uint32_t 
 
 	sim_check_wire(s, from, f, len);
 	s->h[from].wire_tx++;
+	if (len <= sizeof(s->last[0])) {
+		memcpy(s->last[from], f, len);
+		s->last_len[from] = len;
+	}
 	if (s->loss && (int)(sim_rand(s) % 1000) < s->loss)
 		return;
 	memcpy(buf, f, len);
@@ -413,7 +420,7 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
 	k->segs_rcvd++;
 	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
 	/* an engine keeps ENO to itself; a plain host sees a peer's, as on the Internet */
-	if (o.has_eno && s->h[k->idx].engine)
+	if (o.has_eno && s->h[k->idx].engine && tc_conn_state(s->h[k->idx].c) != TC_CONN_PLAIN)
 		sim_violation(s, "an ENO option reached a kernel");
 	if (g.flags & TC_TH_RST) {
 		k->reset = true;
@@ -453,8 +460,10 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
 
 		k->wnd = (uint32_t)g.win << (k->ws_ok ? k->peer_ws : 0);
 		if (a > top) {
-			/* acknowledges what we never sent: a broken translation */
-			sim_violation(s, "an ACK beyond what the kernel sent");
+			/* acknowledges what we never sent: a broken translation,
+			 * unless the path is plain TCP and anyone may forge it */
+			if (!s->went_plain)
+				sim_violation(s, "an ACK beyond what the kernel sent");
 		} else if (a > k->snd_una) {
 			k->snd_una = a > k->snd_nxt ? k->snd_nxt : a;
 			if (k->fin_sent && a == k->snd_nxt + 1)
@@ -480,7 +489,8 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
 
 		if (off <= k->rcv_nxt && end >= k->rcv_nxt && !k->fin_rcvd) {
 			if (end > k->rcv_cap) {
-				sim_violation(s, "received beyond the stream");
+				if (!s->went_plain)
+					sim_violation(s, "received beyond the stream");
 				return;
 			}
 			for (i = k->rcv_nxt; i < end; i++)
@@ -604,8 +614,10 @@ static inline void sim_trace(struct sim *s, const char *what, const uint8_t *f, 
 
 	if (!getenv("SIM_TRACE") || tc_seg_parse(f, len, &g) != TC_SEG_TCP)
 		return;
-	fprintf(stderr, "%8.3f %-14s %5u>%-5u %c%c%c%c%c seq %10u ack %10u win %5u len %u\n",
-		s->now / 1e6, what, g.sport, g.dport,
+	fprintf(stderr, "%8.3f %-8s %c%c %5u>%-5u %c%c%c%c%c seq %10u ack %10u win %5u len %u\n",
+		s->now / 1e6, what,
+		s->h[0].c ? "NKEPA"[tc_conn_state(s->h[0].c)] : '-',
+		s->h[1].c ? "NKEPA"[tc_conn_state(s->h[1].c)] : '-', g.sport, g.dport,
 		g.flags & TC_TH_SYN ? 'S' : '.', g.flags & TC_TH_ACK ? 'A' : '.',
 		g.flags & TC_TH_FIN ? 'F' : '.', g.flags & TC_TH_RST ? 'R' : '.',
 		g.flags & TC_TH_PSH ? 'P' : '.', g.seq, g.ack, g.win, g.payload_len);
@@ -634,6 +646,8 @@ static inline void sim_deliver(struct sim *s, struct sim_q *e)
 		return;
 	r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g, s->now,
 			  &h->out);
+	if (tc_conn_state(h->c) == TC_CONN_PLAIN)
+		s->went_plain = true;
 	if (r == TC_CONN_FORWARD) {
 		if (e->wire)
 			sim_enqueue(s, s->now, e->to, false, false, e->data, e->len);
