@@ -287,7 +287,7 @@ static int derive_to(struct tc_keys *k, uint32_t gen)
 		if (rx->live) {
 			if (rx->gen >= k->rx.cur)
 				return -EBUSY;
-			tc_keys_retire(k, TC_DIR_RX, rx->gen);
+			tc_keys_retire(k, TC_KEYS_RX, rx->gen);
 		}
 		err = tc_mk_next(k->algs, k->mk, next);
 		if (!err)
@@ -510,9 +510,9 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 	return 0;
 }
 
-void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen)
+void tc_keys_retire(struct tc_keys *k, enum tc_keys_dir dir, uint32_t gen)
 {
-	struct tc_dir_keys *d = dir == TC_DIR_TX ? &k->tx : &k->rx;
+	struct tc_dir_keys *d = dir == TC_KEYS_TX ? &k->tx : &k->rx;
 	struct tc_gen_key *g;
 	uint32_t j;
 
@@ -529,10 +529,10 @@ void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen)
 		d->oldest = gen + 1;
 }
 
-int tc_keys_gen_range(const struct tc_keys *k, enum tc_dir dir, uint32_t gen,
+int tc_keys_gen_range(const struct tc_keys *k, enum tc_keys_dir dir, uint32_t gen,
 		      uint64_t *first, uint64_t *end)
 {
-	const struct tc_dir_keys *d = dir == TC_DIR_TX ? &k->tx : &k->rx;
+	const struct tc_dir_keys *d = dir == TC_KEYS_TX ? &k->tx : &k->rx;
 	const struct tc_gen_key *g = &d->g[gen % TC_KEYS_GENS];
 	const struct tc_gen_key *n = &d->g[(gen + 1) % TC_KEYS_GENS];
 
@@ -546,9 +546,9 @@ int tc_keys_gen_range(const struct tc_keys *k, enum tc_dir dir, uint32_t gen,
 	return 0;
 }
 
-unsigned int tc_keys_live(const struct tc_keys *k, enum tc_dir dir)
+unsigned int tc_keys_live(const struct tc_keys *k, enum tc_keys_dir dir)
 {
-	const struct tc_dir_keys *d = dir == TC_DIR_TX ? &k->tx : &k->rx;
+	const struct tc_dir_keys *d = dir == TC_KEYS_TX ? &k->tx : &k->rx;
 	unsigned int i, n = 0;
 
 	for (i = 0; i < TC_KEYS_GENS; i++)

@@ -145,9 +145,9 @@ int tc_frame_open(struct tc_frame_key *fk, uint64_t offset,
 
 #define TC_KEYS_GENS	8	/* generations held per direction */
 
-enum tc_dir {
-	TC_DIR_TX = 0,		/* frames this host seals */
-	TC_DIR_RX = 1,		/* frames this host opens */
+enum tc_keys_dir {
+	TC_KEYS_TX = 0,		/* frames this host seals */
+	TC_KEYS_RX = 1,		/* frames this host opens */
 };
 
 struct tc_gen_key {
@@ -242,7 +242,7 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
  * bytes sealed under them are acknowledged; RX: no retransmission of them
  * will be opened): wipe them. The current generation is never retired.
  */
-void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen);
+void tc_keys_retire(struct tc_keys *k, enum tc_keys_dir dir, uint32_t gen);
 
 /*
  * The stream range [*first, *end) covered by generation gen in a direction:
@@ -250,11 +250,11 @@ void tc_keys_retire(struct tc_keys *k, enum tc_dir dir, uint32_t gen);
  * end). A datapath retires TX generation gen once everything below *end is
  * acknowledged. -ENOENT if gen is retired or has no frame yet.
  */
-int tc_keys_gen_range(const struct tc_keys *k, enum tc_dir dir, uint32_t gen,
+int tc_keys_gen_range(const struct tc_keys *k, enum tc_keys_dir dir, uint32_t gen,
 		      uint64_t *first, uint64_t *end);
 
 /* Generations currently keyed in a direction (for tests and stats). */
-unsigned int tc_keys_live(const struct tc_keys *k, enum tc_dir dir);
+unsigned int tc_keys_live(const struct tc_keys *k, enum tc_keys_dir dir);
 
 /* ---- reassembly: stream bytes in, whole frames out ---- */
 

@@ -814,10 +814,10 @@ static void tx_acked(struct tc_conn *c, int64_t f)
 		while (c->keys.tx.oldest < c->keys.tx.cur) {
 			uint64_t first, end;
 
-			if (tc_keys_gen_range(&c->keys, TC_DIR_TX, c->keys.tx.oldest, &first,
+			if (tc_keys_gen_range(&c->keys, TC_KEYS_TX, c->keys.tx.oldest, &first,
 					      &end) == 0 && end > t->frm_una)
 				break;
-			tc_keys_retire(&c->keys, TC_DIR_TX, c->keys.tx.oldest);
+			tc_keys_retire(&c->keys, TC_KEYS_TX, c->keys.tx.oldest);
 		}
 	}
 }
@@ -1251,10 +1251,10 @@ static void host_acked(struct tc_conn *c, int64_t a)
 		while (c->keys.rx.oldest < c->keys.rx.cur) {
 			uint64_t first, end;
 
-			if (tc_keys_gen_range(&c->keys, TC_DIR_RX, c->keys.rx.oldest, &first,
+			if (tc_keys_gen_range(&c->keys, TC_KEYS_RX, c->keys.rx.oldest, &first,
 					      &end) == 0 && end > r->frm_base)
 				break;
-			tc_keys_retire(&c->keys, TC_DIR_RX, c->keys.rx.oldest);
+			tc_keys_retire(&c->keys, TC_KEYS_RX, c->keys.rx.oldest);
 		}
 	}
 }

@@ -211,7 +211,7 @@ static void valid_mode(int ai, const uint8_t *d, size_t n)
 		nrec++;
 		/* All of it acknowledged at once: old TX keys can go. */
 		if (a.tx.cur)
-			tc_keys_retire(&a, TC_DIR_TX, a.tx.cur - 1);
+			tc_keys_retire(&a, TC_KEYS_TX, a.tx.cur - 1);
 		if (flags & TC_FLAG_FINP)
 			break;
 	}
@@ -249,7 +249,7 @@ static void valid_mode(int ai, const uint8_t *d, size_t n)
 				CHECK(echo[0] == TC_CTRL_REKEY);
 				CHECK(tc_keys_open(&a, eo, echo, en, &info,
 						   pt, TC_FRAME_MAX) == 0);
-				tc_keys_retire(&b, TC_DIR_TX, b.tx.cur - 1);
+				tc_keys_retire(&b, TC_KEYS_TX, b.tx.cur - 1);
 			}
 			got++;
 		}

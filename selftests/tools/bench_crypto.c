@@ -266,8 +266,8 @@ static double rekey_round_trip(uint16_t aead)
 			if (nb < 0 || tc_keys_open(&a, ob, fb, nb, &info, p,
 						   sizeof(p)))
 				abort();
-			tc_keys_retire(&a, TC_DIR_TX, a.tx.cur - 1);
-			tc_keys_retire(&b, TC_DIR_TX, b.tx.cur - 1);
+			tc_keys_retire(&a, TC_KEYS_TX, a.tx.cur - 1);
+			tc_keys_retire(&b, TC_KEYS_TX, b.tx.cur - 1);
 		}
 		t = (now_ns() - t0) / n;
 		if (t < best)

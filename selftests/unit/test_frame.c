@@ -761,15 +761,15 @@ static void test_rekey_retransmit_retire(void **state)
 	{
 		uint64_t first, end;
 
-		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 0, &first,
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_KEYS_TX, 0, &first,
 						   &end), 0);
 		assert_int_equal(first, o0);
 		assert_int_equal(end, o1);
-		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 1, &first,
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_KEYS_TX, 1, &first,
 						   &end), 0);
 		assert_int_equal(first, o1);
 		assert_int_equal(end, o2 + n2);
-		assert_int_equal(tc_keys_gen_range(&a.k, TC_DIR_TX, 2, &first,
+		assert_int_equal(tc_keys_gen_range(&a.k, TC_KEYS_TX, 2, &first,
 						   &end), -ENOENT);
 	}
 	/* Re-sealing gives the same bytes (same key, nonce, rekey bit). */
@@ -796,32 +796,32 @@ static void test_rekey_retransmit_retire(void **state)
 	assert_int_equal(info.gen, 1);
 	assert_true(info.rekey);
 	assert_int_equal(b.k.remote_gen, 1);
-	assert_int_equal(tc_keys_live(&b.k, TC_DIR_RX), 2);
+	assert_int_equal(tc_keys_live(&b.k, TC_KEYS_RX), 2);
 
 	/* Retire generation 0: keys wiped, its frames no longer open. */
-	tc_keys_retire(&b.k, TC_DIR_RX, 0);
-	assert_int_equal(tc_keys_live(&b.k, TC_DIR_RX), 1);
+	tc_keys_retire(&b.k, TC_KEYS_RX, 0);
+	assert_int_equal(tc_keys_live(&b.k, TC_KEYS_RX), 1);
 	assert_int_equal(tc_keys_open(&b.k, o0, f0, n0, &info, pt_buf, 256),
 			 -EKEYEXPIRED);
 	{
 		uint64_t first, end;
 
-		assert_int_equal(tc_keys_gen_range(&b.k, TC_DIR_RX, 0, &first,
+		assert_int_equal(tc_keys_gen_range(&b.k, TC_KEYS_RX, 0, &first,
 						   &end), -ENOENT);
-		assert_int_equal(tc_keys_gen_range(&b.k, TC_DIR_RX, 1, &first,
+		assert_int_equal(tc_keys_gen_range(&b.k, TC_KEYS_RX, 1, &first,
 						   &end), 0);
 		assert_int_equal(first, o1);
 		assert_int_equal(end, o2 + n2);
 	}
 	assert_int_equal(tc_keys_open(&b.k, o2, f2, n2, &info, pt_buf, 256), 0);
-	tc_keys_retire(&a.k, TC_DIR_TX, 0);
+	tc_keys_retire(&a.k, TC_KEYS_TX, 0);
 	assert_int_equal(tc_keys_reseal(&a.k, o0, 0, 0, data_buf, 50, again,
 					sizeof(again)), -EKEYEXPIRED);
 	n = tc_keys_reseal(&a.k, o1, 0, 0, data_buf, 60, again, sizeof(again));
 	assert_memory_equal(again, f1, n1);
 	/* The current generation is never retired. */
-	tc_keys_retire(&a.k, TC_DIR_TX, 1000);
-	assert_int_equal(tc_keys_live(&a.k, TC_DIR_TX), 1);
+	tc_keys_retire(&a.k, TC_KEYS_TX, 1000);
+	assert_int_equal(tc_keys_live(&a.k, TC_KEYS_TX), 1);
 	assert_true(xfer(&a, &b, 1).gen == 1);
 	hosts_free(&a, &b);
 }
@@ -846,8 +846,8 @@ static void test_rekey_ring_full(void **state)
 	assert_int_equal(i, TC_KEYS_GENS - 1);
 	/* A retires; B has not: B cannot key generation 8 for its echo and
 	 * refuses the frame without any state change. */
-	tc_keys_retire(&a.k, TC_DIR_TX, a.k.local_gen);
-	assert_int_equal(tc_keys_live(&a.k, TC_DIR_TX), 1);
+	tc_keys_retire(&a.k, TC_KEYS_TX, a.k.local_gen);
+	assert_int_equal(tc_keys_live(&a.k, TC_KEYS_TX), 1);
 	assert_int_equal(tc_keys_rekey(&a.k), 0);
 	n = send_frame(&a, 1, 0, frame_buf, &off);
 	assert_int_equal(tc_keys_open(&b.k, off, frame_buf, n, &info, pt_buf,
@@ -855,7 +855,7 @@ static void test_rekey_ring_full(void **state)
 	assert_int_equal(b.k.remote_gen, TC_KEYS_GENS - 1);
 	/* Once B retires its old TX generations the same frame opens (B's
 	 * old RX generations went automatically). */
-	tc_keys_retire(&b.k, TC_DIR_TX, b.k.local_gen);
+	tc_keys_retire(&b.k, TC_KEYS_TX, b.k.local_gen);
 	assert_int_equal(tc_keys_open(&b.k, off, frame_buf, n, &info, pt_buf,
 				      TC_FRAME_MAX), 0);
 	assert_int_equal(info.gen, TC_KEYS_GENS);

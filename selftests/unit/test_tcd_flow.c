@@ -3,7 +3,11 @@
  * tcpcryptd's flow table (userspace/tcpcryptd/flow.c, compiled in here):
  * parsing, the host's-view key, the pass-through state machine, expiry,
  * flows with lost keys, and completion of CHECKSUM_PARTIAL leftovers.
- * No BPF: the table runs without a struct dp.
+ * Then the table as the engine's shell: two hosts of selftests/unit/unit/
+ * sim.h whose tcpcryptd is a flow table each, carrying encrypted
+ * transfers; a flow that needed keys leaves only with its socket.
+ * No BPF: the table runs without a struct dp (f->map_state says what
+ * tc_flows would hold).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include <cmocka.h>
 
 #include "tcpcryptd/flow.c"
+#include "unit/sim.h"
 
 #define F_FIN 0x01
 #define F_SYN 0x02
@@ -226,6 +231,11 @@ static void test_ipv6_ext_and_non_tcp(void **state)
 	assert_int_equal(ft->count, 1);
 	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
 	frame[14 + 9] = IPPROTO_UDP;
+	frame[14 + 10] = frame[14 + 11] = 0;
+	len = (uint16_t)~sum16(frame + 14, 20, 0);
+	frame[14 + 10] = len >> 8;
+	frame[14 + 11] = len & 0xff;
+	len = 14 + 20 + 20;
 	/* BPF steers TCP only: anything else reaching us is never forwarded */
 	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL), FV_DROP);
 	assert_int_equal(ft->st.non_tcp, 1);
@@ -295,6 +305,271 @@ static void test_partial_checksums(void **state)
 	assert_int_equal(ft->st.csum_fixed, 8);
 }
 
+
+/* ---- the flow table as the engine's shell ---- */
+
+struct shell_emit {
+	struct emit em;
+	struct sim *s;
+	int host;
+};
+
+struct shell {
+	struct flow_table ft[2];
+	struct tc_engine_cfg cfg;
+	struct shell_emit em[2];
+	struct tc_algs algs;
+};
+
+static struct shell *sh;
+static int socket_answer = 1;	/* what the fake sock_diag says */
+
+static int fake_socket_exists(const struct tc_flow_key *k)
+{
+	return socket_answer;
+}
+
+static uint8_t *sh_get(struct emit *em, enum xq_side to, uint32_t len)
+{
+	return sim_out_get(NULL, (enum tc_side)to, len);
+}
+
+static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct shell_emit *e = (struct shell_emit *)em;
+	struct sim_out_arg a = { .s = e->s, .host = e->host };
+
+	sim_out_put(&a, (enum tc_side)to, buf, len);
+}
+
+static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
+{
+	enum flow_verdict v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data,
+					  len, s->now, &sh->em[host].em);
+
+	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
+}
+
+static void sh_batch(struct sim *s, int host)
+{
+	flow_flush(&sh->ft[host], &sh->em[host].em);
+	if (flow_next_timer(&sh->ft[host]) <= s->now)
+		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
+}
+
+static uint64_t sh_timer(struct sim *s, int host)
+{
+	return flow_next_timer(&sh->ft[host]);
+}
+
+/* The flow of host's connection (host's view: its address and port first). */
+static struct flow *sh_flow(struct sim *s, int host)
+{
+	const struct ktcp *k = &s->h[host].k;
+	struct tc_flow_key key = { .family = k->v6 ? AF_INET6 : AF_INET };
+	const uint8_t *a = k->v6 ? tf_ip6_a : tf_ip4_a, *b = k->v6 ? tf_ip6_b : tf_ip4_b;
+	uint32_t bk;
+
+	memcpy(key.local, host ? b : a, k->v6 ? 16 : 4);
+	memcpy(key.remote, host ? a : b, k->v6 ? 16 : 4);
+	key.lport = htons(k->lport);
+	key.rport = htons(k->rport);
+	bk = key_hash(&key) & (sh->ft[host].nbuckets - 1);
+	return *lookup(&sh->ft[host], bk, &key);
+}
+
+static struct tc_conn *sh_conn(struct sim *s, int host)
+{
+	struct flow *f = sh_flow(s, host);
+
+	return f ? f->conn : NULL;
+}
+
+static void sh_start(struct sim *s, const struct sim_opts *o)
+{
+	int i;
+
+	sh = calloc(1, sizeof(*sh));
+	assert_int_equal(tc_algs_init(&sh->algs), 0);
+	sim_init(s, &sh->algs, o);
+	sh->cfg = s->cfg;
+	for (i = 0; i < 2; i++) {
+		tc_conn_free(s->h[i].c);
+		s->h[i].c = NULL;
+		assert_int_equal(flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600), 0);
+		sh->ft[i].socket_exists = fake_socket_exists;
+		if (o->engine[i])
+			flow_table_set_engine(&sh->ft[i], &sh->cfg);
+		sh->em[i] = (struct shell_emit){ .em = { .get = sh_get, .put = sh_put },
+						 .s = s, .host = i };
+	}
+	s->via = sh_via;
+	s->via_batch = sh_batch;
+	s->via_timer = sh_timer;
+	s->via_conn = sh_conn;
+	socket_answer = 1;
+}
+
+static void sh_stop(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		flow_table_fini(&sh->ft[i]);
+	sim_free(s);
+	tc_algs_free(&sh->algs);
+	free(sh);
+	sh = NULL;
+}
+
+/* Encrypted transfers through the shell, on a faulty wire. */
+static void test_shell_encrypts(void **state)
+{
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		struct sim_opts o = { .seed = 50 + v6, .v6 = v6, .engine = { true, true },
+				      .len = { 120000, 90000 }, .close = { true, true },
+				      .loss = 20, .reorder = 50, .split = 100 };
+		struct sim s;
+		struct tc_engine_stats st;
+		int i;
+
+		sh_start(&s, &o);
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		for (i = 0; i < 2; i++) {
+			struct flow *f = sh_flow(&s, i);
+
+			assert_non_null(f);
+			assert_non_null(f->conn);
+			assert_int_equal(tc_conn_state(f->conn), TC_CONN_ENCRYPTED);
+			assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+			flow_engine_stats(&sh->ft[i], &st);
+			assert_true(st.frames_sealed > 0 && st.frames_opened > 0);
+			assert_int_equal(sh->ft[i].st.encrypted, 1);
+		}
+		sh_stop(&s);
+	}
+}
+
+/*
+ * Finding 2 of the fail-closed review: a spoofed RST, the idle timeout or
+ * the half-open expiry removed encrypted flows, whose next data then
+ * bypassed the daemon. Now only the local socket's end removes them.
+ */
+static void test_shell_encrypted_flow_leaves_with_its_socket(void **state)
+{
+	struct sim_opts o = { .seed = 60, .engine = { true, true }, .len = { 40000, 40000 } };
+	uint8_t rst[SIM_FRAME_MAX];
+	struct flow *f;
+	struct sim s;
+	uint32_t len;
+	struct tc_seg g;
+
+	sh_start(&s, &o);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	f = sh_flow(&s, 1);
+	assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+
+	/* a spoofed RST, far outside the window, from the wire to B */
+	len = s.last_len[0];
+	memcpy(rst, s.last[0], len);
+	assert_int_equal(tc_seg_parse(rst, len, &g), TC_SEG_TCP);
+	rst[g.l4_off + 13] = TC_TH_RST;
+	tf_put32(rst + g.l4_off + 4, g.seq + 0x40000000);
+	tc_seg_fill_tcp_csum(rst, &g);
+	sh_via(&s, 1, true, rst, g.payload_off);
+
+	/* grace, idle and half-open timeouts all pass; the socket lives */
+	flow_expire(&sh->ft[1], s.now + 700 * NSEC);
+	flow_expire(&sh->ft[1], s.now + 1400 * NSEC);
+	f = sh_flow(&s, 1);
+	assert_non_null(f);
+	assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+	assert_true(sh->ft[1].st.kept_socket >= 1);
+	/* the socket ends: now it goes */
+	socket_answer = 0;
+	flow_expire(&sh->ft[1], s.now + 2100 * NSEC);
+	assert_null(sh_flow(&s, 1));
+	assert_int_equal(sh->ft[1].count, 0);
+	sh_stop(&s);
+}
+
+/* A bit flipped on the wire is TCP's business (checksum), not an attack. */
+static void test_shell_bad_checksum_dropped(void **state)
+{
+	struct sim_opts o = { .seed = 61, .engine = { true, true }, .len = { 20000, 0 } };
+	uint8_t f[SIM_FRAME_MAX];
+	struct tc_seg g;
+	struct sim s;
+	uint32_t len;
+
+	sh_start(&s, &o);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	len = s.last_len[0];
+	memcpy(f, s.last[0], len);
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	f[g.l4_off + 16] ^= 0x40;
+	assert_int_equal(flow_packet(&sh->ft[1], XQ_WIRE, 0, f, len, s.now, &sh->em[1].em),
+			 FV_DROP);
+	assert_int_equal(sh->ft[1].st.csum_bad, 1);
+	assert_int_equal(tc_conn_state(sh_flow(&s, 1)->conn), TC_CONN_ENCRYPTED);
+	sh_stop(&s);
+}
+
+/* A peer without tcpcryptd: the flow leaves tc_flows, frames go on unchanged. */
+static void test_shell_plain_peer(void **state)
+{
+	struct sim_opts o = { .seed = 62, .engine = { true, false }, .len = { 30000, 30000 },
+			      .close = { true, true } };
+	struct flow *f;
+	struct sim s;
+
+	sh_start(&s, &o);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	f = sh_flow(&s, 0);
+	assert_non_null(f);
+	assert_true(f->plain);
+	assert_null(f->conn);
+	assert_int_equal(f->map_state, FLOW_MAP_NONE);
+	assert_int_equal(sh->ft[0].st.fallbacks, 1);
+	flow_expire(&sh->ft[0], s.now + 3 * NSEC);
+	assert_null(sh_flow(&s, 0));
+	sh_stop(&s);
+}
+
+/* Taken over from a killed daemon: its encrypted flow is reset, never passed. */
+static void test_shell_adopted_flow_is_reset(void **state)
+{
+	struct sim_opts o = { .seed = 63, .engine = { true, true }, .len = { 400000, 0 } };
+	struct tc_flow_key key;
+	struct flow *f;
+	struct sim s;
+
+	sh_start(&s, &o);
+	while (s.h[1].k.rcv_nxt < 20000 && !s.violations)
+		sim_step(&s);
+	f = sh_flow(&s, 0);
+	key = f->key;
+	/* the daemon dies and another takes the flow over from tc_flows */
+	flow_table_fini(&sh->ft[0]);
+	assert_int_equal(flow_table_init(&sh->ft[0], NULL, 1024, 2000, 600), 0);
+	sh->ft[0].socket_exists = fake_socket_exists;
+	flow_table_set_engine(&sh->ft[0], &sh->cfg);
+	assert_int_equal(flow_adopt(&sh->ft[0], &key, TC_FLOW_ENCRYPTED, 0), 0);
+	while (!(s.h[0].k.reset && s.h[1].k.reset) && s.now < 60000 * SIM_MS && sim_step(&s))
+		;
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_no_corruption(&s));
+	assert_true(s.h[0].k.reset && s.h[1].k.reset);
+	assert_true(sh->ft[0].st.lost_keys_dropped > 0);
+	sh_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +579,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6_ext_and_non_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_keys_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),
+		cmocka_unit_test(test_shell_encrypts),
+		cmocka_unit_test(test_shell_encrypted_flow_leaves_with_its_socket),
+		cmocka_unit_test(test_shell_bad_checksum_dropped),
+		cmocka_unit_test(test_shell_plain_peer),
+		cmocka_unit_test(test_shell_adopted_flow_is_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

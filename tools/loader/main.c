@@ -20,7 +20,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/policy.h"
-#include "sockdiag.h"
+#include "common/sockdiag.h"
 
 #define EXIT_USAGE 2
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Flow table of tcpcryptd (see flow.h for the pass-through state machine). */
+/* Flow table of tcpcryptd: the segment engine's I/O shell (see flow.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "common/dp_attach.h"
 #include "common/log.h"
+#include "common/sockdiag.h"
 #include "engine/seg.h"
 #include "tcpcryptd/flow.h"
 
@@ -19,13 +20,35 @@
 #define TCPF_RST	0x04
 #define TCPF_ACK	0x10
 
+#define NSEC		1000000000ull
+#define RECHECK_NS	NSEC	/* a flow whose socket lives is looked up again after */
+
+#define STAT_INC(ft, f)	__atomic_fetch_add(&(ft)->st.f, 1, __ATOMIC_RELAXED)
+
 uint64_t tcd_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC + ts.tv_nsec;
 }
+
+/* One poller thread's lists (thread-local, see flow.h). */
+struct flow_ctx {
+	struct flow_ctx *next;
+	struct flow_table *ft;
+	pthread_t thread;
+	struct emit *em;
+	struct tc_out out;
+	struct flow **dirty;	/* to flush at the end of the batch */
+	unsigned int ndirty, dcap;
+	struct flow **timers;	/* with engine timers */
+	unsigned int ntimers, tcap;
+	uint64_t next_timer;
+	struct tc_engine_stats est;
+};
+
+static __thread struct flow_ctx *tls_ctx;
 
 /* A steered frame, parsed, with its flow key in the host's view. */
 struct seg {
@@ -54,8 +77,7 @@ static void seg_key(struct seg *s, enum xq_side from)
  * folded pseudo-header sum in its checksum field; over a veth it reaches
  * AF_XDP like that (datapath-notes.md). Such a frame from the wire (a peer
  * on a veth without tcpcryptd, or whose daemon is dead) would be dropped by
- * our stack once reinjected. Complete exactly those checksums; any other
- * checksum is left for the stack to verify.
+ * our stack once reinjected. Complete exactly those checksums.
  */
 static bool fix_partial_csum(uint8_t *pkt, const struct seg *s)
 {
@@ -81,33 +103,67 @@ static uint32_t key_hash(const struct tc_flow_key *k)
 
 _Static_assert(sizeof(struct tc_flow_key) == 40, "flow key is 5 words");
 
-static struct flow **lookup(struct flow_table *ft, const struct tc_flow_key *k)
+static pthread_mutex_t *bucket_lock(struct flow_table *ft, uint32_t b)
 {
-	struct flow **pp = &ft->buckets[key_hash(k) & (ft->nbuckets - 1)];
+	return &ft->locks[b % FLOW_LOCKS];
+}
+
+static struct flow **lookup(struct flow_table *ft, uint32_t b, const struct tc_flow_key *k)
+{
+	struct flow **pp = &ft->buckets[b];
 
 	while (*pp && memcmp(&(*pp)->key, k, sizeof(*k)))
 		pp = &(*pp)->next;
 	return pp;
 }
 
-static int map_put(struct flow_table *ft, const struct flow *f, uint8_t state)
+/* ---- references ---- */
+
+static void flow_get(struct flow *f)
+{
+	__atomic_fetch_add(&f->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void flow_put(struct flow *f)
+{
+	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	tc_conn_free(f->conn);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+/* ---- the BPF flow map ---- */
+
+static int map_put(struct flow_table *ft, struct flow *f, uint8_t state)
 {
 	struct tc_flow_val v = { .state = state, .queue = f->queue };
-	int err;
+	int err = 0;
 
-	if (!ft->dp)
-		return 0;
-	err = dp_flow_update(ft->dp, &f->key, &v);
+	if (ft->dp)
+		err = dp_flow_update(ft->dp, &f->key, &v);
 	if (err)
-		ft->st.map_errors++;
+		STAT_INC(ft, map_errors);
+	else
+		f->map_state = state;
 	return err;
 }
 
-static void map_del(struct flow_table *ft, const struct flow *f)
+static bool needs_keys(uint8_t state)
 {
-	/* a lost-keys flow stays in tc_flows so BPF never passes it in plaintext */
-	if (ft->dp && !f->lost_keys)
+	return state == TC_FLOW_NEGOTIATING || state == TC_FLOW_ENCRYPTED;
+}
+
+/* Delete the entry; force: also one that needed keys (its socket is gone). */
+static void map_del(struct flow_table *ft, struct flow *f, bool force)
+{
+	if (f->map_state == FLOW_MAP_NONE)
+		return;
+	if (!force && (f->lost_keys || needs_keys(f->map_state)))
+		return;
+	if (ft->dp)
 		dp_flow_delete(ft->dp, &f->key);
+	f->map_state = FLOW_MAP_NONE;
 }
 
 static bool map_needs_keys(struct flow_table *ft, const struct tc_flow_key *k)
@@ -116,53 +172,424 @@ static bool map_needs_keys(struct flow_table *ft, const struct tc_flow_key *k)
 
 	if (!ft->dp || dp_flow_lookup(ft->dp, k, &v))
 		return false;
-	return v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED;
+	return needs_keys(v.state);
+}
+
+/*
+ * A flow's owner is the queue its wire segments arrive on (the NIC's RSS
+ * decides; XDP cannot redirect to another queue's socket), and tc_egress
+ * sends its egress segments to the same queue from tc_flows. A connection
+ * opened here started on the queue its SYN was hashed to: move it when the
+ * first answer arrives, before that answer is forwarded.
+ */
+static void flow_move(struct flow_table *ft, struct flow *f, uint16_t queue)
+{
+	f->queue = queue;
+	if (f->map_state != FLOW_MAP_NONE)
+		map_put(ft, f, f->map_state);
+}
+
+/* ---- per-thread contexts and the engine's buffers ---- */
+
+static uint8_t *ctx_get(void *arg, enum tc_side to, uint32_t len)
+{
+	struct flow_ctx *x = arg;
+
+	return x->em ? emit_get(x->em, (enum xq_side)to, len) : NULL;
+}
+
+static void ctx_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
+{
+	struct flow_ctx *x = arg;
+
+	emit_put(x->em, (enum xq_side)to, buf, len);
+}
+
+static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
+{
+	struct flow_ctx *x = tls_ctx;
+
+	if (!x || x->ft != ft) {
+		/* one thread serving two tables (tests): find its context */
+		pthread_mutex_lock(&ft->ctx_lock);
+		for (x = ft->ctxs; x; x = x->next)
+			if (pthread_equal(x->thread, pthread_self()))
+				break;
+		pthread_mutex_unlock(&ft->ctx_lock);
+		if (x) {
+			tls_ctx = x;
+			x->em = em;
+			return x;
+		}
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+		x->ft = ft;
+		x->thread = pthread_self();
+		x->out.get = ctx_get;
+		x->out.put = ctx_put;
+		x->out.arg = x;
+		x->next_timer = UINT64_MAX;
+		pthread_mutex_lock(&ft->ctx_lock);
+		x->next = ft->ctxs;
+		ft->ctxs = x;
+		pthread_mutex_unlock(&ft->ctx_lock);
+		tls_ctx = x;
+	}
+	x->em = em;
+	return x;
+}
+
+static int list_add(struct flow ***list, unsigned int *n, unsigned int *cap, struct flow *f)
+{
+	if (*n == *cap) {
+		unsigned int c = *cap ? *cap * 2 : 64;
+		struct flow **l = realloc(*list, c * sizeof(**list));
+
+		if (!l)
+			return -ENOMEM;
+		*list = l;
+		*cap = c;
+	}
+	flow_get(f);
+	(*list)[(*n)++] = f;
+	return 0;
+}
+
+/* After the engine ran: coalesced output to flush, timers to watch. */
+static void ctx_track(struct flow_ctx *x, struct flow *f)
+{
+	uint64_t t;
+
+	if (!f->conn)
+		return;
+	list_add(&x->dirty, &x->ndirty, &x->dcap, f);
+	t = tc_conn_next_timer(f->conn);
+	if (t != UINT64_MAX && !f->in_timers &&
+	    !list_add(&x->timers, &x->ntimers, &x->tcap, f))
+		f->in_timers = true;
+	if (t < x->next_timer)
+		x->next_timer = t;
+}
+
+/* The engine's state, mirrored into tc_flows. Flow locked. */
+static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
+{
+	uint8_t want;
+
+	switch (tc_conn_state(f->conn)) {
+	case TC_CONN_NEGOTIATING:
+		want = TC_FLOW_NEGOTIATING;
+		break;
+	case TC_CONN_PLAIN:
+		/* the rest of this connection bypasses us */
+		f->plain = true;
+		f->expire_ns = now + ft->grace_ns;
+		map_del(ft, f, true);
+		tc_conn_free(f->conn);
+		f->conn = NULL;
+		STAT_INC(ft, fallbacks);
+		return;
+	default:
+		/* ENO succeeded: never plaintext again, whatever happens to us */
+		want = TC_FLOW_ENCRYPTED;
+		break;
+	}
+	if (want != f->map_state && !map_put(ft, f, want) && want == TC_FLOW_ENCRYPTED)
+		STAT_INC(ft, encrypted);
 }
 
 static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
-				const struct tc_flow_key *k, uint16_t queue)
+				const struct tc_flow_key *k, uint16_t queue, uint64_t now)
 {
 	struct flow *f;
 
-	if (ft->count >= ft->max) {
-		ft->st.table_full++;
+	if (__atomic_load_n(&ft->count, __ATOMIC_RELAXED) >= ft->max) {
+		STAT_INC(ft, table_full);
 		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	f->refs = 1;		/* the table's */
 	f->key = *k;
 	f->queue = queue;
 	f->st = FS_SYN;
-	f->last_ns = tcd_now_ns();
+	f->map_state = FLOW_MAP_NONE;
+	f->last_ns = now;
 	*pp = f;
-	ft->count++;
+	__atomic_fetch_add(&ft->count, 1, __ATOMIC_RELAXED);
 	return f;
+}
+
+/* A new connection's first SYN: an engine connection, steered from now on. */
+static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f)
+{
+	f->st = FS_SYN;
+	f->fin_mask = 0;
+	f->seen_mask = 0;
+	f->expire_ns = 0;
+	f->plain = false;
+	tc_conn_free(f->conn);
+	f->conn = NULL;
+	/* into tc_flows before the SYN goes on: its answer must be steered too */
+	if (map_put(ft, f, ft->engine ? TC_FLOW_NEGOTIATING : TC_FLOW_PASSTHROUGH)) {
+		/* no room in the map: this connection stays plain TCP */
+		f->plain = true;
+		return;
+	}
+	if (ft->engine) {
+		f->conn = tc_conn_new(ft->engine, &x->est);
+		if (!f->conn) {
+			map_del(ft, f, true);
+			f->plain = true;
+		}
+	}
+	STAT_INC(ft, created);
+}
+
+/* The engine's verdict on one frame. Flow locked. */
+static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
+				      struct flow *f, enum xq_side from, uint8_t *pkt,
+				      const struct seg *s, uint64_t now)
+{
+	int r = tc_conn_input(f->conn, (enum tc_side)from, pkt, &s->t, now, &x->out);
+
+	if (r == -ESTALE) {
+		/* the local kernel opens a new connection on this tuple */
+		start_conn(ft, x, f);
+		if (!f->conn)
+			return FV_FORWARD;
+		r = tc_conn_input(f->conn, (enum tc_side)from, pkt, &s->t, now, &x->out);
+	}
+	sync_state(ft, f, now);
+	if (f->conn)
+		ctx_track(x, f);
+	if (r == TC_CONN_FORWARD)
+		return FV_FORWARD;
+	return r < 0 ? FV_DROP : FV_CONSUMED;
+}
+
+/* The pass-through state machine: FIN both ways or RST closes. Flow locked. */
+static void passthrough_track(struct flow_table *ft, struct flow *f, enum xq_side from,
+			      uint8_t flags, uint64_t now)
+{
+	if (f->st == FS_CLOSED)
+		return;
+	if (flags & TCPF_RST) {
+		f->st = FS_CLOSED;
+		f->expire_ns = now + ft->grace_ns;
+	} else if (flags & TCPF_FIN) {
+		f->fin_mask |= 1u << from;
+		if (f->fin_mask == 3) {
+			f->st = FS_CLOSED;
+			f->expire_ns = now + ft->grace_ns;
+		} else {
+			f->st = FS_FIN1;
+		}
+	}
+}
+
+enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
+			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em)
+{
+	struct flow_ctx *x = ctx_of(ft, em);
+	enum flow_verdict v = FV_FORWARD;
+	pthread_mutex_t *bl;
+	struct flow **pp, *f;
+	struct seg s;
+	uint32_t b;
+	bool syn;
+
+	switch (tc_seg_parse(pkt, len, &s.t)) {
+	case TC_SEG_TCP:
+		break;
+	case TC_SEG_FRAG_FIRST:
+	case TC_SEG_FRAG_LATER:
+		STAT_INC(ft, fragments);
+		return FV_DROP;
+	case TC_SEG_MALFORMED:
+	case TC_SEG_TOO_DEEP:
+		STAT_INC(ft, malformed);
+		return FV_DROP;
+	default:
+		/*
+		 * BPF steers TCP only; anything else reaching us cannot be
+		 * shown to be outside an encrypted connection: never forwarded.
+		 */
+		STAT_INC(ft, non_tcp);
+		return FV_DROP;
+	}
+	if (!x)
+		return FV_DROP;
+	seg_key(&s, from);
+	if (from == XQ_WIRE && fix_partial_csum(pkt, &s)) {
+		STAT_INC(ft, csum_fixed);
+	} else if (from == XQ_WIRE && ft->engine && !tc_seg_tcp_csum_ok(pkt, &s.t)) {
+		/* a bit flipped on the way: TCP drops it; the engine must not
+		 * take it for tampering and abort the connection */
+		STAT_INC(ft, csum_bad);
+		return FV_DROP;
+	}
+	syn = (s.t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+
+	b = key_hash(&s.key) & (ft->nbuckets - 1);
+	bl = bucket_lock(ft, b);
+	pthread_mutex_lock(bl);
+	pp = lookup(ft, b, &s.key);
+	f = *pp;
+	if (!f) {
+		/* a steered segment we do not know: a previous daemon's flow? */
+		bool lost = !syn && map_needs_keys(ft, &s.key);
+
+		f = flow_insert(ft, pp, &s.key, queue, now);
+		if (!f) {
+			pthread_mutex_unlock(bl);
+			/* fail closed for flows that need keys, else pass unchanged */
+			return lost ? FV_DROP : FV_FORWARD;
+		}
+		pthread_mutex_lock(&f->lock);
+		if (lost) {
+			f->lost_keys = 1;
+			f->map_state = TC_FLOW_ENCRYPTED;
+			if (ft->engine)
+				f->conn = tc_conn_new_lost(ft->engine, &x->est);
+			STAT_INC(ft, adopted);
+		} else if (syn) {
+			start_conn(ft, x, f);
+		} else {
+			STAT_INC(ft, adopted);
+			map_put(ft, f, TC_FLOW_PASSTHROUGH);
+		}
+	} else {
+		pthread_mutex_lock(&f->lock);
+		/* port reuse after close: a new connection on the same tuple */
+		if (syn && !f->lost_keys && ((!f->conn && (f->st == FS_CLOSED || f->plain)) ||
+					     (f->conn && tc_conn_closed(f->conn))))
+			start_conn(ft, x, f);
+	}
+	pthread_mutex_unlock(bl);
+
+	if (from == XQ_WIRE && f->queue != queue && !(f->seen_mask & (1u << XQ_WIRE)))
+		flow_move(ft, f, queue);
+	f->last_ns = now;
+	f->seen_mask |= 1u << from;
+	if (f->conn) {
+		v = engine_input(ft, x, f, from, pkt, &s, now);
+		if (f->lost_keys)
+			STAT_INC(ft, lost_keys_dropped);
+	} else if (f->lost_keys) {
+		STAT_INC(ft, lost_keys_dropped);
+		v = FV_DROP;
+	} else if (!f->plain) {
+		passthrough_track(ft, f, from, s.t.flags, now);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return v;
+}
+
+void flow_flush(struct flow_table *ft, struct emit *em)
+{
+	struct flow_ctx *x = ctx_of(ft, em);
+	unsigned int i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->ndirty; i++) {
+		struct flow *f = x->dirty[i];
+
+		pthread_mutex_lock(&f->lock);
+		if (f->conn)
+			tc_conn_flush(f->conn, &x->out);
+		pthread_mutex_unlock(&f->lock);
+		flow_put(f);
+	}
+	x->ndirty = 0;
+}
+
+void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em)
+{
+	struct flow_ctx *x = ctx_of(ft, em);
+	uint64_t next = UINT64_MAX;
+	unsigned int i, keep = 0;
+
+	if (!x || x->next_timer > now)
+		return;
+	for (i = 0; i < x->ntimers; i++) {
+		struct flow *f = x->timers[i];
+		uint64_t t = UINT64_MAX;
+
+		pthread_mutex_lock(&f->lock);
+		if (!f->dead && f->conn) {
+			t = tc_conn_next_timer(f->conn);
+			if (t <= now) {
+				tc_conn_timer(f->conn, now, &x->out);
+				sync_state(ft, f, now);
+				if (f->conn) {
+					tc_conn_flush(f->conn, &x->out);
+					t = tc_conn_next_timer(f->conn);
+				} else {
+					t = UINT64_MAX;
+				}
+			}
+		}
+		if (t == UINT64_MAX)
+			f->in_timers = false;
+		pthread_mutex_unlock(&f->lock);
+		if (t == UINT64_MAX) {
+			flow_put(f);
+			continue;
+		}
+		if (t < next)
+			next = t;
+		x->timers[keep++] = f;
+	}
+	x->ntimers = keep;
+	x->next_timer = next;
+}
+
+uint64_t flow_next_timer(const struct flow_table *ft)
+{
+	const struct flow_ctx *x = tls_ctx;
+
+	if (!x || x->ft != ft)
+		for (x = ft->ctxs; x; x = x->next)
+			if (pthread_equal(x->thread, pthread_self()))
+				break;
+	return x ? x->next_timer : UINT64_MAX;
 }
 
 int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state,
 	       uint16_t queue)
 {
+	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
+	struct flow_ctx *x = ctx_of(ft, NULL);
 	struct flow **pp, *f;
 	int err = 0;
 
-	pthread_mutex_lock(&ft->lock);
-	pp = lookup(ft, k);
-	f = *pp ? *pp : flow_insert(ft, pp, k, queue);
+	pthread_mutex_lock(bucket_lock(ft, b));
+	pp = lookup(ft, b, k);
+	f = *pp ? *pp : flow_insert(ft, pp, k, queue, tcd_now_ns());
 	if (f) {
-		f->lost_keys = state == TC_FLOW_NEGOTIATING || state == TC_FLOW_ENCRYPTED;
-		ft->st.adopted++;
+		f->map_state = state;
+		if (needs_keys(state)) {
+			f->lost_keys = 1;
+			if (ft->engine && !f->conn && x)
+				f->conn = tc_conn_new_lost(ft->engine, &x->est);
+		}
+		STAT_INC(ft, adopted);
 	} else {
 		err = -ENOMEM;
 	}
-	pthread_mutex_unlock(&ft->lock);
+	pthread_mutex_unlock(bucket_lock(ft, b));
 	return err;
 }
 
 int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 		    uint32_t grace_ms, uint32_t idle_s)
 {
-	uint32_t n = 1024;
+	uint32_t n = 1024, i;
 
 	memset(ft, 0, sizeof(*ft));
 	while (n < max_flows / 2 && n < (1u << 20))
@@ -173,154 +600,161 @@ int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 	ft->nbuckets = n;
 	ft->max = max_flows;
 	ft->grace_ns = (uint64_t)grace_ms * 1000000ull;
-	ft->idle_ns = (uint64_t)idle_s * 1000000000ull;
+	ft->idle_ns = (uint64_t)idle_s * NSEC;
 	ft->dp = dp;
-	pthread_mutex_init(&ft->lock, NULL);
+	ft->socket_exists = tcp_socket_exists;
+	for (i = 0; i < FLOW_LOCKS; i++)
+		pthread_mutex_init(&ft->locks[i], NULL);
+	pthread_mutex_init(&ft->ctx_lock, NULL);
 	return 0;
+}
+
+void flow_table_set_engine(struct flow_table *ft, const struct tc_engine_cfg *cfg)
+{
+	ft->engine = cfg;
+}
+
+/* Unlink f (bucket and flow locked); the caller drops the table's reference. */
+static void unlink_flow(struct flow_table *ft, struct flow **pp, struct flow *f)
+{
+	*pp = f->next;
+	f->dead = true;
+	__atomic_fetch_sub(&ft->count, 1, __ATOMIC_RELAXED);
 }
 
 void flow_table_fini(struct flow_table *ft)
 {
+	struct flow_ctx *x, *nx;
 	uint32_t i;
 
 	if (!ft->buckets)
 		return;
+	for (x = ft->ctxs; x; x = nx) {
+		nx = x->next;
+		for (i = 0; i < x->ndirty; i++)
+			flow_put(x->dirty[i]);
+		for (i = 0; i < x->ntimers; i++)
+			flow_put(x->timers[i]);
+		free(x->dirty);
+		free(x->timers);
+		if (tls_ctx == x)
+			tls_ctx = NULL;
+		free(x);
+	}
+	ft->ctxs = NULL;
 	for (i = 0; i < ft->nbuckets; i++) {
 		struct flow *f = ft->buckets[i], *next;
 
 		for (; f; f = next) {
 			next = f->next;
-			map_del(ft, f);
-			free(f);
+			/* entries that protect live connections stay (see flow.h) */
+			map_del(ft, f, false);
+			f->dead = true;
+			flow_put(f);
 		}
 	}
 	free(ft->buckets);
 	ft->buckets = NULL;
-	pthread_mutex_destroy(&ft->lock);
+	for (i = 0; i < FLOW_LOCKS; i++)
+		pthread_mutex_destroy(&ft->locks[i]);
+	pthread_mutex_destroy(&ft->ctx_lock);
 }
 
-enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
-			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em)
+/*
+ * May a flow that needed keys go? Only once its local socket is gone: the
+ * kernel would otherwise retransmit its data in plaintext past BPF.
+ */
+static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 {
-	struct flow **pp, *f;
-	struct seg s;
-	bool syn;
+	int r;
 
-	if (tc_seg_parse(pkt, len, &s.t) != TC_SEG_TCP) {
-		/*
-		 * BPF steers whole TCP segments only; anything else reaching us
-		 * (a fragment, a frame BPF parsed differently) cannot be shown to
-		 * be outside an encrypted connection: never forwarded.
-		 */
-		__atomic_fetch_add(&ft->st.non_tcp, 1, __ATOMIC_RELAXED);
-		return FV_DROP;
-	}
-	seg_key(&s, from);
-	if (from == XQ_WIRE && fix_partial_csum(pkt, &s))
-		__atomic_fetch_add(&ft->st.csum_fixed, 1, __ATOMIC_RELAXED);
-	syn = (s.t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	if (now - f->checked_ns < RECHECK_NS)
+		return false;
+	f->checked_ns = now;
+	r = ft->socket_exists ? ft->socket_exists(&f->key) : 0;
+	if (r == 0)
+		return true;
+	if (r > 0)
+		STAT_INC(ft, kept_socket);
+	return false;
+}
 
-	pthread_mutex_lock(&ft->lock);
-	pp = lookup(ft, &s.key);
-	f = *pp;
-	if (!f) {
-		/* a steered segment we do not know: a previous daemon's flow? */
-		bool lost = !syn && map_needs_keys(ft, &s.key);
+/* What may go now, and why (flow locked). 0: stays, 1: closed, 2: idle. */
+static int expire_reason(struct flow_table *ft, struct flow *f, uint64_t now)
+{
+	bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
+	bool half_open = f->seen_mask != 3 && now - f->last_ns >= FLOW_HALF_OPEN_S * NSEC;
 
-		f = flow_insert(ft, pp, &s.key, queue);
-		if (!f) {
-			pthread_mutex_unlock(&ft->lock);
-			/* fail closed for flows that need keys, else pass unchanged */
-			return lost ? FV_DROP : FV_FORWARD;
-		}
-		if (lost) {
-			f->lost_keys = 1;
-			ft->st.adopted++;
-		} else {
-			if (syn)
-				ft->st.created++;
-			else
-				ft->st.adopted++;
-			/* before the SYN is reinjected: its answer must be steered too */
-			map_put(ft, f, TC_FLOW_PASSTHROUGH);
-		}
-	} else if (syn && f->st == FS_CLOSED && !f->lost_keys) {
-		/* port reuse after close: a new connection on the same tuple */
-		f->st = FS_SYN;
-		f->fin_mask = 0;
-		f->seen_mask = 0;
-		f->expire_ns = 0;
-		ft->st.created++;
-		map_put(ft, f, TC_FLOW_PASSTHROUGH);
-	}
-	f->last_ns = now;
-	f->seen_mask |= 1u << from;
-	if (f->lost_keys) {
-		ft->st.lost_keys_dropped++;
-		pthread_mutex_unlock(&ft->lock);
-		return FV_DROP;
-	}
-	if (f->st != FS_CLOSED) {
-		if (s.t.flags & TCPF_RST) {
-			f->st = FS_CLOSED;
+	if (f->plain)
+		return now >= f->expire_ns ? 1 : 0;
+	if (f->conn || f->lost_keys) {
+		enum tc_conn_state st = f->conn ? tc_conn_state(f->conn) : TC_CONN_ABORTED;
+		bool closed = f->conn && tc_conn_closed(f->conn);
+
+		/* ENO never succeeded and nobody answered: nothing to protect */
+		if (st == TC_CONN_NEGOTIATING && half_open)
+			return 2;
+		if (st == TC_CONN_NEGOTIATING && !idle)
+			return 0;
+		if (!closed && !idle && !f->lost_keys)
+			return 0;
+		if (closed && !f->expire_ns)
 			f->expire_ns = now + ft->grace_ns;
-		} else if (s.t.flags & TCPF_FIN) {
-			f->fin_mask |= 1u << from;
-			if (f->fin_mask == 3) {
-				f->st = FS_CLOSED;
-				f->expire_ns = now + ft->grace_ns;
-			} else {
-				f->st = FS_FIN1;
-			}
-		}
+		if (closed && now < f->expire_ns && !idle)
+			return 0;
+		return socket_gone(ft, f, now) ? (closed ? 1 : 2) : 0;
 	}
-	pthread_mutex_unlock(&ft->lock);
-	return FV_FORWARD;
+	if (f->st == FS_CLOSED && now >= f->expire_ns)
+		return 1;
+	/* half-open: never answered; do not let SYNs fill the table */
+	return idle || half_open ? 2 : 0;
 }
 
 void flow_expire(struct flow_table *ft, uint64_t now)
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&ft->lock);
 	for (i = 0; i < ft->nbuckets; i++) {
-		struct flow **pp = &ft->buckets[i], *f;
+		pthread_mutex_t *bl = bucket_lock(ft, i);
+		struct flow **pp, *f;
 
+		if (!ft->buckets[i])
+			continue;
+		pthread_mutex_lock(bl);
+		pp = &ft->buckets[i];
 		while ((f = *pp)) {
-			bool closed = f->st == FS_CLOSED && now >= f->expire_ns;
-			bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
+			int why;
 
-			/* half-open: never answered; do not let SYNs fill the table */
-			if (f->seen_mask != 3 && !f->lost_keys &&
-			    now - f->last_ns >= FLOW_HALF_OPEN_S * 1000000000ull)
-				idle = true;
-
-			if (!closed && !idle) {
+			pthread_mutex_lock(&f->lock);
+			why = expire_reason(ft, f, now);
+			if (!why) {
+				pthread_mutex_unlock(&f->lock);
 				pp = &f->next;
 				continue;
 			}
-			*pp = f->next;
-			map_del(ft, f);
-			ft->count--;
-			if (closed)
-				ft->st.removed_closed++;
+			unlink_flow(ft, pp, f);
+			/* the socket is gone (or nothing needed keys): the entry goes */
+			map_del(ft, f, true);
+			if (why == 1)
+				STAT_INC(ft, removed_closed);
 			else
-				ft->st.removed_idle++;
-			free(f);
+				STAT_INC(ft, removed_idle);
+			pthread_mutex_unlock(&f->lock);
+			flow_put(f);
 		}
+		pthread_mutex_unlock(bl);
 	}
-	pthread_mutex_unlock(&ft->lock);
 }
 
-void flow_flush(struct flow_table *ft, struct emit *em)
+void flow_engine_stats(struct flow_table *ft, struct tc_engine_stats *out)
 {
-}
+	const struct flow_ctx *x;
+	size_t i, n = sizeof(*out) / sizeof(uint64_t);
 
-void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em)
-{
-}
-
-uint64_t flow_next_timer(const struct flow_table *ft)
-{
-	return UINT64_MAX;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ft->ctx_lock);
+	for (x = ft->ctxs; x; x = x->next)
+		for (i = 0; i < n; i++)
+			((uint64_t *)out)[i] += ((const uint64_t *)&x->est)[i];
+	pthread_mutex_unlock(&ft->ctx_lock);
 }

@@ -1,25 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Flow table of tcpcryptd and its mirror in the BPF flow map (tc_flows).
+ * Flow table of tcpcryptd and its mirror in the BPF flow map (tc_flows):
+ * the I/O shell around the segment engine (lib/engine/conn.h).
  *
- * Pass-through state machine, per connection (key = host's view):
- *   SYN (no ACK) seen in either direction -> flow inserted into tc_flows as
- *     PASSTHROUGH *before* the SYN is reinjected, so the SYN-ACK and every
- *     later segment are steered too;
- *   FIN seen in both directions, or an RST -> removed after a grace period
- *     (late ACKs/retransmissions then pass as plain TCP, harmless here);
- *   no segment for idle_timeout -> removed; a flow that never saw a segment
- *     in both directions (a SYN nobody answered, a SYN flood) after
- *     FLOW_HALF_OPEN_S seconds.
- * Segments of a steered flow we do not know (a restarted daemon adopting
- * tc_flows entries) are adopted as established.
+ * A flow is keyed in the host's view (local address and port first). With
+ * an engine configuration every new connection gets a struct tc_conn and
+ * the engine makes every frame that leaves; without one (--passthrough)
+ * frames go on unchanged.
+ *
+ *   SYN seen (either direction, steered by policy) -> flow created and put
+ *     into tc_flows before the SYN goes on, so the answer is steered too:
+ *     NEGOTIATING with an engine, PASSTHROUGH without;
+ *   the engine's state is mirrored: KEYX/ENCRYPTED/ABORTED -> ENCRYPTED
+ *     (BPF drops the flow's segments while no daemon runs), PLAIN -> the
+ *     entry is deleted so the rest of that connection never reaches
+ *     userspace (the record stays a grace period for frames in flight);
+ *   a flow that needed keys leaves tc_flows only once its local socket is
+ *     gone (sock_diag), never on a wire event or a timer alone; pass-through
+ *     flows go after FIN both ways/RST plus a grace period, or when idle.
+ *
+ * Concurrency: pollers share the table. Buckets are protected by striped
+ * locks and each flow by its own lock (a flow's frames may arrive on two
+ * queues while it moves to its owner), taken bucket first. Each poller
+ * thread has a context (thread-local) with the flows to flush at the end of
+ * its batch and those with engine timers; list membership holds a
+ * reference, so the main thread's expiry never frees a flow still listed.
  */
 #ifndef TCD_FLOW_H
 #define TCD_FLOW_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/conn.h"
 #include "tcpcrypt_shared.h"
 #include "tcpcryptd/emit.h"
 #include "tcpcryptd/xsk.h"
@@ -41,64 +55,93 @@ enum flow_st {
 struct flow {
 	struct flow *next;
 	struct tc_flow_key key;
+	pthread_mutex_t lock;
+	int refs;		/* table + poller lists; atomic */
+	bool dead;		/* unlinked from the table */
+	struct tc_conn *conn;	/* engine; NULL for pass-through */
 	uint8_t st;
 	uint8_t fin_mask;	/* bit XQ_WIRE: FIN from remote; XQ_HOST: FIN from local */
-	uint8_t lost_keys;	/* NEGOTIATING/ENCRYPTED under a dead daemon: drop */
+	uint8_t lost_keys;	/* NEGOTIATING/ENCRYPTED under a dead daemon */
 	uint8_t seen_mask;	/* bit XQ_WIRE / XQ_HOST: a segment came from there */
+	uint8_t map_state;	/* what tc_flows says (TC_FLOW_*), FLOW_MAP_NONE: absent */
+	bool plain;		/* the engine fell back: forwarded until removed */
+	bool in_timers;		/* in its poller's timer list */
 	uint16_t queue;
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
-	uint64_t expire_ns;	/* FS_CLOSED: remove at this time */
+	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
+	uint64_t checked_ns;	/* last sock_diag look-up */
 };
 
+#define FLOW_MAP_NONE	0xff
 #define FLOW_HALF_OPEN_S 30
+#define FLOW_LOCKS	64
 
 struct flow_stats {
 	uint64_t created, adopted, removed_closed, removed_idle, map_errors;
 	uint64_t non_tcp, table_full, lost_keys_dropped;
 	uint64_t csum_fixed;	/* wire frames with a CHECKSUM_PARTIAL leftover */
+	uint64_t csum_bad;	/* wire frames with a wrong TCP checksum, not given to the engine */
+	uint64_t fragments, malformed;
+	uint64_t fallbacks, encrypted, kept_socket;
 };
 
+struct flow_ctx;
+
 struct flow_table {
-	pthread_mutex_t lock;
+	pthread_mutex_t locks[FLOW_LOCKS];
 	struct flow **buckets;
 	uint32_t nbuckets;	/* power of 2 */
-	uint32_t count, max;
+	uint32_t count, max;	/* count: atomic */
 	uint64_t grace_ns, idle_ns;
 	struct dp *dp;		/* tc_flows owner; NULL in unit tests */
-	struct flow_stats st;
+	const struct tc_engine_cfg *engine;	/* NULL: pass-through */
+	struct flow_stats st;	/* atomic increments */
+	/* per-thread contexts, for stats and clean-up */
+	pthread_mutex_t ctx_lock;
+	struct flow_ctx *ctxs;
+	/* tests: does the local socket of a flow still exist? (sock_diag) */
+	int (*socket_exists)(const struct tc_flow_key *k);
 };
 
 int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 		    uint32_t grace_ms, uint32_t idle_s);
-/* Remove every flow from tc_flows and free the table. */
+/* Give new connections to the engine (cfg must outlive the table). */
+void flow_table_set_engine(struct flow_table *ft, const struct tc_engine_cfg *cfg);
+/*
+ * Free the table. Entries of flows that needed keys stay in tc_flows (BPF
+ * keeps dropping their segments until a daemon takes them over); the others
+ * are deleted.
+ */
 void flow_table_fini(struct flow_table *ft);
 
 /*
  * A frame received from FROM (XQ_WIRE: from the network, XQ_HOST: from the
- * local stack) on queue QUEUE: update the flow; FV_FORWARD or FV_DROP.
- * A wire frame whose TCP checksum is a CHECKSUM_PARTIAL leftover (pseudo
- * header only, a veth peer without tcpcryptd) gets its full checksum.
+ * local stack) on queue QUEUE at time now, by the calling poller thread.
+ * Frames the engine makes go out through em.
  */
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
 			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em);
 
 /* End of a batch: frames the engine held back to coalesce go out through em. */
 void flow_flush(struct flow_table *ft, struct emit *em);
-/* Run the timers due at now (retransmissions the engine owns). */
+/* Run the engine timers due at now of the flows this thread times. */
 void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em);
 /* When flow_timers() next has work (CLOCK_MONOTONIC ns), UINT64_MAX: none. */
 uint64_t flow_next_timer(const struct flow_table *ft);
 
 /*
  * Take over a tc_flows entry left by a previous daemon. Flows whose state
- * needed keys (NEGOTIATING/ENCRYPTED) keep their map entry and have their
- * segments dropped: they are never passed in plaintext.
+ * needed keys (NEGOTIATING/ENCRYPTED) keep their map entry: their segments
+ * are answered with resets (engine) or dropped, never passed in plaintext.
  */
 int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state,
 	       uint16_t queue);
 
-/* Remove closed flows past their grace period and idle flows. */
-void flow_expire(struct flow_table *ft, uint64_t now_ns);
+/* Remove what may go (main thread; see above). */
+void flow_expire(struct flow_table *ft, uint64_t now);
+
+/* Engine counters of every poller, summed. */
+void flow_engine_stats(struct flow_table *ft, struct tc_engine_stats *out);
 
 uint64_t tcd_now_ns(void);
 

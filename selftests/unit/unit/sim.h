@@ -106,6 +106,17 @@ struct sim {
 	int violations;
 	char why[256];
 	uint64_t steps;
+	/*
+	 * Optional: the hosts' tcpcryptd is something else than a bare
+	 * engine (tcpcryptd's flow table in test_tcd_flow): it takes a frame
+	 * (TC_CONN_FORWARD, 0 or <0 like tc_conn_input), ends a batch, runs
+	 * timers, and says which engine connection serves the host now.
+	 */
+	int (*via)(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len);
+	void (*via_batch)(struct sim *s, int host);
+	uint64_t (*via_timer)(struct sim *s, int host);
+	struct tc_conn *(*via_conn)(struct sim *s, int host);
+	void *via_arg;
 	uint8_t last[2][2048];	/* the last wire frame each way, for mutation */
 	uint32_t last_len[2];
 	bool went_plain;	/* an engine fell back to plain TCP */
@@ -165,6 +176,19 @@ static inline void sim_enqueue(struct sim *s, uint64_t at, int to, bool wire, bo
 	s->nq++;
 }
 
+/* The engine connection serving host i now, NULL if none. */
+static inline struct tc_conn *sim_conn(struct sim *s, int i)
+{
+	return s->via_conn ? s->via_conn(s, i) : s->h[i].c;
+}
+
+static inline int sim_state(struct sim *s, int i)
+{
+	struct tc_conn *c = sim_conn(s, i);
+
+	return c ? (int)tc_conn_state(c) : (s->h[i].engine ? TC_CONN_PLAIN : -1);
+}
+
 /* ---- invariants on frames put on the wire by host from ---- */
 
 static inline void sim_check_wire(struct sim *s, int from, const uint8_t *f, uint32_t len)
@@ -186,8 +210,8 @@ static inline void sim_check_wire(struct sim *s, int from, const uint8_t *f, uin
 	}
 	if (!g.payload_len || !s->isn_known[from])
 		return;
-	if (h->engine && h->c) {
-		enum tc_conn_state st = tc_conn_state(h->c);
+	if (h->engine && sim_conn(s, from)) {
+		enum tc_conn_state st = tc_conn_state(sim_conn(s, from));
 
 		if ((st == TC_CONN_KEYX || st == TC_CONN_ENCRYPTED || st == TC_CONN_ABORTED) &&
 		    memmem(f + g.payload_off, g.payload_len, SIM_MARKER, 8))
@@ -420,7 +444,7 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
 	k->segs_rcvd++;
 	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
 	/* an engine keeps ENO to itself; a plain host sees a peer's, as on the Internet */
-	if (o.has_eno && s->h[k->idx].engine && tc_conn_state(s->h[k->idx].c) != TC_CONN_PLAIN)
+	if (o.has_eno && s->h[k->idx].engine && sim_state(s, k->idx) != TC_CONN_PLAIN)
 		sim_violation(s, "an ENO option reached a kernel");
 	if (g.flags & TC_TH_RST) {
 		k->reset = true;
@@ -642,11 +666,15 @@ static inline void sim_deliver(struct sim *s, struct sim_q *e)
 		ktcp_input(&h->k, e->data, e->len);	/* plain host: wire -> kernel */
 		return;
 	}
-	if (tc_seg_parse(e->data, e->len, &g) != TC_SEG_TCP)
-		return;
-	r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g, s->now,
-			  &h->out);
-	if (tc_conn_state(h->c) == TC_CONN_PLAIN)
+	if (s->via) {
+		r = s->via(s, e->to, e->wire, e->data, e->len);
+	} else {
+		if (tc_seg_parse(e->data, e->len, &g) != TC_SEG_TCP)
+			return;
+		r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g,
+				  s->now, &h->out);
+	}
+	if (sim_state(s, e->to) == TC_CONN_PLAIN)
 		s->went_plain = true;
 	if (r == TC_CONN_FORWARD) {
 		if (e->wire)
@@ -685,7 +713,9 @@ static inline bool sim_step(struct sim *s)
 		for (i = 0; i < 2; i++) {
 			if (s->h[i].k.rto_at && s->h[i].k.rto_at < next)
 				next = s->h[i].k.rto_at;
-			if (s->h[i].c && tc_conn_next_timer(s->h[i].c) < next)
+			if (s->via_timer && s->h[i].engine && s->via_timer(s, i) < next)
+				next = s->via_timer(s, i);
+			if (!s->via && s->h[i].c && tc_conn_next_timer(s->h[i].c) < next)
 				next = tc_conn_next_timer(s->h[i].c);
 		}
 		if (next == UINT64_MAX)
@@ -702,7 +732,9 @@ static inline bool sim_step(struct sim *s)
 			free(e.data);
 		}
 		for (i = 0; i < 2; i++) {
-			if (s->h[i].c) {
+			if (s->via_batch && s->h[i].engine) {
+				s->via_batch(s, i);
+			} else if (s->h[i].c) {
 				tc_conn_flush(s->h[i].c, &s->h[i].out);
 				if (tc_conn_next_timer(s->h[i].c) <= s->now)
 					tc_conn_timer(s->h[i].c, s->now, &s->h[i].out);

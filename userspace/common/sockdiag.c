@@ -9,7 +9,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 
-#include "sockdiag.h"
+#include "common/sockdiag.h"
 
 /*
  * An exact (non-dump) inet_diag request: the kernel looks the socket up by
