@@ -92,6 +92,7 @@ struct rx_dir {
 struct tc_conn {
 	const struct tc_engine_cfg *cfg;
 	struct tc_engine_stats *st;
+	struct tc_conn_opts opts;
 	enum tc_conn_state state;
 	enum tc_abort_reason why;
 	bool syn_l, syn_r;	/* local / remote SYN seen */
@@ -155,11 +156,12 @@ static const char *const abort_names[] = {
 	[TC_ABORT_LOST_KEYS] = "lost-keys",
 	[TC_ABORT_LOCAL] = "local",
 	[TC_ABORT_NO_MEMORY] = "no-memory",
+	[TC_ABORT_TEP_MANDATORY] = "encryption-required",
 };
 
 const char *tc_abort_reason_str(enum tc_abort_reason r)
 {
-	return r <= TC_ABORT_NO_MEMORY ? abort_names[r] : "?";
+	return r <= TC_ABORT_TEP_MANDATORY ? abort_names[r] : "?";
 }
 
 void tc_engine_cfg_default(struct tc_engine_cfg *cfg)
@@ -296,6 +298,27 @@ static int64_t rx_wire_ack(const struct tc_conn *c)
 	return f < (int64_t)c->rx.init_len ? (int64_t)c->rx.init_len : f;
 }
 
+/* The TEPs and AEADs of this connection: the application's, else the daemon's. */
+static const uint8_t *conn_teps(const struct tc_conn *c, unsigned int *n)
+{
+	if (c->opts.n_teps) {
+		*n = c->opts.n_teps;
+		return c->opts.teps;
+	}
+	*n = c->cfg->n_teps;
+	return c->cfg->teps;
+}
+
+static const uint16_t *conn_aeads(const struct tc_conn *c, unsigned int *n)
+{
+	if (c->opts.n_aeads) {
+		*n = c->opts.n_aeads;
+		return c->opts.aeads;
+	}
+	*n = c->cfg->n_aeads;
+	return c->cfg->aeads;
+}
+
 /* ---- TEP validity for ENO: the tcpcrypt TEPs we run, fresh exchange only ---- */
 
 static bool tep_data_ok(uint8_t byte, const uint8_t *data, size_t len, bool peer,
@@ -303,13 +326,14 @@ static bool tep_data_ok(uint8_t byte, const uint8_t *data, size_t len, bool peer
 {
 	const struct tc_conn *c = arg;
 	uint8_t glt = tc_eno_glt(byte);
-	unsigned int i;
+	unsigned int i, n;
+	const uint8_t *teps = conn_teps(c, &n);
 
 	/* v = 1 announces resumption, which this engine does not do */
 	if (len || (byte & TC_ENO_V))
 		return false;
-	for (i = 0; i < c->cfg->n_teps; i++)
-		if (c->cfg->teps[i] == glt)
+	for (i = 0; i < n; i++)
+		if (teps[i] == glt)
 			return tc_tep_info(glt) != NULL;
 	return false;
 }
@@ -960,8 +984,12 @@ static int start_keyx(struct tc_conn *c)
 	p.tep_byte = sel.byte;
 	p.transcript = c->transcript;
 	p.transcript_len = len;
-	p.aeads = c->cfg->aeads;
-	p.n_aeads = c->cfg->n_aeads;
+	{
+		unsigned int na;
+
+		p.aeads = conn_aeads(c, &na);
+		p.n_aeads = na;
+	}
 	/* the key pair and nonce come from the caller's randomness */
 	for (tries = 0; tries < 8; tries++) {
 		err = c->cfg->rng.bytes(c->cfg->rng.arg, priv, tep->priv_len);
@@ -1316,9 +1344,13 @@ static int send_syn(struct tc_conn *c, enum tc_side to, const uint8_t *frame,
 
 static int to_plain(struct tc_conn *c)
 {
-
 	if (c->state == TC_CONN_NEGOTIATING)
 		c->st->eno_fallback++;
+	if (c->opts.tep_mandatory) {
+		/* TCP_ENO_TEP_MANDATORY: never plain; the segment is not sent on */
+		conn_abort(c, TC_ABORT_TEP_MANDATORY);
+		return -ECONNREFUSED;
+	}
 	c->state = TC_CONN_PLAIN;
 	return TC_CONN_FORWARD;
 }
@@ -1370,8 +1402,11 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	if (c->syn_l && (s->seq != c->isn_l || !c->active))
 		return -ESTALE;		/* a new connection on this tuple */
 	if (!c->syn_l) {
-		struct tc_eno_cfg ec = { .enabled = true };
+		struct tc_eno_cfg ec = { .enabled = true, .gopt = c->opts.gopt,
+					 .aa_mandatory = c->opts.aa_mandatory };
 		struct tc_eno_tep_in teps[TC_ENGINE_TEPS_MAX];
+		unsigned int nteps;
+		const uint8_t *tl = conn_teps(c, &nteps);
 		struct tc_tcpopt_out w = {
 			.mss = o->has_mss, .sack_ok = o->sack_ok, .ts = o->has_ts,
 			.ws = o->has_ws, .other_len = o->other_len,
@@ -1387,15 +1422,14 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		/* RFC 8547 4.7 and 8548 8: no ENO with SYN data, Fast Open,
 		 * signed segments, or without a seeded random source */
 		if (s->payload_len || o->has_tfo || o->has_auth || !c->cfg->rng_ready ||
-		    o->bad)
+		    o->bad || c->opts.disabled)
 			return to_plain(c);
 		c->eno_ops.data_ok = tep_data_ok;
 		c->eno_ops.arg = c;
 		tc_eno_init(&c->eno, &ec, &c->eno_ops);
-		for (i = 0; i < c->cfg->n_teps; i++)
-			teps[i] = (struct tc_eno_tep_in){ .byte = c->cfg->teps[i] };
-		if (tc_eno_set_local(&c->eno, teps, c->cfg->n_teps,
-				     TC_OPT_SPACE - tc_tcpopt_size(&w)))
+		for (i = 0; i < nteps; i++)
+			teps[i] = (struct tc_eno_tep_in){ .byte = tl[i] };
+		if (tc_eno_set_local(&c->eno, teps, nteps, TC_OPT_SPACE - tc_tcpopt_size(&w)))
 			return to_plain(c);
 		c->st->eno_offered++;
 	}
@@ -1510,8 +1544,12 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		if (c->syn_r && s->seq != c->isn_r)
 			return -EINVAL;
 		if (!c->syn_r) {
-			struct tc_eno_cfg ec = { .enabled = true, .passive = true };
+			struct tc_eno_cfg ec = { .enabled = true, .passive = true,
+						 .gopt = c->opts.gopt & TC_ENO_GOPT_A,
+						 .aa_mandatory = c->opts.aa_mandatory };
 			struct tc_eno_tep_in tep = { 0 };
+			unsigned int nteps;
+			const uint8_t *tl = conn_teps(c, &nteps);
 			int glt;
 
 			c->syn_r = true;
@@ -1519,7 +1557,8 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			c->mss_r = o->has_mss ? o->mss : 0;
 			c->ts_ok = o->has_ts;
 			c->ws_r = o->has_ws;
-			if (!o->has_eno || o->has_auth || !c->cfg->rng_ready || o->bad)
+			if (!o->has_eno || o->has_auth || !c->cfg->rng_ready || o->bad ||
+			    c->opts.disabled)
 				return to_plain(c);
 			c->eno_ops.data_ok = tep_data_ok;
 			c->eno_ops.arg = c;
@@ -1527,8 +1566,7 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
 			if (c->eno.state != TC_ENO_NEGOTIATING)
 				return to_plain(c);
-			glt = tc_eno_pick(&c->eno.peer, c->cfg->teps, c->cfg->n_teps,
-					  &c->eno_ops);
+			glt = tc_eno_pick(&c->eno.peer, tl, nteps, &c->eno_ops);
 			if (glt < 0)
 				return to_plain(c);
 			tep.byte = glt;
@@ -1713,6 +1751,25 @@ static struct tc_conn *conn_alloc(const struct tc_engine_cfg *cfg, struct tc_eng
 struct tc_conn *tc_conn_new(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st)
 {
 	return conn_alloc(cfg, st);
+}
+
+int tc_conn_set_opts(struct tc_conn *c, const struct tc_conn_opts *o)
+{
+	unsigned int i;
+
+	if (c->syn_l || c->syn_r)
+		return -EISCONN;
+	if (o->n_teps > TC_ENGINE_TEPS_MAX || o->n_aeads > TC_ENGINE_AEADS_MAX ||
+	    (o->gopt & ~(TC_ENO_GOPT_A | TC_ENO_GOPT_B)))
+		return -EINVAL;
+	for (i = 0; i < o->n_teps; i++)
+		if (!tc_tep_info(o->teps[i]))
+			return -EINVAL;
+	for (i = 0; i < o->n_aeads; i++)
+		if (!tc_aead_info(o->aeads[i]))
+			return -EINVAL;
+	c->opts = *o;
+	return 0;
 }
 
 struct tc_conn *tc_conn_new_lost(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st)

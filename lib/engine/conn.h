@@ -124,6 +124,7 @@ enum tc_abort_reason {
 	TC_ABORT_LOST_KEYS,	/* state lost (daemon restarted) */
 	TC_ABORT_LOCAL,		/* the caller asked */
 	TC_ABORT_NO_MEMORY,
+	TC_ABORT_TEP_MANDATORY,	/* ENO failed where the application required it */
 };
 
 const char *tc_abort_reason_str(enum tc_abort_reason r);
@@ -142,6 +143,23 @@ struct tc_session_info {
 	bool have_session;
 };
 
+/*
+ * An application's settings for one connection (draft-ietf-tcpinc-api:
+ * TCP_ENO_ENABLED, TCP_ENO_TEPS, TCP_ENO_SELF_GOPT, TCP_ENO_AA_MANDATORY,
+ * TCP_ENO_TEP_MANDATORY, TCP_CRYPT_ACONF/BCONF), set before its SYN.
+ * Zero values mean "the daemon's default".
+ */
+struct tc_conn_opts {
+	bool disabled;		/* TCP_ENO_ENABLED = 0: plain TCP */
+	uint8_t teps[TC_ENGINE_TEPS_MAX];	/* lowest priority first; 0: default */
+	uint8_t n_teps;
+	uint16_t aeads[TC_ENGINE_AEADS_MAX];	/* most preferred first */
+	uint8_t n_aeads;
+	uint8_t gopt;		/* a (0x02) and, for simultaneous open, b (0x01) */
+	bool aa_mandatory;	/* ENO fails unless the peer set a = 1 */
+	bool tep_mandatory;	/* ENO fails: reset the connection, never plain */
+};
+
 struct tc_conn;
 
 /*
@@ -149,6 +167,8 @@ struct tc_conn;
  * st may be shared by the connections of one poller. NULL on -ENOMEM.
  */
 struct tc_conn *tc_conn_new(const struct tc_engine_cfg *cfg, struct tc_engine_stats *st);
+/* Apply an application's settings; before the first SYN only (-EISCONN). */
+int tc_conn_set_opts(struct tc_conn *c, const struct tc_conn_opts *o);
 /*
  * A connection taken over from a daemon that died: its keys are gone, so it
  * is ABORTED from the start and answers every segment with a reset that the

@@ -200,6 +200,54 @@ static void test_lost_keys_reset(void **state)
 	sim_free(&s);
 }
 
+/* Per-connection settings: disabled, mandatory encryption, a TEP choice. */
+static void test_connection_options(void **state)
+{
+	struct sim_opts o = { .seed = 70, .engine = { true, true }, .len = { 3000, 3000 },
+			      .close = { true, true } };
+	struct tc_conn_opts off = { .disabled = true };
+	struct tc_conn_opts must = { .tep_mandatory = true };
+	struct tc_conn_opts p256 = { .teps = { 0x21 }, .n_teps = 1,
+				     .aeads = { TC_AEAD_CHACHA20_POLY1305 }, .n_aeads = 1 };
+	struct tc_session_info a, b;
+	struct sim s;
+
+	/* TCP_ENO_ENABLED = 0 on the client: plain, both ways intact */
+	sim_init(&s, *state, &o);
+	assert_int_equal(tc_conn_set_opts(s.h[0].c, &off), 0);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_PLAIN);
+	assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_PLAIN);
+	sim_free(&s);
+
+	/* a server that disables it, a client that requires it: reset, no data */
+	sim_init(&s, *state, &o);
+	assert_int_equal(tc_conn_set_opts(s.h[1].c, &off), 0);
+	assert_int_equal(tc_conn_set_opts(s.h[0].c, &must), 0);
+	while (!s.h[0].k.reset && s.now < 10000 * SIM_MS && sim_step(&s))
+		;
+	assert_true(s.h[0].k.reset);
+	assert_int_equal(s.h[1].k.rcv_nxt, 0);
+	assert_int_equal(tc_conn_abort_reason(s.h[0].c), TC_ABORT_TEP_MANDATORY);
+	sim_free(&s);
+
+	/* the client offers only P-256 and ChaCha20-Poly1305: they are chosen */
+	sim_init(&s, *state, &o);
+	assert_int_equal(tc_conn_set_opts(s.h[0].c, &p256), 0);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+	assert_int_equal(a.tep, 0x21);
+	assert_int_equal(a.aead, TC_AEAD_CHACHA20_POLY1305);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	assert_int_equal(a.session_id[0], 0x21);
+	/* too late once the SYN went out */
+	assert_int_equal(tc_conn_set_opts(s.h[0].c, &p256), -EISCONN);
+	sim_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_frame_aborts),
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
+		cmocka_unit_test(test_connection_options),
 	};
 
 	return cmocka_run_group_tests(tests, algs_setup, algs_teardown);
