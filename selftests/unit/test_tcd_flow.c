@@ -570,6 +570,38 @@ static void test_shell_adopted_flow_is_reset(void **state)
 	sh_stop(&s);
 }
 
+/* Settings left for a local port reach the next connection; sessions read back. */
+static void test_shell_port_opts_and_session(void **state)
+{
+	struct sim_opts o = { .seed = 64, .engine = { true, true }, .len = { 5000, 5000 },
+			      .close = { true, true } };
+	struct tc_conn_opts p256 = { .teps = { 0x21 }, .n_teps = 1 };
+	struct tc_session_info a, b;
+	struct sim s;
+
+	sh_start(&s, &o);
+	/* the client's port, once */
+	assert_int_equal(flow_opts_set(&sh->ft[0], AF_INET, 40000, &p256, true), 0);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(flow_session(&sh->ft[0], &sh_flow(&s, 0)->key, &a), 0);
+	assert_int_equal(flow_session(&sh->ft[1], &sh_flow(&s, 1)->key, &b), 0);
+	assert_int_equal(a.tep, 0x21);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	assert_int_equal(a.role, TC_ENO_ROLE_A);
+	assert_int_equal(b.role, TC_ENO_ROLE_B);
+	/* consumed: the table is empty again */
+	assert_int_equal(sh->ft[0].npopts, 0);
+	/* no such flow */
+	{
+		struct tc_flow_key k = sh_flow(&s, 0)->key;
+
+		k.lport ^= 1;
+		assert_int_equal(flow_session(&sh->ft[0], &k, &a), -ENOENT);
+	}
+	sh_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_shell_bad_checksum_dropped),
 		cmocka_unit_test(test_shell_plain_peer),
 		cmocka_unit_test(test_shell_adopted_flow_is_reset),
+		cmocka_unit_test(test_shell_port_opts_and_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

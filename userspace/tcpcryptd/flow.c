@@ -323,9 +323,90 @@ static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
 	return f;
 }
 
+/* The settings an application left for this flow's local port, if any. */
+static bool port_opts(struct flow_table *ft, const struct tc_flow_key *k,
+		      struct tc_conn_opts *o)
+{
+	uint16_t lport = ntohs(k->lport);
+	bool found = false;
+	unsigned int i;
+
+	if (!__atomic_load_n(&ft->npopts, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&ft->opts_lock);
+	for (i = 0; i < ft->npopts; i++) {
+		struct flow_port_opts *p = &ft->popts[i];
+
+		if (p->lport != lport || p->family != k->family)
+			continue;
+		*o = p->o;
+		found = true;
+		if (p->oneshot)
+			ft->popts[i] = ft->popts[--ft->npopts];
+		break;
+	}
+	pthread_mutex_unlock(&ft->opts_lock);
+	return found;
+}
+
+int flow_opts_set(struct flow_table *ft, uint8_t family, uint16_t lport,
+		  const struct tc_conn_opts *o, bool oneshot)
+{
+	unsigned int i;
+	int err = 0;
+
+	pthread_mutex_lock(&ft->opts_lock);
+	for (i = 0; i < ft->npopts; i++)
+		if (ft->popts[i].lport == lport && ft->popts[i].family == family)
+			break;
+	if (!o) {
+		if (i < ft->npopts)
+			ft->popts[i] = ft->popts[--ft->npopts];
+	} else if (i == ft->npopts && i == FLOW_PORT_OPTS_MAX) {
+		err = -ENOSPC;
+	} else {
+		if (i == ft->npopts) {
+			struct flow_port_opts *p = realloc(ft->popts, (i + 1) * sizeof(*p));
+
+			if (!p) {
+				err = -ENOMEM;
+				goto out;
+			}
+			ft->popts = p;
+			ft->npopts++;
+		}
+		ft->popts[i] = (struct flow_port_opts){ .family = family, .lport = lport,
+							.oneshot = oneshot, .o = *o };
+	}
+out:
+	pthread_mutex_unlock(&ft->opts_lock);
+	return err;
+}
+
+int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
+		 struct tc_session_info *info)
+{
+	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
+	struct flow *f;
+	int err = -ENOENT;
+
+	memset(info, 0, sizeof(*info));
+	pthread_mutex_lock(bucket_lock(ft, b));
+	f = *lookup(ft, b, k);
+	if (f) {
+		pthread_mutex_lock(&f->lock);
+		err = f->conn ? tc_conn_session(f->conn, info) : -EINVAL;
+		pthread_mutex_unlock(&f->lock);
+	}
+	pthread_mutex_unlock(bucket_lock(ft, b));
+	return err;
+}
+
 /* A new connection's first SYN: an engine connection, steered from now on. */
 static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f)
 {
+	struct tc_conn_opts o;
+
 	f->st = FS_SYN;
 	f->fin_mask = 0;
 	f->seen_mask = 0;
@@ -344,6 +425,8 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 		if (!f->conn) {
 			map_del(ft, f, true);
 			f->plain = true;
+		} else if (port_opts(ft, &f->key, &o)) {
+			tc_conn_set_opts(f->conn, &o);
 		}
 	}
 	STAT_INC(ft, created);
@@ -606,6 +689,7 @@ int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 	for (i = 0; i < FLOW_LOCKS; i++)
 		pthread_mutex_init(&ft->locks[i], NULL);
 	pthread_mutex_init(&ft->ctx_lock, NULL);
+	pthread_mutex_init(&ft->opts_lock, NULL);
 	return 0;
 }
 
@@ -658,6 +742,10 @@ void flow_table_fini(struct flow_table *ft)
 	for (i = 0; i < FLOW_LOCKS; i++)
 		pthread_mutex_destroy(&ft->locks[i]);
 	pthread_mutex_destroy(&ft->ctx_lock);
+	free(ft->popts);
+	ft->popts = NULL;
+	ft->npopts = 0;
+	pthread_mutex_destroy(&ft->opts_lock);
 }
 
 /*

@@ -101,6 +101,19 @@ struct flow_table {
 	struct flow_ctx *ctxs;
 	/* tests: does the local socket of a flow still exist? (sock_diag) */
 	int (*socket_exists)(const struct tc_flow_key *k);
+	/* applications' settings by local port (flow_opts_set) */
+	pthread_mutex_t opts_lock;
+	struct flow_port_opts *popts;
+	unsigned int npopts;
+};
+
+#define FLOW_PORT_OPTS_MAX	1024
+
+struct flow_port_opts {
+	uint8_t family;
+	bool oneshot;
+	uint16_t lport;		/* host order */
+	struct tc_conn_opts o;
 };
 
 int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
@@ -139,6 +152,24 @@ int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state
 
 /* Remove what may go (main thread; see above). */
 void flow_expire(struct flow_table *ft, uint64_t now);
+
+/*
+ * For the control socket (libtcpcrypt): the session of the connection with
+ * key k. -ENOENT: no such steered flow, -EINVAL: not encrypted (plain TCP,
+ * ENO failed or disabled), -ENOTCONN: still negotiating (draft-ietf-tcpinc-
+ * api errors).
+ */
+int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
+		 struct tc_session_info *info);
+
+/*
+ * An application's settings for the connections of a local port (the
+ * socket it will connect from, or listens on), applied to the next new
+ * connection on that port (once: oneshot) or to every one until removed.
+ * family AF_INET/AF_INET6; o NULL removes. 0, -ENOSPC (table full).
+ */
+int flow_opts_set(struct flow_table *ft, uint8_t family, uint16_t lport,
+		  const struct tc_conn_opts *o, bool oneshot);
 
 /* Engine counters of every poller, summed. */
 void flow_engine_stats(struct flow_table *ft, struct tc_engine_stats *out);
