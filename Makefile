@@ -87,6 +87,12 @@ ENGINE_LIB  := $(OBJ)/libtcengine.a
 LIBTC_SRCS  := $(wildcard lib/tcpcrypt/*.c)
 LIBTC_OBJS  := $(LIBTC_SRCS:%.c=$(OBJ)/%.o)
 LIBTC_LIB   := $(LIBDIR)/libtcpcrypt.a
+# the shared library for applications: soname libtcpcrypt.so.0
+LIBTC_SOVER := 0
+LIBTC_VER   := 0.1.0
+LIBTC_SO    := $(LIBDIR)/libtcpcrypt.so.$(LIBTC_VER)
+LIBTC_SO_LINKS := $(LIBDIR)/libtcpcrypt.so.$(LIBTC_SOVER) $(LIBDIR)/libtcpcrypt.so
+LIBTC_PIC   := $(LIBTC_SRCS:%.c=$(OBJ)/pic/%.o)
 
 COMMON_SRCS := $(wildcard userspace/common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(OBJ)/%.o)
@@ -114,7 +120,8 @@ TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(TESTDIR)/%,$(TOOL_SRCS))
 # fuzzers: one libFuzzer binary per selftests/fuzz/fuzz_*.c
 FUZZ_SRCS   := $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iselftests/unit -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iselftests/unit -Iuserspace -Ibpf \
+	       -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 600
 
 .PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean
@@ -124,7 +131,7 @@ FUZZ_SECONDS ?= 600
 all: bpf bins tests
 
 bpf: $(BPF_OBJS) $(SKELS)
-bins: $(addprefix $(BINDIR)/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB)
+bins: $(addprefix $(BINDIR)/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB) $(LIBTC_SO_LINKS)
 tests: $(UNIT_BINS) $(TEST_TOOLS)
 fuzzers: $(FUZZ_BINS)
 
@@ -162,8 +169,23 @@ $(LIBTC_LIB): $(LIBTC_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(OBJ)/pic/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC -fPIC $@"
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIBTC_SO): $(LIBTC_PIC) lib/tcpcrypt/libtcpcrypt.map
+	@mkdir -p $(@D)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtcpcrypt.so.$(LIBTC_SOVER) \
+		-Wl,--version-script=lib/tcpcrypt/libtcpcrypt.map -Wl,-z,defs \
+		-o $@ $(LIBTC_PIC) $(CRYPTO_LIBS)
+
+$(LIBTC_SO_LINKS): $(LIBTC_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
 define BIN_RULE
-$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $$(@D)
 	@echo "  LD       $$@"
 	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
