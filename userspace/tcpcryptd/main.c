@@ -26,6 +26,7 @@
 #include "common/dp_attach.h"
 #include "common/log.h"
 #include "common/policy.h"
+#include "tcpcryptd/ctl.h"
 #include "tcpcryptd/flow.h"
 #include "tcpcryptd/hostif.h"
 #include "tcpcryptd/poller.h"
@@ -309,6 +310,7 @@ static struct flow_table ft;
 static struct poller *pollers;
 static unsigned int npollers;
 static bool attached_by_us;
+static struct ctl ctl;
 
 /* Counters were asked for (SIGUSR1, exit, --stats-interval): shown even with -q. */
 #define pr_stats(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
@@ -747,12 +749,15 @@ int main(int argc, char **argv)
 		pr_warn("AF_XDP setup: %s\n", strerror(-err));
 		goto out;
 	}
+	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
+	ctl_start(&ctl, cfg.ifname, dp, &ft, pollers, npollers);
 	pr_info("running (pass-through), pid %d\n", getpid());
 	ret = run(sfd) ? 1 : 0;
 out:
 	if (dp)
 		dp_mark_dead(dp);
 	stop_pollers(stop_fd);
+	ctl_stop(&ctl);
 	if (npollers)
 		log_stats("exit");
 	for (unsigned int i = 0; i < npollers; i++) {
