@@ -50,11 +50,4 @@ int ctl_start(struct ctl *c, const char *ifname, struct dp *dp, struct flow_tabl
 	      const struct poller *pollers, unsigned int npollers);
 void ctl_stop(struct ctl *c);
 
-/*
- * What tcpcryptd tells from a socket an application passed: 0, or
- * -ENOTSOCK, -EOPNOTSUPP (not TCP over IP), -EXDEV (another network
- * namespace than netns_cookie's, if not 0).
- */
-int ctl_read_sock(int fd, uint64_t netns_cookie, struct ctl_sock *sk);
-
 #endif

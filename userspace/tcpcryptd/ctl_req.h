@@ -116,6 +116,15 @@ size_t ctl_handle(struct ctl_req_state *st, const void *req, size_t len,
 /* Forget the settings of sockets that closed or connected (once a second). */
 void ctl_sweep(struct ctl_req_state *st);
 
+/*
+ * ctl_sock.c: what tcpcryptd tells from a socket an application passed: 0,
+ * or -ENOTSOCK, -EOPNOTSUPP (not TCP over IP), -EXDEV (another network
+ * namespace than netns_cookie's, if not 0).
+ */
+int ctl_read_sock(int fd, uint64_t netns_cookie, struct ctl_sock *sk);
+/* Serve one accepted client (request, passed socket, answer). */
+void ctl_serve(struct ctl_req_state *rs, int cfd, uint64_t netns_cookie);
+
 /* The flow table's settings for s, for a socket of that role. */
 void ctl_settings_opts(const struct ctl_settings *s, bool as_b, struct tc_conn_opts *o);
 
