@@ -261,16 +261,11 @@ static int pending_push(struct ctl_req_state *st, const struct ctl_pending *p)
 	return 0;
 }
 
+static void pending_unpush(struct ctl_req_state *st, const struct ctl_pending *p);
+
 static void pending_drop(struct ctl_req_state *st, unsigned int idx)
 {
-	struct ctl_pending *p = &st->pend[idx];
-	uint8_t fam[2];
-	int i, n;
-
-	/* a oneshot entry the SYN consumed is already gone: removing is harmless */
-	n = families(p->family, p->v6only, fam);
-	for (i = 0; i < n; i++)
-		st->be.opts_set(st->be.arg, fam[i], p->lport, NULL, false);
+	pending_unpush(st, &st->pend[idx]);
 	st->pend[idx] = st->pend[--st->npend];
 }
 
@@ -318,6 +313,18 @@ static int port_conflict(struct ctl_req_state *st, const struct ctl_sock *sk)
 	return 0;
 }
 
+/* Settings back out of the flow table, for each family of p. */
+static void pending_unpush(struct ctl_req_state *st, const struct ctl_pending *p)
+{
+	uint8_t fam[2];
+	int i, n;
+
+	/* a oneshot entry the SYN consumed is already gone: removing is harmless */
+	n = families(p->family, p->v6only, fam);
+	for (i = 0; i < n; i++)
+		st->be.opts_set(st->be.arg, fam[i], p->lport, NULL, false);
+}
+
 static int do_set(struct ctl_req_state *st, const struct ctl_sock *sk, uint32_t opt,
 		  const uint8_t *val, uint32_t len)
 {
@@ -334,6 +341,11 @@ static int do_set(struct ctl_req_state *st, const struct ctl_sock *sk, uint32_t 
 	if (!sk->lport)
 		return -EINVAL;		/* libtcpcrypt binds first */
 	p = pending_find(st, sk->ino);
+	/* a socket's port and family do not change once bound: a reused inode */
+	if (p && (p->lport != sk->lport || p->family != sk->family || p->v6only != sk->v6only)) {
+		pending_drop(st, (unsigned int)(p - st->pend));
+		p = NULL;
+	}
 	if (p) {
 		np = *p;
 	} else {
@@ -352,28 +364,28 @@ static int do_set(struct ctl_req_state *st, const struct ctl_sock *sk, uint32_t 
 	if (err)
 		return err;
 	p = pending_find(st, sk->ino);	/* port_conflict() may have moved it */
+	if (!p && st->npend == CTL_PENDING_MAX)
+		return -ENOSPC;
+	err = pending_push(st, &np);
+	if (err) {
+		/* what is in the flow table is what we remember, or nothing */
+		if (p && !pending_push(st, p))
+			return err;
+		if (p)
+			pending_drop(st, (unsigned int)(p - st->pend));
+		else
+			pending_unpush(st, &np);
+		return err;
+	}
 	if (!p) {
-		struct ctl_pending *a;
+		struct ctl_pending *a = realloc(st->pend, (st->npend + 1) * sizeof(*a));
 
-		if (st->npend == CTL_PENDING_MAX)
-			return -ENOSPC;
-		a = realloc(st->pend, (st->npend + 1) * sizeof(*a));
-		if (!a)
+		if (!a) {
+			pending_unpush(st, &np);
 			return -ENOMEM;
-		st->pend = a;
-		p = &st->pend[st->npend];
-		memset(p, 0, sizeof(*p));
-		p->ino = sk->ino;
-		st->npend++;
-		err = pending_push(st, &np);
-		if (err) {
-			st->npend--;
-			return err;
 		}
-	} else {
-		err = pending_push(st, &np);
-		if (err)
-			return err;
+		st->pend = a;
+		p = &st->pend[st->npend++];
 	}
 	*p = np;
 	return 0;
