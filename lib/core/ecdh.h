@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 
+#include "core/rng.h"
+
 #define TC_TEP_P256		0x21
 #define TC_TEP_P521		0x22
 #define TC_TEP_X25519		0x23
@@ -62,13 +64,18 @@ struct tc_ecdh {
 	EVP_PKEY *key;
 };
 
-/* A fresh key pair from OpenSSL's RNG. */
-int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep);
+/*
+ * A fresh key pair from the caller's rng: X25519/X448 take priv_len raw
+ * bytes as the scalar; P-256/P-521 a scalar rejection-sampled into
+ * [1, n-1]. The public key is derived as for tc_ecdh_from_private.
+ * -EINVAL without an rng, the rng's error if it fails.
+ */
+int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep, const struct tc_rng *rng);
 
 /*
- * A key pair from a fixed private key, for test vectors and tests only:
- * big-endian scalar 1..n-1 (priv_len bytes) for P-256/P-521, the raw
- * RFC 7748 scalar for X25519/X448.
+ * A key pair from a given private key (tc_ecdh_generate's path; also for
+ * test vectors): big-endian scalar 1..n-1 (priv_len bytes) for
+ * P-256/P-521, the raw RFC 7748 scalar for X25519/X448.
  */
 int tc_ecdh_from_private(struct tc_ecdh *e, uint8_t tep,
 			 const uint8_t *priv, size_t len);

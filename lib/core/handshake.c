@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/rand.h>
 
 #include "core/handshake.h"
 
@@ -92,6 +91,9 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 	    (p->transcript_len && !p->transcript) ||
 	    p->n_aeads == 0 || p->n_aeads > TC_HS_AEADS_MAX || !p->aeads)
 		return -EINVAL;
+	/* randomness only from the caller; none needed when both are fixed */
+	if (!p->rng && !(p->fixed_priv && p->fixed_nonce))
+		return -EINVAL;
 	for (i = 0; i < p->n_aeads; i++)
 		if (!tc_aead_info(p->aeads[i]) ||
 		    aead_in(p->aeads[i], p->aeads, i))
@@ -109,15 +111,15 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 		err = tc_ecdh_from_private(&hs->key, p->tep_byte, p->fixed_priv,
 					   p->fixed_priv_len);
 	else
-		err = tc_ecdh_generate(&hs->key, p->tep_byte);
+		err = tc_ecdh_generate(&hs->key, p->tep_byte, p->rng);
 	if (err)
 		goto fail;
 	if (p->fixed_nonce)
 		memcpy(hs->nonce, p->fixed_nonce, TC_NONCE_LEN);
-	else if (RAND_bytes(hs->nonce, TC_NONCE_LEN) != 1) {
-		err = -EIO;
+	else
+		err = tc_rng_bytes(p->rng, hs->nonce, TC_NONCE_LEN);
+	if (err)
 		goto fail;
-	}
 
 	if (hs->role == TC_ENO_ROLE_A) {
 		err = tc_ecdh_public(&hs->key, pub, sizeof(pub));

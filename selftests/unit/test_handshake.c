@@ -13,17 +13,22 @@
 
 #include "core/handshake.h"
 #include "unit/hex.h"
+#include "unit/test_rng.h"
 
 static struct tc_algs algs;
+static struct test_rng trng;
 
 static int setup(void **state)
 {
+	if (test_rng_init(&trng, 0x4a5e))
+		return -1;
 	return tc_algs_init(&algs) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	tc_algs_free(&algs);
+	test_rng_free(&trng);
 	return 0;
 }
 
@@ -53,6 +58,7 @@ static void params(struct tc_hs_params *p, enum tc_eno_role role, uint8_t tep,
 	p->transcript_len = sizeof(transcript);
 	p->aeads = list;
 	p->n_aeads = n;
+	p->rng = &trng.rng;
 }
 
 /* Feed a message in chunks of size chunk (0: all at once). */
@@ -505,6 +511,63 @@ static void test_resume(void **state)
 	free_pair(&hp);
 }
 
+/*
+ * Randomness comes only from tc_hs_params.rng: the key pair and then the
+ * nonce are its first draws; without an rng only fully fixed inputs work.
+ */
+static void test_rng_source(void **state)
+{
+	uint8_t priv[32], nonce[32], pub[32], fixed[32] = { 1 };
+	struct tc_hs_params p;
+	struct test_rng r, want;
+	struct tc_ecdh e;
+	struct tc_hs hs;
+	const uint8_t *m;
+	size_t len;
+
+	assert_int_equal(test_rng_init(&r, 99), 0);
+	assert_int_equal(test_rng_init(&want, 99), 0);
+	params(&p, TC_ENO_ROLE_A, TC_TEP_X25519, aeads, 1);
+	p.rng = &r.rng;
+	assert_int_equal(tc_hs_start(&hs, &p), 0);
+	m = tc_hs_output(&hs, &len);
+	assert_int_equal(len, tc_init1_len(TC_TEP_X25519, 1));
+	assert_int_equal(r.drawn, 64);
+	assert_int_equal(tc_rng_bytes(&want.rng, priv, 32), 0);
+	assert_int_equal(tc_rng_bytes(&want.rng, nonce, 32), 0);
+	assert_memory_equal(m + TC_INIT1_HDR_LEN + 2, nonce, 32);
+	assert_int_equal(tc_ecdh_from_private(&e, TC_TEP_X25519, priv, 32), 0);
+	assert_int_equal(tc_ecdh_public(&e, pub, sizeof(pub)), 32);
+	assert_memory_equal(m + TC_INIT1_HDR_LEN + 2 + 32, pub, 32);
+	tc_ecdh_free(&e);
+	tc_hs_free(&hs);
+	test_rng_free(&r);
+	test_rng_free(&want);
+
+	/* the generator's error comes back (here: at the nonce) */
+	assert_int_equal(test_rng_init(&r, 99), 0);
+	r.fail_after = 32;
+	p.rng = &r.rng;
+	assert_int_equal(tc_hs_start(&hs, &p), -EIO);
+	tc_hs_free(&hs);
+	test_rng_free(&r);
+
+	/* no rng: only with both inputs fixed */
+	p.rng = NULL;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+	p.fixed_priv = fixed;
+	p.fixed_priv_len = 32;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+	p.fixed_nonce = fixed;
+	assert_int_equal(tc_hs_start(&hs, &p), 0);
+	tc_hs_free(&hs);
+	p.fixed_priv = NULL;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_zero_secret_abort),
 		cmocka_unit_test(test_eof_and_params),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_rng_source),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,20 @@
 
 #include "core/init.h"
 #include "unit/hex.h"
+#include "unit/test_rng.h"
+
+static struct test_rng trng;
+
+static int setup(void **state)
+{
+	return test_rng_init(&trng, 0x1417) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	test_rng_free(&trng);
+	return 0;
+}
 
 static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
 				TC_TEP_X448 };
@@ -29,7 +43,7 @@ static size_t make_msg(int which, uint8_t tep, uint8_t *out, uint16_t cipher)
 	int n, len;
 
 	memset(nonce, which == 1 ? 0xa1 : 0xb2, sizeof(nonce));
-	assert_int_equal(tc_ecdh_generate(&e, tep), 0);
+	assert_int_equal(tc_ecdh_generate(&e, tep, &trng.rng), 0);
 	n = tc_ecdh_public(&e, pub, sizeof(pub));
 	assert_int_equal(n, tc_tep_info(tep)->pub_len);
 	tc_ecdh_free(&e);
@@ -383,5 +397,5 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
