@@ -95,6 +95,7 @@ struct tc_hs_result {
 	uint64_t rx_offset;	/* len(own Init), len(peer's Init); 0, 0 resumed */
 };
 
+/* Points into itself once started: use it in place, never copy it. */
 struct tc_hs {
 	const struct tc_algs *algs;
 	enum tc_eno_role role;
@@ -108,7 +109,8 @@ struct tc_hs {
 	uint8_t nonce[TC_NONCE_LEN];
 	uint8_t *out;		/* our Init message, as sent */
 	size_t out_len;
-	struct tc_init_dec dec;	/* the peer's Init message */
+	struct tc_init_dec dec;	/* the peer's Init message, its fixed part */
+	struct tc_extract prk;	/* PRK, fed as the messages arrive */
 	struct tc_hs_result res;
 	bool res_taken;
 };
