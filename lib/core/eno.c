@@ -496,8 +496,15 @@ int tc_eno_next_option(const struct tc_eno *e, bool syn, const uint8_t **opt)
 		*opt = e->local.raw;
 		return e->local.raw_len;
 	}
-	/* ENO on every segment until a non-SYN segment arrives (4.6) */
-	if (e->rcvd_nonsyn)
+	/*
+	 * ENO on every segment until a non-SYN segment arrives (4.6), and in
+	 * any case on our first ACK while negotiating: a host that received
+	 * a non-SYN segment before sending its ACK (the active opener's third
+	 * segment) could otherwise never have sent an ACK with ENO, and
+	 * encryption would never be enabled.
+	 */
+	if (e->rcvd_nonsyn &&
+	    (e->state != TC_ENO_NEGOTIATING || e->sent_ack_eno))
 		return 0;
 	*opt = tc_eno_nonsyn_opt;
 	return TC_ENO_NONSYN_LEN;

@@ -318,8 +318,8 @@ int tc_eno_set_local(struct tc_eno *e, const struct tc_eno_tep_in *teps,
 
 /*
  * The ENO option to put in the next outgoing segment: SYN-form for a SYN,
- * the non-SYN form until a non-SYN segment was received, none once
- * disabled. Returns its length (0: none) with *opt set, or -EAGAIN for a
+ * the non-SYN form until a non-SYN segment was received (and, while
+ * negotiating, until an ACK with ENO was sent), none once disabled. Returns its length (0: none) with *opt set, or -EAGAIN for a
  * SYN before tc_eno_set_local().
  */
 int tc_eno_next_option(const struct tc_eno *e, bool syn, const uint8_t **opt);
