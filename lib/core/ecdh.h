@@ -85,8 +85,9 @@ int tc_ecdh_public(const struct tc_ecdh *e, uint8_t *out, size_t out_max);
 
 /*
  * Decode and validate a peer's Pub (wire encoding) into *peer (free it with
- * EVP_PKEY_free). NIST points go through EVP_PKEY_public_check (IEEE 1363
- * A.16.10: on the curve, not infinity, coordinates in range, order).
+ * EVP_PKEY_free). For NIST points decoding the compressed form is the
+ * IEEE 1363 A.16.10 validation: x below p, on the curve (y exists), not
+ * infinity; both curves have prime order, so the order check is implied.
  */
 int tc_ecdh_peer(uint8_t tep, const uint8_t *pub, size_t len, EVP_PKEY **peer);
 

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 
 #include "core/ecdh.h"
 #include "unit/hex.h"
@@ -268,6 +270,54 @@ static void test_generate_from_rng(void **state)
 	}
 }
 
+/*
+ * Why tc_ecdh_peer needs no EVP_PKEY_public_check: on P-256 and P-521
+ * (cofactor 1) every compressed point that decodes is a valid public key.
+ * Random x values, both prefixes: whatever decodes passes the full check.
+ */
+static void test_decoded_points_valid(void **state)
+{
+	static const uint8_t curves[] = { TC_TEP_P256, TC_TEP_P521 };
+	uint8_t pub[TC_ECDH_PUB_MAX];
+	unsigned int ok = 0, bad = 0;
+	EVP_PKEY_CTX *cctx;
+	BIGNUM *h = NULL;
+	EVP_PKEY *peer;
+	size_t c, len;
+	int i, err;
+
+	for (c = 0; c < 2; c++) {
+		len = tc_tep_info(curves[c])->pub_len;
+		for (i = 0; i < 128; i++) {
+			assert_int_equal(tc_rng_bytes(&trng.rng, pub + 2,
+						      len - 2), 0);
+			pub[0] = 0;
+			pub[1] = (uint8_t)len;
+			pub[2] = 0x02 | (i & 1);
+			if (curves[c] == TC_TEP_P521)
+				pub[3] &= 1;	/* x below 2^521 */
+			err = tc_ecdh_peer(curves[c], pub, len, &peer);
+			if (err) {
+				assert_int_equal(err, -TC_EBADKEY);
+				bad++;
+				continue;
+			}
+			ok++;
+			assert_int_equal(EVP_PKEY_get_bn_param(peer,
+					 OSSL_PKEY_PARAM_EC_COFACTOR, &h), 1);
+			assert_true(BN_is_one(h));
+			cctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
+			assert_non_null(cctx);
+			assert_int_equal(EVP_PKEY_public_check(cctx), 1);
+			EVP_PKEY_CTX_free(cctx);
+			EVP_PKEY_free(peer);
+		}
+	}
+	BN_free(h);
+	/* about half of all x are on the curve: both outcomes were seen */
+	assert_true(ok > 64 && bad > 64);
+}
+
 static void test_bad_private(void **state)
 {
 	/* P-256 order n, and zero: both out of 1..n-1 */
@@ -433,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_generate_from_rng),
 		cmocka_unit_test(test_bad_private),
 		cmocka_unit_test(test_invalid_points),
+		cmocka_unit_test(test_decoded_points_valid),
 		cmocka_unit_test(test_zero_secret),
 	};
 

@@ -522,6 +522,79 @@ static void test_reasm_bad_header(void **state)
 	tc_reasm_free(&r);
 }
 
+/* HKDF-Expand-SHA256(prk, c, len) straight from RFC 5869 2.3 with HMAC. */
+static void expand(const uint8_t prk[TC_HASH_LEN], uint8_t c, uint8_t *out,
+		   size_t len)
+{
+	uint8_t t[TC_HASH_LEN + 2], okm[2 * TC_HASH_LEN];
+	size_t tlen = 0, n, i;
+
+	assert_true(len <= sizeof(okm));
+	for (i = 0; i * TC_HASH_LEN < len; i++) {
+		/* T(i+1) = HMAC(PRK, T(i) || info || i+1) */
+		t[tlen] = c;
+		t[tlen + 1] = (uint8_t)(i + 1);
+		assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+					  prk, TC_HASH_LEN, t, tlen + 2,
+					  okm + i * TC_HASH_LEN, TC_HASH_LEN,
+					  &n));
+		memcpy(t, okm + i * TC_HASH_LEN, TC_HASH_LEN);
+		tlen = TC_HASH_LEN;
+	}
+	memcpy(out, okm, len);
+}
+
+/*
+ * RFC 8548 3.3: k_ab = CPRF(mk, CONST_KEY_A = 0x04), k_ba = CPRF(mk,
+ * CONST_KEY_B = 0x05), and A (sends_ab) seals with k_ab, B with k_ba.
+ * Checked against keys computed here, not through the key schedule.
+ */
+static void test_key_labels(void **state)
+{
+	uint8_t mk[TC_HASH_LEN], kab[TC_TRAFFIC_KEY_MAX], kba[TC_TRAFFIC_KEY_MAX];
+	uint8_t want_ab[TC_TRAFFIC_KEY_MAX], want_ba[TC_TRAFFIC_KEY_MAX];
+	struct tc_frame_key o_ab, o_ba;
+	struct tc_frame_info info;
+	struct tc_keys k;
+	size_t x, i, len;
+	int n, sends_ab;
+
+	for (i = 0; i < sizeof(mk); i++)
+		mk[i] = (uint8_t)(0x91 + 3 * i);
+	for (x = 0; x < NAEADS; x++) {
+		const struct tc_aead_info *ai = tc_aead_info(aeads[x]);
+		const EVP_CIPHER *ci = tc_algs_cipher(&algs, aeads[x]);
+
+		len = ai->key_len + ai->nonce_len;
+		expand(mk, 0x04, want_ab, len);
+		expand(mk, 0x05, want_ba, len);
+		assert_int_equal(tc_traffic_keys(&algs, mk, aeads[x], kab, kba), 0);
+		assert_memory_equal(kab, want_ab, len);
+		assert_memory_equal(kba, want_ba, len);
+		assert_int_equal(tc_frame_key_init(&o_ab, ci, aeads[x], want_ab,
+						   false), 0);
+		assert_int_equal(tc_frame_key_init(&o_ba, ci, aeads[x], want_ba,
+						   false), 0);
+		for (sends_ab = 0; sends_ab <= 1; sends_ab++) {
+			assert_int_equal(tc_keys_init(&k, &algs, aeads[x],
+						      sends_ab, mk, 10, 20), 0);
+			n = tc_keys_seal(&k, 10, 0, 0, data_buf, 33, frame_buf,
+					 TC_FRAME_MAX);
+			assert_true(n > 0);
+			assert_int_equal(tc_frame_open(sends_ab ? &o_ab : &o_ba,
+						       10, frame_buf, n, &info,
+						       pt_buf, TC_FRAME_MAX), 0);
+			assert_int_equal(tc_frame_open(sends_ab ? &o_ba : &o_ab,
+						       10, frame_buf, n, &info,
+						       pt_buf, TC_FRAME_MAX),
+					 -EBADMSG);
+			tc_keys_free(&k);
+		}
+		tc_frame_key_free(&o_ab);
+		tc_frame_key_free(&o_ba);
+	}
+}
+
 /* ---- rekeying between two hosts A and B ---- */
 
 struct host {
@@ -1071,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_every_split),
 		cmocka_unit_test(test_reasm_bytewise_and_overlap),
 		cmocka_unit_test(test_reasm_bad_header),
+		cmocka_unit_test(test_key_labels),
 		cmocka_unit_test(test_keys_basic),
 		cmocka_unit_test(test_rekey_initiate_echo),
 		cmocka_unit_test(test_rekey_simultaneous),
