@@ -500,6 +500,12 @@ void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 	tc_resume_ticket_wipe(t);
 }
 
+bool tc_resume_repeat_ok(uint8_t glt, unsigned int n_plain,
+			 unsigned int n_data, void *arg)
+{
+	return n_data <= 1 && n_plain <= 1;
+}
+
 void tc_resume_ticket_wipe(struct tc_resume_ticket *t)
 {
 	tc_wipe(t, sizeof(*t));

@@ -217,6 +217,18 @@ int tc_resume_complete(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 		       unsigned int flags, uint64_t now);
 
+/*
+ * tcpcrypt's repetition rule for one SYN-form ENO option, shaped as a
+ * struct tc_eno_tep_ops repeat_ok callback (arg unused): RFC 8548 3.5
+ * forbids two resumption suboptions (v = 1) with the same TEP; a
+ * resumption suboption beside a fresh one (v = 0) for the same TEP is
+ * allowed (it offers nothing more than the resumption suboption implies,
+ * 3.2). tc_eno_set_local refuses a local list this rejects, and
+ * tc_eno_select does not treat the peer's TEP as valid.
+ */
+bool tc_resume_repeat_ok(uint8_t glt, unsigned int n_plain,
+			 unsigned int n_data, void *arg);
+
 /* Wipe a ticket without touching the cache (the chain ends). */
 void tc_resume_ticket_wipe(struct tc_resume_ticket *t);
 

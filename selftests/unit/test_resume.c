@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "core/eno.h"
 #include "core/frame.h"
 #include "core/handshake.h"
 #include "core/resume.h"
@@ -409,6 +410,99 @@ static void test_nonce_from_rng(void **state)
 	pair_free(&p);
 }
 
+/*
+ * RFC 8548 3.5: a SYN MUST NOT carry two resumption suboptions for one TEP.
+ * The cache alone does not prevent it (two chains with one peer give two
+ * tickets for the same TEP); tc_eno_set_local with tcpcrypt's repetition
+ * rule refuses to build such an option, and a peer's SYN carrying one does
+ * not make that TEP valid.
+ */
+static bool any_data_ok(uint8_t byte, const uint8_t *data, size_t len,
+			bool peer, void *arg)
+{
+	return !(byte & TC_ENO_V) || len <= TC_RESUME_DATA_MAX;
+}
+
+static void test_one_resumption_per_tep(void **state)
+{
+	static const struct tc_eno_tep_ops ops = {
+		.data_ok = any_data_ok,
+		.repeat_ok = tc_resume_repeat_ok,
+	};
+	static const struct tc_eno_cfg active = { .enabled = true };
+	static const struct tc_eno_cfg passive = { .enabled = true,
+						   .passive = true };
+	uint8_t d1[TC_RESUME_DATA_MAX], d2[TC_RESUME_DATA_MAX], prk2[TC_HASH_LEN];
+	struct tc_resume_ticket t1, t2;
+	struct tc_resume_cache c;
+	struct tc_eno_tep_in in[3];
+	struct tc_eno a, b;
+	int n1, n2;
+
+	assert_int_equal(tc_resume_cache_init(&c, &algs, 4), 0);
+	assert_int_equal(tc_resume_set_nonce_len(&c, 0), 0);	/* room */
+	memset(prk2, 0x5c, sizeof(prk2));
+	assert_int_equal(tc_resume_put(&c, peer_b, 4, TEP, AEAD, TC_ROLE_A, prk,
+				       0, 0, 0, NULL), 0);
+	assert_int_equal(tc_resume_put(&c, peer_b, 4, TEP, AEAD, TC_ROLE_A,
+				       prk2, 0, 0, 0, NULL), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t1), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t2), 0);
+	assert_int_not_equal(t1.chain, t2.chain);
+	n1 = tc_resume_encode(&t1, d1, sizeof(d1));
+	n2 = tc_resume_encode(&t2, d2, sizeof(d2));
+	assert_int_equal(n1, 9);
+	assert_int_equal(n2, 9);
+	in[0] = (struct tc_eno_tep_in){ .byte = TEP | TC_ENO_V, .data = d1,
+					.len = (uint8_t)n1 };
+	in[1] = (struct tc_eno_tep_in){ .byte = TEP | TC_ENO_V, .data = d2,
+					.len = (uint8_t)n2 };
+	in[2] = (struct tc_eno_tep_in){ .byte = TEP };
+
+	/* two resumption suboptions for one TEP: never built */
+	assert_false(tc_resume_repeat_ok(TEP, 0, 2, NULL));
+	assert_int_equal(tc_eno_init(&a, &active, &ops), 0);
+	assert_int_equal(tc_eno_set_local(&a, in, 2, 40), -EINVAL);
+	assert_false(a.have_local);
+	assert_int_equal(tc_eno_next_option(&a, true, &(const uint8_t *){0}),
+			 -EAGAIN);
+	/* one resumption suboption and the fresh one for the same TEP: fine */
+	assert_true(tc_resume_repeat_ok(TEP, 1, 1, NULL));
+	assert_int_equal(tc_eno_set_local(&a, in + 1, 2, 40), 0);
+
+	/* a peer that sends two anyway: that TEP is not valid at B */
+	{
+		uint8_t syn[40];
+		int len = 0;
+
+		syn[len++] = TC_ENO_KIND;
+		syn[len++] = 0;
+		syn[len++] = TC_ENO_LEN_BYTE | (uint8_t)(n1 - 1);
+		syn[len++] = TEP | TC_ENO_V;
+		memcpy(syn + len, d1, n1);
+		len += n1;
+		syn[len++] = TEP | TC_ENO_V;
+		memcpy(syn + len, d2, n2);
+		len += n2;
+		syn[1] = (uint8_t)len;
+		assert_int_equal(tc_eno_init(&b, &passive, &ops), 0);
+		assert_int_equal(tc_eno_on_recv(&b, TC_TCP_SYN, syn, len), 0);
+		assert_int_equal(tc_eno_state(&b), TC_ENO_NEGOTIATING);
+		assert_int_equal(tc_eno_pick(&b.peer, (const uint8_t[]){ TEP },
+					     1, &ops), -ENOENT);
+		/* with only one of them it would be */
+		syn[1] = (uint8_t)(len - 1 - n2);
+		assert_int_equal(tc_eno_init(&b, &passive, &ops), 0);
+		assert_int_equal(tc_eno_on_recv(&b, TC_TCP_SYN, syn,
+						(size_t)syn[1]), 0);
+		assert_int_equal(tc_eno_pick(&b.peer, (const uint8_t[]){ TEP },
+					     1, &ops), TEP);
+	}
+	tc_resume_ticket_wipe(&t1);
+	tc_resume_ticket_wipe(&t2);
+	tc_resume_cache_free(&c);
+}
+
 /* Application controls: ignore, no caching, disable, flush. */
 static void test_controls(void **state)
 {
@@ -662,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_suboption_data),
 		cmocka_unit_test(test_nonces_random),
 		cmocka_unit_test(test_nonce_from_rng),
+		cmocka_unit_test(test_one_resumption_per_tep),
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_capacity_expiry_filters),
 		cmocka_unit_test(test_no_lookahead),
