@@ -283,6 +283,8 @@ static void test_tampering(void **state)
 		assert_int_equal(tc_hs_result(&a, &ra), 0);
 		assert_int_equal(tc_hs_result(&b, &rb), 0);
 		assert_memory_not_equal(ra.mk0, rb.mk0, TC_HASH_LEN);
+		assert_memory_not_equal(ra.session_id, rb.session_id,
+					TC_SESSID_LEN);
 		tc_hs_free(&a);
 		tc_hs_free(&b);
 	}
