@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@
 #include "faults.skel.h"
 
 static volatile sig_atomic_t stop;
+
+/* bpf_tc_hook_create() on an existing clsact logs a kernel message; our own
+ * errors are printed below */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return 0;
+}
 
 static void on_signal(int sig)
 {
@@ -79,6 +87,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "faults: no device %s\n", argv[optind]);
 		return 1;
 	}
+	libbpf_set_print(quiet);
 	skel = faults_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "faults: cannot load the program\n");
