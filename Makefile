@@ -120,8 +120,10 @@ TEST_TOOLS  := $(patsubst selftests/tools/%.c,$(TESTDIR)/%,$(TOOL_SRCS))
 # fuzzers: one libFuzzer binary per selftests/fuzz/fuzz_*.c
 FUZZ_SRCS   := $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iselftests/unit -Iuserspace -Ibpf \
+FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iuserspace -Ibpf -Iselftests/unit \
 	       -fsanitize=fuzzer,address,undefined
+# sources a fuzzer needs beyond the core and the engine: FUZZ_EXTRA_<fuzzer name>
+FUZZ_EXTRA_fuzz_policy := userspace/common/policy_parse.c
 FUZZ_SECONDS ?= 600
 
 .PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean
@@ -208,10 +210,14 @@ $(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- fuzzers: clang, the core rebuilt with the fuzzer's instrumentation ----
-$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(ENGINE_SRCS) $(wildcard lib/core/*.h lib/engine/*.h)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(ENGINE_SRCS) \
+		 $(wildcard lib/core/*.h lib/engine/*.h) \
+		 $(wildcard selftests/unit/unit/*.h userspace/common/*.h) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(@D)
 	@echo "  FUZZ     $@"
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(ENGINE_SRCS) $(CRYPTO_LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(ENGINE_SRCS) $(FUZZ_EXTRA_$*) \
+		$(CRYPTO_LIBS)
 
 # ---- entry points ----
 # Each installs what is missing, then builds in a sub-make (see above).

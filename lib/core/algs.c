@@ -27,10 +27,11 @@ int tc_algs_init(struct tc_algs *algs)
 {
 	memset(algs, 0, sizeof(*algs));
 	algs->hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	algs->hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	algs->aes_128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	algs->aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	algs->chacha20_poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	if (!algs->hkdf || !algs->aes_128_gcm || !algs->aes_256_gcm ||
+	if (!algs->hkdf || !algs->hmac || !algs->aes_128_gcm || !algs->aes_256_gcm ||
 	    !algs->chacha20_poly1305) {
 		tc_algs_free(algs);
 		return -ENOTSUP;
@@ -41,6 +42,7 @@ int tc_algs_init(struct tc_algs *algs)
 void tc_algs_free(struct tc_algs *algs)
 {
 	EVP_KDF_free(algs->hkdf);
+	EVP_MAC_free(algs->hmac);
 	EVP_CIPHER_free(algs->aes_128_gcm);
 	EVP_CIPHER_free(algs->aes_256_gcm);
 	EVP_CIPHER_free(algs->chacha20_poly1305);
@@ -109,4 +111,55 @@ int tc_cprf(const struct tc_algs *algs, const uint8_t *key, size_t key_len,
 		return -EINVAL;
 	return hkdf_run(algs, EVP_KDF_HKDF_MODE_EXPAND_ONLY, key, key_len,
 			NULL, 0, info, info_len, out, out_len);
+}
+
+int tc_extract_init(struct tc_extract *x, const struct tc_algs *algs,
+		    const uint8_t *salt, size_t salt_len)
+{
+	OSSL_PARAM params[2];
+
+	x->ctx = EVP_MAC_CTX_new(algs->hmac);
+	if (!x->ctx)
+		return -ENOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* HMAC takes an empty key; HKDF's empty salt means HashLen zeros,
+	 * which HMAC pads to the same block, so both agree. */
+	if (EVP_MAC_init(x->ctx, salt_len ? salt : (const uint8_t *)"",
+			 salt_len, params) != 1) {
+		tc_extract_free(x);
+		return -EIO;
+	}
+	return 0;
+}
+
+int tc_extract_update(struct tc_extract *x, const uint8_t *ikm, size_t len)
+{
+	if (!x->ctx)
+		return -EINVAL;
+	if (len && EVP_MAC_update(x->ctx, ikm, len) != 1)
+		return -EIO;
+	return 0;
+}
+
+int tc_extract_final(struct tc_extract *x, uint8_t prk[TC_HASH_LEN])
+{
+	size_t len = 0;
+	int err = -EIO;
+
+	if (!x->ctx)
+		return -EINVAL;
+	if (EVP_MAC_final(x->ctx, prk, &len, TC_HASH_LEN) == 1 &&
+	    len == TC_HASH_LEN)
+		err = 0;
+	tc_extract_free(x);
+	return err;
+}
+
+void tc_extract_free(struct tc_extract *x)
+{
+	/* frees the HMAC state, which OpenSSL cleanses */
+	EVP_MAC_CTX_free(x->ctx);
+	x->ctx = NULL;
 }

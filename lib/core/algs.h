@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * OpenSSL algorithms fetched once and shared, read-only, by every
- * connection: HKDF-SHA256 (the tcpcrypt CPRF) and the three AEADs.
+ * connection: HKDF-SHA256 (the tcpcrypt CPRF), HMAC (an Extract fed in
+ * pieces) and the three AEADs.
  */
 #ifndef TC_ALGS_H
 #define TC_ALGS_H
@@ -29,6 +30,7 @@ struct tc_aead_info {
 
 struct tc_algs {
 	EVP_KDF *hkdf;
+	EVP_MAC *hmac;		/* HMAC: HKDF-Extract fed incrementally */
 	EVP_CIPHER *aes_128_gcm;
 	EVP_CIPHER *aes_256_gcm;
 	EVP_CIPHER *chacha20_poly1305;
@@ -48,6 +50,23 @@ int tc_hkdf_extract(const struct tc_algs *algs,
 		    const uint8_t *salt, size_t salt_len,
 		    const uint8_t *ikm, size_t ikm_len,
 		    uint8_t prk[TC_HASH_LEN]);
+
+/*
+ * HKDF-Extract(salt, ikm) fed incrementally: Extract is HMAC-SHA256 keyed
+ * with the salt (RFC 5869 2.2), so ikm can be streamed in pieces of any
+ * size and gives the same PRK as tc_hkdf_extract over the concatenation.
+ */
+struct tc_extract {
+	EVP_MAC_CTX *ctx;
+};
+
+int tc_extract_init(struct tc_extract *x, const struct tc_algs *algs,
+		    const uint8_t *salt, size_t salt_len);
+int tc_extract_update(struct tc_extract *x, const uint8_t *ikm, size_t len);
+/* The PRK; the context is freed (and with it the keyed state). */
+int tc_extract_final(struct tc_extract *x, uint8_t prk[TC_HASH_LEN]);
+/* Free without a result (safe on a zeroed or finished context). */
+void tc_extract_free(struct tc_extract *x);
 
 /*
  * CPRF(K, CONST, L) = HKDF-Expand-SHA256(K, info, L) (RFC 8548 section 3.3,

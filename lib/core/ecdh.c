@@ -34,42 +34,6 @@ static bool is_ec(const struct tc_tep_info *ti)
 	return ti->group != NULL;
 }
 
-int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep)
-{
-	const struct tc_tep_info *ti = tc_tep_info(tep);
-	EVP_PKEY_CTX *ctx;
-	OSSL_PARAM params[2];
-	int err = -EIO;
-
-	memset(e, 0, sizeof(*e));
-	if (!ti)
-		return -EINVAL;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, ti->keytype, NULL);
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_PKEY_keygen_init(ctx) != 1)
-		goto out;
-	if (is_ec(ti)) {
-		params[0] = OSSL_PARAM_construct_utf8_string(
-				OSSL_PKEY_PARAM_GROUP_NAME, (char *)ti->group, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (EVP_PKEY_CTX_set_params(ctx, params) != 1)
-			goto out;
-	}
-	if (EVP_PKEY_keygen(ctx, &e->key) != 1)
-		goto out;
-	e->info = ti;
-	err = 0;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	if (err) {
-		EVP_PKEY_free(e->key);
-		e->key = NULL;
-		ERR_clear_error();
-	}
-	return err;
-}
-
 /* Build an EC key pair from scalar d: Q = d*G computed with EC_POINT_mul. */
 static int ec_from_private(struct tc_ecdh *e, const struct tc_tep_info *ti,
 			   const uint8_t *priv, size_t len)
@@ -94,6 +58,7 @@ static int ec_from_private(struct tc_ecdh *e, const struct tc_tep_info *ti,
 	}
 	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0)
 		goto out;	/* d must be in 1..n-1 */
+	BN_set_flags(d, BN_FLG_CONSTTIME);	/* a secret scalar */
 	q = EC_POINT_new(group);
 	if (!q || EC_POINT_mul(group, q, d, NULL, NULL, bnctx) != 1) {
 		err = -EIO;
@@ -162,6 +127,79 @@ int tc_ecdh_from_private(struct tc_ecdh *e, uint8_t tep,
 	return 0;
 }
 
+/*
+ * A scalar d in [1, n-1] for an EC group, from rng bytes: the top byte is
+ * masked to the order's bit length and out-of-range draws are rejected,
+ * so d is uniform. Each draw is accepted with probability above 1/2.
+ */
+static int ec_random_scalar(const struct tc_tep_info *ti,
+			    const struct tc_rng *rng, uint8_t *d, size_t len)
+{
+	const BIGNUM *order;
+	EC_GROUP *group;
+	BIGNUM *bn = NULL;
+	unsigned int bits, tries;
+	uint8_t mask;
+	int err = -ENOMEM;
+
+	group = EC_GROUP_new_by_curve_name_ex(NULL, NULL,
+					      EC_curve_nist2nid(ti->group));
+	bn = BN_secure_new();
+	if (!group || !bn)
+		goto out;
+	order = EC_GROUP_get0_order(group);
+	bits = (unsigned int)BN_num_bits(order);
+	if (bits > 8 * len || bits <= 8 * (len - 1)) {
+		err = -EINVAL;
+		goto out;
+	}
+	mask = (uint8_t)(0xff >> (8 * len - bits));
+	err = -EIO;
+	for (tries = 0; tries < 128; tries++) {
+		err = tc_rng_bytes(rng, d, len);
+		if (err)
+			goto out;
+		d[0] &= mask;
+		if (!BN_bin2bn(d, (int)len, bn)) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (!BN_is_zero(bn) && BN_cmp(bn, order) < 0) {
+			err = 0;
+			goto out;
+		}
+		err = -EIO;	/* a generator that never yields a scalar */
+	}
+out:
+	if (err) {
+		OPENSSL_cleanse(d, len);
+		ERR_clear_error();
+	}
+	BN_clear_free(bn);
+	EC_GROUP_free(group);
+	return err;
+}
+
+int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep, const struct tc_rng *rng)
+{
+	const struct tc_tep_info *ti = tc_tep_info(tep);
+	uint8_t priv[TC_ECDH_PRIV_MAX];
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if (!ti || !rng)
+		return -EINVAL;
+	/* X25519/X448: any string is a scalar (RFC 7748 clamps it). */
+	if (is_ec(ti))
+		err = ec_random_scalar(ti, rng, priv, ti->priv_len);
+	else
+		err = tc_rng_bytes(rng, priv, ti->priv_len);
+	if (!err)
+		err = tc_ecdh_from_private(e, tep, priv, ti->priv_len);
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return err;
+}
+
 int tc_ecdh_public(const struct tc_ecdh *e, uint8_t *out, size_t out_max)
 {
 	const struct tc_tep_info *ti = e->info;
@@ -206,7 +244,7 @@ static int ec_peer(const struct tc_tep_info *ti, const uint8_t *pub,
 		   size_t len, EVP_PKEY **peer)
 {
 	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx, *cctx = NULL;
+	EVP_PKEY_CTX *ctx;
 	int err = -TC_EBADKEY;
 
 	/* u16 pubkey_len counting itself, then a compressed point only. */
@@ -221,19 +259,18 @@ static int ec_peer(const struct tc_tep_info *ti, const uint8_t *pub,
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (!ctx)
 		return -ENOMEM;
-	/* fromdata decodes the point: x >= p or no square root fail here */
-	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, peer, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		goto out;
-	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, *peer, NULL);
-	if (!cctx) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (EVP_PKEY_public_check(cctx) == 1)
+	/*
+	 * fromdata decodes the compressed point, and that is the whole of the
+	 * IEEE 1363 A.16.10 validation here: x >= p is refused, an x with no
+	 * square root (not on the curve) is refused, and y is then on the
+	 * curve and below p by construction. Infinity has no 02/03 encoding.
+	 * P-256 and P-521 have prime order (cofactor 1), so every such point
+	 * has order n. An EVP_PKEY_public_check after this could never fail
+	 * (test_ecdh test_decoded_points_valid), so there is none.
+	 */
+	if (EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    EVP_PKEY_fromdata(ctx, peer, EVP_PKEY_PUBLIC_KEY, params) == 1)
 		err = 0;
-out:
-	EVP_PKEY_CTX_free(cctx);
 	EVP_PKEY_CTX_free(ctx);
 	return err;
 }

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 
+#include "core/rng.h"
+
 #define TC_TEP_P256		0x21
 #define TC_TEP_P521		0x22
 #define TC_TEP_X25519		0x23
@@ -62,13 +64,18 @@ struct tc_ecdh {
 	EVP_PKEY *key;
 };
 
-/* A fresh key pair from OpenSSL's RNG. */
-int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep);
+/*
+ * A fresh key pair from the caller's rng: X25519/X448 take priv_len raw
+ * bytes as the scalar; P-256/P-521 a scalar rejection-sampled into
+ * [1, n-1]. The public key is derived as for tc_ecdh_from_private.
+ * -EINVAL without an rng, the rng's error if it fails.
+ */
+int tc_ecdh_generate(struct tc_ecdh *e, uint8_t tep, const struct tc_rng *rng);
 
 /*
- * A key pair from a fixed private key, for test vectors and tests only:
- * big-endian scalar 1..n-1 (priv_len bytes) for P-256/P-521, the raw
- * RFC 7748 scalar for X25519/X448.
+ * A key pair from a given private key (tc_ecdh_generate's path; also for
+ * test vectors): big-endian scalar 1..n-1 (priv_len bytes) for
+ * P-256/P-521, the raw RFC 7748 scalar for X25519/X448.
  */
 int tc_ecdh_from_private(struct tc_ecdh *e, uint8_t tep,
 			 const uint8_t *priv, size_t len);
@@ -78,8 +85,9 @@ int tc_ecdh_public(const struct tc_ecdh *e, uint8_t *out, size_t out_max);
 
 /*
  * Decode and validate a peer's Pub (wire encoding) into *peer (free it with
- * EVP_PKEY_free). NIST points go through EVP_PKEY_public_check (IEEE 1363
- * A.16.10: on the curve, not infinity, coordinates in range, order).
+ * EVP_PKEY_free). For NIST points decoding the compressed form is the
+ * IEEE 1363 A.16.10 validation: x below p, on the curve (y exists), not
+ * infinity; both curves have prime order, so the order check is implied.
  */
 int tc_ecdh_peer(uint8_t tep, const uint8_t *pub, size_t len, EVP_PKEY **peer);
 

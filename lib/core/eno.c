@@ -467,9 +467,41 @@ static void negotiate(struct tc_eno *e)
 	maybe_enable(e);
 }
 
+/* Does o repeat a TEP only as its TEP allows (4.5, condition 3)? */
+static bool repeats_ok(const struct tc_eno_opt *o,
+		       const struct tc_eno_tep_ops *ops)
+{
+	unsigned int i, j, n_plain, n_data;
+	uint8_t glt;
+
+	for (i = 0; i < o->n_teps; i++) {
+		glt = tc_eno_glt(o->teps[i].byte);
+		for (j = 0; j < i; j++)
+			if (tc_eno_glt(o->teps[j].byte) == glt)
+				break;
+		if (j < i)
+			continue;	/* counted at its first occurrence */
+		n_plain = n_data = 0;
+		for (j = i; j < o->n_teps; j++) {
+			if (tc_eno_glt(o->teps[j].byte) != glt)
+				continue;
+			if (o->teps[j].byte & TC_ENO_V)
+				n_data++;
+			else
+				n_plain++;
+		}
+		if (n_plain + n_data > 1 &&
+		    !(ops && ops->repeat_ok &&
+		      ops->repeat_ok(glt, n_plain, n_data, ops->arg)))
+			return false;
+	}
+	return true;
+}
+
 int tc_eno_set_local(struct tc_eno *e, const struct tc_eno_tep_in *teps,
 		     size_t n, size_t cap)
 {
+	struct tc_eno_opt local;
 	uint8_t buf[TC_TCP_OPT_MAX];
 	int len;
 
@@ -478,8 +510,13 @@ int tc_eno_set_local(struct tc_eno *e, const struct tc_eno_tep_in *teps,
 	len = tc_eno_build_syn(e->gopt, e->passive, teps, n, buf, cap);
 	if (len < 0)
 		return len;
-	if (tc_eno_parse_syn_opt(buf, (size_t)len, &e->local))
+	if (tc_eno_parse_syn_opt(buf, (size_t)len, &local))
 		return -EINVAL;	/* cannot happen: we just built it */
+	/* never send a repetition the TEP does not define (e.g. RFC 8548
+	 * 3.5: two resumption suboptions for one TEP) */
+	if (!repeats_ok(&local, e->ops))
+		return -EINVAL;
+	e->local = local;
 	e->have_local = true;
 	negotiate(e);
 	return 0;
@@ -496,8 +533,15 @@ int tc_eno_next_option(const struct tc_eno *e, bool syn, const uint8_t **opt)
 		*opt = e->local.raw;
 		return e->local.raw_len;
 	}
-	/* ENO on every segment until a non-SYN segment arrives (4.6) */
-	if (e->rcvd_nonsyn)
+	/*
+	 * ENO on every segment until a non-SYN segment arrives (4.6), and in
+	 * any case on our first ACK while negotiating: a host that received
+	 * a non-SYN segment before sending its ACK (the active opener's third
+	 * segment) could otherwise never have sent an ACK with ENO, and
+	 * encryption would never be enabled.
+	 */
+	if (e->rcvd_nonsyn &&
+	    (e->state != TC_ENO_NEGOTIATING || e->sent_ack_eno))
 		return 0;
 	*opt = tc_eno_nonsyn_opt;
 	return TC_ENO_NONSYN_LEN;

@@ -311,15 +311,18 @@ int tc_eno_set_gopt(struct tc_eno *e, uint8_t gopt);
  * byte-identical for every SYN/SYN-ACK retransmission. An active opener
  * sets it before its SYN; a passive one after the peer's SYN (typically one
  * TEP chosen with tc_eno_pick()). cap limits its size (TCP option space left).
- * 0, -EISCONN after a SYN went out, or tc_eno_build_syn()'s errors.
+ * 0, -EISCONN after a SYN went out, -EINVAL when the list repeats a TEP in
+ * a way ops->repeat_ok does not allow (without it: any repetition), or
+ * tc_eno_build_syn()'s errors.
  */
 int tc_eno_set_local(struct tc_eno *e, const struct tc_eno_tep_in *teps,
 		     size_t n, size_t cap);
 
 /*
  * The ENO option to put in the next outgoing segment: SYN-form for a SYN,
- * the non-SYN form until a non-SYN segment was received, none once
- * disabled. Returns its length (0: none) with *opt set, or -EAGAIN for a
+ * the non-SYN form until a non-SYN segment was received (and, while
+ * negotiating, until an ACK with ENO was sent), none once disabled.
+ * Returns its length (0: none) with *opt set, or -EAGAIN for a
  * SYN before tc_eno_set_local().
  */
 int tc_eno_next_option(const struct tc_eno *e, bool syn, const uint8_t **opt);

@@ -235,12 +235,15 @@ static void gen_wipe(struct tc_gen_key *g)
 	tc_wipe(g, sizeof(*g));
 }
 
-/* Key generation gen in both directions from mk[gen]. */
-static int key_gen(struct tc_keys *k, uint32_t gen, const uint8_t *mk)
+/*
+ * Key generation gen in both directions from mk[gen] into tx and rx, which
+ * may be scratch copies: nothing in k changes.
+ */
+static int key_gen(const struct tc_keys *k, uint32_t gen, const uint8_t *mk,
+		   struct tc_gen_key *tx, struct tc_gen_key *rx)
 {
 	const struct tc_aead_info *ai = tc_aead_info(k->aead_id);
 	uint8_t kab[TC_TRAFFIC_KEY_MAX], kba[TC_TRAFFIC_KEY_MAX];
-	struct tc_gen_key *tx = slot(&k->tx, gen), *rx = slot(&k->rx, gen);
 	int err;
 
 	if (!ai)
@@ -261,44 +264,81 @@ static int key_gen(struct tc_keys *k, uint32_t gen, const uint8_t *mk)
 	tx->gen = rx->gen = gen;
 	tx->live = rx->live = true;
 	tx->used = rx->used = false;
+	tx->first = rx->first = 0;
 out:
 	tc_wipe(kab, sizeof(kab));
 	tc_wipe(kba, sizeof(kba));
 	return err;
 }
 
-/* Derive generations up to gen (mk only moves forward; old mk is wiped). */
-static int derive_to(struct tc_keys *k, uint32_t gen)
+/* The next generation, mk_gen + 1, derived but not yet installed. */
+struct next_gen {
+	uint8_t mk[TC_HASH_LEN];
+	struct tc_gen_key tx, rx;
+};
+
+static void next_gen_wipe(struct next_gen *n)
 {
-	uint8_t next[TC_HASH_LEN];
-	struct tc_gen_key *rx;
+	gen_wipe(&n->tx);
+	gen_wipe(&n->rx);
+	tc_wipe(n->mk, sizeof(n->mk));
+}
+
+/*
+ * Derive mk[mk_gen + 1] and its keys into n, changing nothing in k. Fails
+ * with -EBUSY when installing them would need a ring slot still in use:
+ * TX keys may be needed for retransmission, so only the caller retires
+ * them; an RX slot may be reused only for a generation below rx.cur.
+ */
+static int next_gen_derive(const struct tc_keys *k, struct next_gen *n)
+{
+	const struct tc_gen_key *tx, *rx;
 	uint32_t j;
 	int err;
 
+	memset(n, 0, sizeof(*n));
+	if (k->mk_gen == UINT32_MAX)
+		return -EOVERFLOW;
+	j = k->mk_gen + 1;
+	tx = &k->tx.g[j % TC_KEYS_GENS];
+	rx = &k->rx.g[j % TC_KEYS_GENS];
+	if (tx->live || (rx->live && rx->gen >= k->rx.cur))
+		return -EBUSY;
+	err = tc_mk_next(k->algs, k->mk, n->mk);
+	if (!err)
+		err = key_gen(k, j, n->mk, &n->tx, &n->rx);
+	if (err)
+		tc_wipe(n->mk, sizeof(n->mk));
+	return err;
+}
+
+/* Install a derived generation; cannot fail. Old RX keys in its slot go. */
+static void next_gen_commit(struct tc_keys *k, struct next_gen *n)
+{
+	uint32_t j = n->rx.gen;
+	struct tc_gen_key *rx = slot(&k->rx, j);
+
+	if (rx->live)
+		tc_keys_retire(k, TC_KEYS_RX, rx->gen);
+	*slot(&k->tx, j) = n->tx;
+	*rx = n->rx;
+	memcpy(k->mk, n->mk, sizeof(k->mk));
+	k->mk_gen = j;
+	/* the keys now belong to k: only the copies in n are wiped */
+	tc_wipe(n, sizeof(*n));
+}
+
+/* Derive generations up to gen (mk only moves forward; old mk is wiped). */
+static int derive_to(struct tc_keys *k, uint32_t gen)
+{
+	struct next_gen n;
+	int err;
+
 	while (k->mk_gen < gen) {
-		if (k->mk_gen == UINT32_MAX)
-			return -EOVERFLOW;
-		j = k->mk_gen + 1;
-		/* TX keys may still be needed for retransmission: only the
-		 * caller retires them. Old RX generations go automatically. */
-		if (slot(&k->tx, j)->live)
-			return -EBUSY;
-		rx = slot(&k->rx, j);
-		if (rx->live) {
-			if (rx->gen >= k->rx.cur)
-				return -EBUSY;
-			tc_keys_retire(k, TC_KEYS_RX, rx->gen);
-		}
-		err = tc_mk_next(k->algs, k->mk, next);
-		if (!err)
-			err = key_gen(k, j, next);
-		if (err) {
-			tc_wipe(next, sizeof(next));
+		err = next_gen_derive(k, &n);
+		if (err)
 			return err;
-		}
-		memcpy(k->mk, next, sizeof(next));
-		tc_wipe(next, sizeof(next));
-		k->mk_gen = j;
+		next_gen_commit(k, &n);
 	}
 	return 0;
 }
@@ -316,7 +356,7 @@ int tc_keys_init(struct tc_keys *k, const struct tc_algs *algs,
 		return -EINVAL;
 	k->aead_id = aead_id;
 	k->sends_ab = sends_ab;
-	err = key_gen(k, 0, mk0);
+	err = key_gen(k, 0, mk0, &k->tx.g[0], &k->rx.g[0]);
 	if (err) {
 		tc_wipe(k, sizeof(*k));
 		return err;
@@ -451,6 +491,7 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 		 size_t len, struct tc_frame_info *info, uint8_t *out,
 		 size_t cap)
 {
+	struct next_gen next;
 	struct tc_gen_key *g;
 	uint32_t gen;
 	int err;
@@ -481,17 +522,35 @@ int tc_keys_open(struct tc_keys *k, uint64_t offset, const uint8_t *frame,
 		if (gen == UINT32_MAX)
 			return -EOVERFLOW;
 		gen++;
-		err = derive_to(k, gen);
+	}
+	if (gen > k->mk_gen) {
+		/*
+		 * A new generation: derive it in scratch and install it only
+		 * once the frame authenticates, so that a forged rekey bit
+		 * neither advances mk nor retires a live RX key. mk_gen is
+		 * never below rx.cur, so this is at most one step.
+		 */
+		err = next_gen_derive(k, &next);
+		if (err)
+			return err;
+		err = tc_frame_open(&next.rx.fk, offset, frame, len, info, out,
+				    cap);
+		if (err) {
+			next_gen_wipe(&next);
+			return err;
+		}
+		next_gen_commit(k, &next);
+		g = gen_key(&k->rx, gen);
+	} else {
+		g = gen_key(&k->rx, gen);
+		if (!g)
+			return -EKEYEXPIRED;
+		/* Nothing changes until the tag has verified. */
+		err = tc_frame_open(&g->fk, offset, frame, len, info, out,
+				    cap);
 		if (err)
 			return err;
 	}
-	g = gen_key(&k->rx, gen);
-	if (!g)
-		return -EKEYEXPIRED;
-	/* Nothing changes until the tag has verified. */
-	err = tc_frame_open(&g->fk, offset, frame, len, info, out, cap);
-	if (err)
-		return err;
 	k->rx.next = offset + len;
 	if (info->fin)
 		k->fin_rcvd = true;

@@ -226,9 +226,11 @@ int tc_keys_reseal(struct tc_keys *k, uint64_t offset, uint8_t flags,
 
 /*
  * Open a frame. At the stream end (offset == end of the last frame opened)
- * it is a new frame: rekey=1 selects remote_gen + 1, and only after the tag
- * verifies is remote_gen advanced (and local_gen with it, setting
- * info->must_send unless FINp was sent). Below the stream end it is a
+ * it is a new frame: rekey=1 selects remote_gen + 1, whose keys are derived
+ * in scratch when they do not exist yet. Only after the tag verifies are
+ * they installed (reusing an old RX ring slot), remote_gen advanced (and
+ * local_gen with it, setting info->must_send unless FINp was sent): a
+ * frame that fails changes no key state at all. Below the stream end it is a
  * retransmission, opened with the generation that covered that offset, with
  * no state change. Above it: -ERANGE. A new frame after the peer's FINp
  * frame is -EPROTO (FINp is only ever on the last frame).

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/rand.h>
 
 #include "core/handshake.h"
 
@@ -92,6 +91,9 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 	    (p->transcript_len && !p->transcript) ||
 	    p->n_aeads == 0 || p->n_aeads > TC_HS_AEADS_MAX || !p->aeads)
 		return -EINVAL;
+	/* randomness only from the caller; none needed when both are fixed */
+	if (!p->rng && !(p->fixed_priv && p->fixed_nonce))
+		return -EINVAL;
 	for (i = 0; i < p->n_aeads; i++)
 		if (!tc_aead_info(p->aeads[i]) ||
 		    aead_in(p->aeads[i], p->aeads, i))
@@ -109,15 +111,15 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 		err = tc_ecdh_from_private(&hs->key, p->tep_byte, p->fixed_priv,
 					   p->fixed_priv_len);
 	else
-		err = tc_ecdh_generate(&hs->key, p->tep_byte);
+		err = tc_ecdh_generate(&hs->key, p->tep_byte, p->rng);
 	if (err)
 		goto fail;
 	if (p->fixed_nonce)
 		memcpy(hs->nonce, p->fixed_nonce, TC_NONCE_LEN);
-	else if (RAND_bytes(hs->nonce, TC_NONCE_LEN) != 1) {
-		err = -EIO;
+	else
+		err = tc_rng_bytes(p->rng, hs->nonce, TC_NONCE_LEN);
+	if (err)
 		goto fail;
-	}
 
 	if (hs->role == TC_ENO_ROLE_A) {
 		err = tc_ecdh_public(&hs->key, pub, sizeof(pub));
@@ -180,6 +182,42 @@ static int build_init2(struct tc_hs *hs, uint16_t aead)
 	return 0;
 }
 
+/*
+ * PRK = Extract(N_A, transcript || Init1 || Init2 || ES) is fed as the
+ * bytes become known, so the peer's ignored bytes are hashed as they arrive
+ * and never kept. Started once the peer's fixed part is in (B needs N_A
+ * from it): everything up to the end of that fixed part goes in at once.
+ */
+static int prk_start(struct tc_hs *hs)
+{
+	struct tc_init_dec *d = &hs->dec;
+	bool a = hs->role == TC_ENO_ROLE_A;
+	int err;
+
+	if (hs->prk.ctx)
+		return 0;
+	err = tc_extract_init(&hs->prk, hs->algs, a ? hs->nonce : d->nonce,
+			      TC_NONCE_LEN);
+	if (!err)
+		err = tc_extract_update(&hs->prk, hs->transcript,
+					hs->transcript_len);
+	if (!err && a)
+		err = tc_extract_update(&hs->prk, hs->out, hs->out_len);
+	if (!err)
+		err = tc_extract_update(&hs->prk, d->msg, d->fixed_len);
+	return err;
+}
+
+/* The decoder's sink: the peer's ignored bytes, in order. */
+static int prk_sink(void *arg, const uint8_t *data, size_t len)
+{
+	struct tc_hs *hs = arg;
+	int err;
+
+	err = prk_start(hs);
+	return err ? err : tc_extract_update(&hs->prk, data, len);
+}
+
 /* Both messages are known: ES, PRK = ss[0], then the session keys. */
 static int derive(struct tc_hs *hs, uint16_t aead)
 {
@@ -191,12 +229,14 @@ static int derive(struct tc_hs *hs, uint16_t aead)
 	n = tc_ecdh_derive(&hs->key, d->peer, es, sizeof(es));
 	if (n < 0)
 		return n;
-	err = tc_hs_prk(hs->algs, a ? hs->nonce : d->nonce,
-			hs->transcript, hs->transcript_len,
-			a ? hs->out : d->msg, a ? hs->out_len : d->msg_len,
-			a ? d->msg : hs->out, a ? d->msg_len : hs->out_len,
-			es, (size_t)n, prk);
+	err = prk_start(hs);
+	if (!err && !a)
+		err = tc_extract_update(&hs->prk, hs->out, hs->out_len);
+	if (!err)
+		err = tc_extract_update(&hs->prk, es, (size_t)n);
 	tc_wipe(es, sizeof(es));
+	if (!err)
+		err = tc_extract_final(&hs->prk, prk);
 	if (!err)
 		err = tc_hs_resume(hs->algs, prk, NULL, 0, hs->role, aead,
 				   hs->tep_byte, &hs->res);
@@ -221,6 +261,7 @@ int tc_hs_input(struct tc_hs *hs, const uint8_t *data, size_t len,
 		*consumed = 0;
 	if (hs->status != TC_HS_NEED_MORE)
 		return hs->status;
+	tc_init_dec_set_sink(&hs->dec, prk_sink, hs);
 	ret = tc_init_dec_feed(&hs->dec, data, len, consumed);
 	if (ret != TC_INIT_DONE) {
 		hs->status = ret;
@@ -274,6 +315,7 @@ int tc_hs_result(struct tc_hs *hs, struct tc_hs_result *res)
 
 void tc_hs_free(struct tc_hs *hs)
 {
+	tc_extract_free(&hs->prk);
 	tc_ecdh_free(&hs->key);
 	free(hs->out);
 	tc_init_dec_free(&hs->dec);

@@ -36,6 +36,7 @@
 #include "core/eno.h"
 #include "core/init.h"
 #include "core/keysched.h"
+#include "core/rng.h"
 
 #define TC_HS_AEADS_MAX		16	/* AEADs we offer or rank */
 #define TC_HS_TRANSCRIPT_MAX	TC_ENO_TRANSCRIPT_MAX
@@ -62,8 +63,14 @@ struct tc_hs_params {
 	const uint16_t *aeads;
 	size_t n_aeads;
 	/*
-	 * Fixed inputs for test vectors and tests; leave NULL in production,
-	 * where the key pair and the nonce come from OpenSSL's RNG.
+	 * Where the ephemeral private key and the nonce come from (the
+	 * daemon: e.g. &tc_rng_openssl; tests: a seeded DRBG). Required
+	 * unless both fixed_priv and fixed_nonce are given (-EINVAL).
+	 */
+	const struct tc_rng *rng;
+	/*
+	 * Fixed inputs for test vectors and tests; leave NULL in production.
+	 * Either one replaces its draw from rng.
 	 */
 	const uint8_t *fixed_priv;	/* tc_ecdh_from_private() format */
 	size_t fixed_priv_len;
@@ -88,6 +95,7 @@ struct tc_hs_result {
 	uint64_t rx_offset;	/* len(own Init), len(peer's Init); 0, 0 resumed */
 };
 
+/* Points into itself once started: use it in place, never copy it. */
 struct tc_hs {
 	const struct tc_algs *algs;
 	enum tc_eno_role role;
@@ -101,14 +109,16 @@ struct tc_hs {
 	uint8_t nonce[TC_NONCE_LEN];
 	uint8_t *out;		/* our Init message, as sent */
 	size_t out_len;
-	struct tc_init_dec dec;	/* the peer's Init message */
+	struct tc_init_dec dec;	/* the peer's Init message, its fixed part */
+	struct tc_extract prk;	/* PRK, fed as the messages arrive */
 	struct tc_hs_result res;
 	bool res_taken;
 };
 
 /*
  * Set up the handshake; A's Init1 is ready on return. 0 or -EINVAL (bad
- * params), -ENOMEM, -EIO. Call tc_hs_free() whatever it returns.
+ * params, no rng), -ENOMEM, -EIO, or the rng's error. Call tc_hs_free()
+ * whatever it returns.
  */
 int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p);
 

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/init.h"
@@ -103,6 +102,14 @@ void tc_init2_dec_init(struct tc_init_dec *d, uint8_t tep,
 	d->n_offered = n_offered;
 }
 
+void tc_init_dec_set_sink(struct tc_init_dec *d,
+			  int (*fn)(void *arg, const uint8_t *data, size_t len),
+			  void *arg)
+{
+	d->sink = fn;
+	d->sink_arg = arg;
+}
+
 static size_t hdr_len(const struct tc_init_dec *d)
 {
 	return d->which == 1 ? TC_INIT1_HDR_LEN : TC_INIT2_HDR_LEN;
@@ -117,6 +124,8 @@ static uint32_t next_mark(const struct tc_init_dec *d)
 		return 8;
 	if (d->have < hdr_len(d))
 		return (uint32_t)hdr_len(d);
+	if (d->have < d->fixed_len)
+		return d->fixed_len;
 	return d->msg_len;
 }
 
@@ -128,21 +137,17 @@ static int check_mark(struct tc_init_dec *d)
 	size_t i, min;
 	int err;
 
-	switch (d->have) {
-	case 4:
-		if (get32(d->hdr) != (d->which == 1 ? TC_INIT1_MAGIC : TC_INIT2_MAGIC))
+	if (d->have == 4) {
+		if (get32(d->msg) != (d->which == 1 ? TC_INIT1_MAGIC : TC_INIT2_MAGIC))
 			return -TC_EINIT_MAGIC;
 		return 0;
-	case 8:
-		d->msg_len = get32(d->hdr + 4);
+	}
+	if (d->have == 8) {
+		d->msg_len = get32(d->msg + 4);
 		/* Init1 needs at least one cipher; nciphers is checked next */
 		min = d->which == 1 ? tc_init1_len(d->tep, 1) : tc_init2_len(d->tep);
-		if (d->msg_len < min || d->msg_len > TC_INIT_MAX_LEN)
+		if (d->msg_len < min)
 			return -TC_EINIT_LEN;
-		d->msg = malloc(d->msg_len);
-		if (!d->msg)
-			return -ENOMEM;
-		memcpy(d->msg, d->hdr, 8);
 		return 0;
 	}
 	if (d->have == hdr_len(d)) {
@@ -150,8 +155,7 @@ static int check_mark(struct tc_init_dec *d)
 			d->nciphers = d->msg[8];
 			if (d->nciphers == 0)
 				return -TC_EINIT_NCIPHERS;
-			if (d->msg_len < tc_init1_len(d->tep, d->nciphers))
-				return -TC_EINIT_LEN;
+			d->fixed_len = (uint32_t)tc_init1_len(d->tep, d->nciphers);
 		} else {
 			d->sym_cipher = (uint16_t)(d->msg[8] << 8 | d->msg[9]);
 			for (i = 0; i < d->n_offered; i++)
@@ -159,19 +163,26 @@ static int check_mark(struct tc_init_dec *d)
 					break;
 			if (i == d->n_offered)
 				return -TC_EINIT_CIPHER;
+			d->fixed_len = (uint32_t)tc_init2_len(d->tep);
 		}
-		if (d->have < d->msg_len)
-			return 0;
+		if (d->msg_len < d->fixed_len)
+			return -TC_EINIT_LEN;
+		return 0;
 	}
+	if (d->have == d->fixed_len) {
+		/* the fields, before any ignored byte is streamed */
+		p = d->msg + hdr_len(d);
+		if (d->which == 1) {
+			d->ciphers = p;
+			p += 2 * d->nciphers;
+		}
+		d->nonce = p;
+		d->pub = p + TC_NONCE_LEN;
+		d->pub_len = pub_len;
+	}
+	if (d->have < d->msg_len)
+		return 0;
 	/* the whole message is in */
-	p = d->msg + hdr_len(d);
-	if (d->which == 1) {
-		d->ciphers = p;
-		p += 2 * d->nciphers;
-	}
-	d->nonce = p;
-	d->pub = p + TC_NONCE_LEN;
-	d->pub_len = pub_len;
 	err = tc_ecdh_peer(d->tep, d->pub, d->pub_len, &d->peer);
 	return err ? err : TC_INIT_DONE;
 }
@@ -190,7 +201,16 @@ int tc_init_dec_feed(struct tc_init_dec *d, const uint8_t *data, size_t len,
 		n = mark - d->have;
 		if (n > len - used)
 			n = len - used;
-		memcpy((d->msg ? d->msg : d->hdr) + d->have, data + used, n);
+		if (d->fixed_len && d->have >= d->fixed_len) {
+			/* ignored bytes: streamed on, never kept */
+			ret = d->sink ? d->sink(d->sink_arg, data + used, n) : 0;
+			if (ret) {
+				d->status = ret < 0 ? ret : -EIO;
+				break;
+			}
+		} else {
+			memcpy(d->msg + d->have, data + used, n);
+		}
 		d->have += (uint32_t)n;
 		used += n;
 		if (d->have < mark)
@@ -213,9 +233,9 @@ int tc_init_dec_eof(struct tc_init_dec *d)
 
 void tc_init_dec_free(struct tc_init_dec *d)
 {
-	free(d->msg);
 	EVP_PKEY_free(d->peer);
-	d->msg = NULL;
 	d->peer = NULL;
 	d->ciphers = d->nonce = d->pub = NULL;
+	d->sink = NULL;
+	d->sink_arg = NULL;
 }

@@ -8,14 +8,19 @@
  *   Init2 = INIT2_MAGIC(4) || message_len(4) || sym_cipher(2)
  *           || N_B(32) || Pub_B || ignored
  *
- * We always send zero ignored bytes; on receipt the ignored bytes are
- * accepted and kept, because the PRK hashes the messages as transmitted.
+ * We always send zero ignored bytes. On receipt any number of ignored bytes
+ * (message_len is 32 bits) is accepted without being buffered: the decoder
+ * keeps only the fixed part (at most TC_INIT_FIXED_MAX bytes) and hands each
+ * ignored byte, in order, to an optional sink. The handshake's sink streams
+ * them into the PRK's HMAC, since the PRK hashes the messages as
+ * transmitted.
  *
  * The decoder is incremental: feed it the start of the peer's byte stream in
- * chunks of any size. It keeps exactly message_len bytes and reports how
- * much of the last chunk belonged to the message, so the rest goes to the
- * frame layer. Every check happens at a fixed byte position, so the outcome
- * does not depend on how the stream was split.
+ * chunks of any size. It reports how much of the last chunk belonged to the
+ * message, so the rest goes to the frame layer. Every check happens at a
+ * fixed byte position, so the outcome does not depend on how the stream was
+ * split (the sink sees the same bytes in the same order, in pieces that may
+ * differ).
  *
  * Return values of tc_init_dec_feed():
  *   TC_INIT_NEED_MORE (0)  the whole chunk was consumed, message incomplete
@@ -24,14 +29,13 @@
  *   end-of-file, and sticky (later calls return the same error):
  *     -TC_EINIT_MAGIC    (-EPROTO)          bad INIT1_MAGIC/INIT2_MAGIC
  *     -TC_EINIT_LEN      (-EMSGSIZE)        message_len too small for the TEP
- *                                           (and nciphers), or above
- *                                           TC_INIT_MAX_LEN
+ *                                           (and nciphers)
  *     -TC_EINIT_NCIPHERS (-EBADMSG)         Init1 with nciphers == 0
  *     -TC_EINIT_CIPHER   (-EPROTONOSUPPORT) Init2 sym_cipher not in A's offer
  *     -TC_EBADKEY        (-EKEYREJECTED)    Pub fails validation (ecdh.h)
  *     -TC_EINIT_TRUNC    (-ENODATA)         from tc_init_dec_eof(): the
  *                                           stream ended inside the message
- *     -ENOMEM                               allocation failure
+ *     the sink's error                      it failed (-EIO if positive)
  */
 #ifndef TC_INIT_H
 #define TC_INIT_H
@@ -51,12 +55,12 @@
 #define TC_INIT_NCIPHERS_MAX	255
 
 /*
- * Largest message_len we accept. The largest message without ignored bytes
- * is an Init1 with 255 ciphers on P-521: 9 + 510 + 32 + 69 = 620 bytes;
- * 4096 leaves ample room for trailing bytes a future version might send
- * while bounding what a peer can make us buffer.
+ * The largest fixed part (a message without ignored bytes): an Init1 with
+ * 255 ciphers on P-521, 9 + 510 + 32 + 69 = 620 bytes. Ignored bytes beyond
+ * it are never buffered, so message_len has no upper bound but its 32 bits.
  */
-#define TC_INIT_MAX_LEN		4096
+#define TC_INIT_FIXED_MAX	(TC_INIT1_HDR_LEN + 2 * TC_INIT_NCIPHERS_MAX + \
+				 TC_NONCE_LEN + TC_ECDH_PUB_MAX)
 
 enum {
 	TC_INIT_NEED_MORE = 0,
@@ -86,6 +90,7 @@ int tc_init2_encode(uint8_t *out, size_t cap, uint8_t tep, uint16_t cipher,
 		    const uint8_t nonce[TC_NONCE_LEN],
 		    const uint8_t *pub, size_t pub_len);
 
+/* Holds pointers into itself: use it in place, never copy it once started. */
 struct tc_init_dec {
 	uint8_t which;		/* 1: Init1, 2: Init2 */
 	uint8_t tep;		/* TEP id, v bit clear */
@@ -94,17 +99,21 @@ struct tc_init_dec {
 	int status;		/* TC_INIT_NEED_MORE, TC_INIT_DONE or -errno */
 	uint32_t have;		/* bytes received so far */
 	uint32_t msg_len;	/* message_len, 0 until 8 bytes are in */
-	uint8_t hdr[TC_INIT2_HDR_LEN];	/* first bytes, until msg is allocated */
-	uint8_t *msg;		/* msg_len bytes, as transmitted */
+	uint32_t fixed_len;	/* the part without ignored bytes, 0 until
+				 * the header is in */
+	/* ignored bytes (fixed_len..msg_len) go here, in order; NULL: dropped */
+	int (*sink)(void *arg, const uint8_t *data, size_t len);
+	void *sink_arg;
+	uint8_t msg[TC_INIT_FIXED_MAX];	/* the fixed part, as transmitted */
 
-	/* Valid once DONE (pointers into msg): */
+	/* Valid once all fixed_len bytes are in (pointers into msg): */
 	uint8_t nciphers;		/* Init1 */
 	const uint8_t *ciphers;		/* Init1: nciphers 2-byte BE ids */
 	uint16_t sym_cipher;		/* Init2 */
 	const uint8_t *nonce;		/* N_A or N_B */
 	const uint8_t *pub;		/* Pub_A or Pub_B (wire encoding) */
 	size_t pub_len;
-	EVP_PKEY *peer;			/* the validated Pub */
+	EVP_PKEY *peer;			/* the validated Pub, once DONE */
 };
 
 /* Start decoding an Init1 (B) for a TEP. */
@@ -116,6 +125,16 @@ void tc_init1_dec_init(struct tc_init_dec *d, uint8_t tep);
  */
 void tc_init2_dec_init(struct tc_init_dec *d, uint8_t tep,
 		       const uint16_t *offered, size_t n_offered);
+
+/*
+ * Where the ignored bytes go: fn(arg, data, len) is called with each run of
+ * them, after the fixed part is complete (nonce, pub and the header fields
+ * are then valid) and before the message is DONE; 0 or -errno (sticky).
+ * Without a sink they are dropped.
+ */
+void tc_init_dec_set_sink(struct tc_init_dec *d,
+			  int (*fn)(void *arg, const uint8_t *data, size_t len),
+			  void *arg);
 
 /* Feed the next len bytes of the peer's stream (see the return values). */
 int tc_init_dec_feed(struct tc_init_dec *d, const uint8_t *data, size_t len,
@@ -130,7 +149,7 @@ static inline uint16_t tc_init1_cipher(const struct tc_init_dec *d, size_t i)
 	return (uint16_t)(d->ciphers[2 * i] << 8 | d->ciphers[2 * i + 1]);
 }
 
-/* Release the buffered message and the peer key. */
+/* Release the peer key. */
 void tc_init_dec_free(struct tc_init_dec *d);
 
 #endif

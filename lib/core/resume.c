@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "core/eno.h"
 #include "core/resume.h"
@@ -244,17 +243,17 @@ int tc_resume_put(struct tc_resume_cache *c, const uint8_t *peer,
 	return err;
 }
 
-static int draw_nonce(struct tc_resume_cache *c, struct tc_resume_ticket *t)
+static int draw_nonce(struct tc_resume_cache *c, const struct tc_rng *rng,
+		      struct tc_resume_ticket *t)
 {
 	t->nonce_len = c->nonce_len;
-	if (t->nonce_len && RAND_bytes(t->nonce, t->nonce_len) != 1)
-		return -EIO;
-	return 0;
+	return t->nonce_len ? tc_rng_bytes(rng, t->nonce, t->nonce_len) : 0;
 }
 
 /* Move entry e (its ss advanced k steps) into a ticket; e is wiped. */
 static int to_ticket(struct tc_resume_cache *c, struct tc_resume_entry *e,
-		     unsigned int k, struct tc_resume_ticket *t)
+		     unsigned int k, const struct tc_rng *rng,
+		     struct tc_resume_ticket *t)
 {
 	unsigned int s;
 	int err = 0;
@@ -274,7 +273,7 @@ static int to_ticket(struct tc_resume_cache *c, struct tc_resume_entry *e,
 	/* Consumed whatever happens next: ss[i] is used at most once. */
 	entry_wipe(c, e);
 	if (!err)
-		err = draw_nonce(c, t);
+		err = draw_nonce(c, rng, t);
 	if (err) {
 		tc_resume_ticket_wipe(t);
 		return err;
@@ -285,13 +284,14 @@ static int to_ticket(struct tc_resume_cache *c, struct tc_resume_entry *e,
 
 int tc_resume_take(struct tc_resume_cache *c, const uint8_t *peer,
 		   size_t peer_len, uint8_t tep, unsigned int flags,
-		   uint64_t now, struct tc_resume_ticket *t)
+		   uint64_t now, const struct tc_rng *rng,
+		   struct tc_resume_ticket *t)
 {
 	struct tc_resume_entry *e, *best = NULL;
 	size_t k;
 
 	memset(t, 0, sizeof(*t));
-	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer))
+	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) || !rng)
 		return -EINVAL;
 	if ((flags & TC_RESUME_F_IGNORE) || c->disabled)
 		return -ENOENT;
@@ -311,7 +311,7 @@ int tc_resume_take(struct tc_resume_cache *c, const uint8_t *peer,
 	}
 	if (!best)
 		return -ENOENT;
-	return to_ticket(c, best, 0, t);
+	return to_ticket(c, best, 0, rng, t);
 }
 
 int tc_resume_encode(const struct tc_resume_ticket *t, uint8_t *out,
@@ -346,7 +346,7 @@ int tc_resume_decode(const uint8_t *data, size_t len,
 int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 		    size_t peer_len, uint8_t tep, const uint8_t *data,
 		    size_t len, unsigned int flags, uint64_t now,
-		    struct tc_resume_ticket *t)
+		    const struct tc_rng *rng, struct tc_resume_ticket *t)
 {
 	uint8_t half[TC_RESUME_HALF], nonce[TC_RESUME_NONCE_MAX];
 	struct tc_resume_entry *e;
@@ -356,7 +356,7 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 
 	memset(t, 0, sizeof(*t));
 	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) ||
-	    (len && !data))
+	    (len && !data) || !rng)
 		return -EINVAL;
 	ret = tc_resume_decode(data, len, half, nonce, &nlen);
 	if (ret < 0)
@@ -385,7 +385,7 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 	}
 	return -ENOENT;
 found:
-	ret = to_ticket(c, e, j, t);
+	ret = to_ticket(c, e, j, rng, t);
 	if (ret)
 		return ret;
 	t->passive = true;
@@ -498,6 +498,12 @@ void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 		tc_resume_put(c, t->peer, t->peer_len, t->tep, t->aead,
 			      t->orig_role, t->ss, t->i, t->chain, now, NULL);
 	tc_resume_ticket_wipe(t);
+}
+
+bool tc_resume_repeat_ok(uint8_t glt, unsigned int n_plain,
+			 unsigned int n_data, void *arg)
+{
+	return n_data <= 1 && n_plain <= 1;
 }
 
 void tc_resume_ticket_wipe(struct tc_resume_ticket *t)

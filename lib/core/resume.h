@@ -34,6 +34,7 @@
 
 #include "core/algs.h"
 #include "core/keysched.h"
+#include "core/rng.h"
 
 #define TC_RESUME_PEER_MAX	32	/* opaque peer key, e.g. an address */
 #define TC_RESUME_DATA_MIN	TC_RESUME_HALF	/* fewer: treat as v = 0 */
@@ -142,13 +143,14 @@ int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
 
 /*
  * Active opener: take the most recent live entry for peer (and tep, or any
- * tep if 0) out of the cache and draw a fresh nonce. -ENOENT when there is
- * none (or flags has TC_RESUME_F_IGNORE, or caching is disabled), -EIO when
- * the random generator fails.
+ * tep if 0) out of the cache and draw a fresh nonce from rng (required).
+ * -ENOENT when there is none (or flags has TC_RESUME_F_IGNORE, or caching
+ * is disabled), the rng's error when it fails (the entry is consumed).
  */
 int tc_resume_take(struct tc_resume_cache *c, const uint8_t *peer,
 		   size_t peer_len, uint8_t tep, unsigned int flags,
-		   uint64_t now, struct tc_resume_ticket *t);
+		   uint64_t now, const struct tc_rng *rng,
+		   struct tc_resume_ticket *t);
 
 /* Suboption data this host sends: its 9-byte half || its nonce. Returns the
  * length (9..17) or -ENOSPC. */
@@ -168,14 +170,15 @@ int tc_resume_decode(const uint8_t *data, size_t len,
  * Passive opener: the peer sent data for tep. Finds the entry whose other
  * half of resume[i] (or of a look-ahead i) equals the received half, for
  * this peer if peer_len > 0, and takes it out (it is consumed whatever
- * happens next). Returns 0 with the ticket (answer with tc_resume_encode),
- * -ENODATA when the data means v = 0 (fresh), -EINVAL when invalid, -ENOENT
- * when nothing matches (MUST NOT agree to resume), -EIO on RNG failure.
+ * happens next) and draws this host's nonce from rng (required). Returns
+ * 0 with the ticket (answer with tc_resume_encode), -ENODATA when the data
+ * means v = 0 (fresh), -EINVAL when invalid, -ENOENT when nothing matches
+ * (MUST NOT agree to resume), the rng's error when it fails.
  */
 int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 		    size_t peer_len, uint8_t tep, const uint8_t *data,
 		    size_t len, unsigned int flags, uint64_t now,
-		    struct tc_resume_ticket *t);
+		    const struct tc_rng *rng, struct tc_resume_ticket *t);
 
 /*
  * Active opener: the SYN-ACK's suboption data for the same TEP. 0 when the
@@ -213,6 +216,18 @@ int tc_resume_complete(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 /* The attempt failed: i stays used; cache ss[i+1] unless NOCACHE; wipe. */
 void tc_resume_abandon(struct tc_resume_cache *c, struct tc_resume_ticket *t,
 		       unsigned int flags, uint64_t now);
+
+/*
+ * tcpcrypt's repetition rule for one SYN-form ENO option, shaped as a
+ * struct tc_eno_tep_ops repeat_ok callback (arg unused): RFC 8548 3.5
+ * forbids two resumption suboptions (v = 1) with the same TEP; a
+ * resumption suboption beside a fresh one (v = 0) for the same TEP is
+ * allowed (it offers nothing more than the resumption suboption implies,
+ * 3.2). tc_eno_set_local refuses a local list this rejects, and
+ * tc_eno_select does not treat the peer's TEP as valid.
+ */
+bool tc_resume_repeat_ok(uint8_t glt, unsigned int n_plain,
+			 unsigned int n_data, void *arg);
 
 /* Wipe a ticket without touching the cache (the chain ends). */
 void tc_resume_ticket_wipe(struct tc_resume_ticket *t);

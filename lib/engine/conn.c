@@ -437,15 +437,6 @@ static int wire_opts(struct tc_conn *c, uint8_t out[TC_OPT_SPACE], bool *with_en
 	if (c->state == TC_CONN_NEGOTIATING || c->state == TC_CONN_KEYX ||
 	    c->state == TC_CONN_ENCRYPTED)
 		len = tc_eno_next_option(&c->eno, false, &eno);
-	/*
-	 * Our first ACK always carries ENO, even when a non-SYN segment of the
-	 * peer came first (RFC 8547 4.6 then allows leaving it out): without
-	 * it neither side could enable encryption.
-	 */
-	if (!len && c->eno.state == TC_ENO_NEGOTIATING && !c->eno.sent_ack_eno) {
-		eno = tc_eno_nonsyn_opt;
-		len = TC_ENO_NONSYN_LEN;
-	}
 	if (len > 0) {
 		w.extra = eno;
 		w.extra_len = len;
@@ -964,11 +955,10 @@ static void start_sending(struct tc_conn *c)
 static int start_keyx(struct tc_conn *c)
 {
 	struct tc_hs_params p = { 0 };
-	uint8_t priv[TC_ECDH_PRIV_MAX], nonce[TC_NONCE_LEN];
 	const struct tc_tep_info *tep;
 	struct tc_eno_sel sel;
 	enum tc_eno_role role;
-	int len, err, tries;
+	int len, err;
 
 	if (tc_eno_get_tep(&c->eno, &sel) || tc_eno_get_role(&c->eno, &role))
 		return -EINVAL;
@@ -991,27 +981,9 @@ static int start_keyx(struct tc_conn *c)
 		p.n_aeads = na;
 	}
 	/* the key pair and nonce come from the caller's randomness */
-	for (tries = 0; tries < 8; tries++) {
-		err = c->cfg->rng.bytes(c->cfg->rng.arg, priv, tep->priv_len);
-		if (err)
-			return err;
-		if (tep->id == 0x22)
-			priv[0] &= 0x01;	/* P-521: a 521-bit scalar */
-		p.fixed_priv = priv;
-		p.fixed_priv_len = tep->priv_len;
-		err = c->cfg->rng.bytes(c->cfg->rng.arg, nonce, sizeof(nonce));
-		if (err)
-			return err;
-		p.fixed_nonce = nonce;
-		err = tc_hs_start(&c->hs, &p);
-		c->hs_started = true;
-		if (err != -EINVAL || tep->id == 0x23 || tep->id == 0x24)
-			break;
-		tc_hs_free(&c->hs);	/* a scalar out of range: draw again */
-		c->hs_started = false;
-	}
-	tc_wipe(priv, sizeof(priv));
-	tc_wipe(nonce, sizeof(nonce));
+	p.rng = &c->cfg->rng;
+	err = tc_hs_start(&c->hs, &p);
+	c->hs_started = true;
 	if (err)
 		return err;
 	c->state = TC_CONN_KEYX;

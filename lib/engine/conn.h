@@ -43,6 +43,7 @@
 #include "core/frame.h"
 #include "core/handshake.h"
 #include "core/keysched.h"
+#include "core/rng.h"
 #include "engine/seg.h"
 #include "engine/stream.h"
 #include "engine/tcpopt.h"
@@ -61,20 +62,15 @@ struct tc_out {
 	void *arg;
 };
 
-/* Random bytes from the caller: 0 or a negative errno. */
-struct tc_engine_rng {
-	int (*bytes)(void *arg, uint8_t *out, size_t len);
-	void *arg;
-};
-
 #define TC_ENGINE_TEPS_MAX	4
 #define TC_ENGINE_AEADS_MAX	3
 
 /* Shared by every connection of a daemon, read-only once set up. */
 struct tc_engine_cfg {
 	const struct tc_algs *algs;
-	struct tc_engine_rng rng;
-	bool rng_ready;		/* RFC 8548 section 8: no ENO option without it */
+	struct tc_rng rng;	/* keys and nonces: the caller's randomness */
+	bool rng_ready;		/* RFC 8548 section 8: no ENO option without it
+				 * (tc_rng_seeded() in the daemon) */
 	/* TEPs, lowest priority first (B picks the last valid one; A sends
 	 * them in this order). Default: P-256, X25519 (X25519 preferred). */
 	uint8_t teps[TC_ENGINE_TEPS_MAX];

@@ -17,6 +17,7 @@
 
 #include "core/handshake.h"
 #include "core/init.h"
+#include "unit/test_rng.h"
 
 static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
 				TC_TEP_X448 };
@@ -25,6 +26,8 @@ static const uint16_t offered[] = { 0x0001, 0x0002, 0x0010 };
 struct outcome {
 	int status;
 	size_t used;
+	uint64_t ignored;	/* bytes the sink was given */
+	uint64_t sum;		/* a position-dependent sum of them */
 	struct tc_init_dec d;
 };
 
@@ -38,6 +41,21 @@ static void start(struct tc_init_dec *d, int which, uint8_t tep)
 		tc_init2_dec_init(d, tep, offered, 3);
 }
 
+/* The ignored bytes: counted and summed, whatever the pieces. */
+static int sink(void *arg, const uint8_t *data, size_t len)
+{
+	struct outcome *o = arg;
+	size_t i;
+
+	CHECK(len > 0);
+	CHECK(o->d.fixed_len && o->d.have >= o->d.fixed_len);
+	CHECK(o->d.have + len <= o->d.msg_len);
+	for (i = 0; i < len; i++)
+		o->sum = o->sum * 1099511628211ULL + data[i] + 1;
+	o->ignored += len;
+	return 0;
+}
+
 /* Feed data cut at cuts[] (increasing, each <= len). */
 static void run(struct outcome *o, int which, uint8_t tep, const uint8_t *data,
 		size_t len, const size_t *cuts, size_t ncuts)
@@ -45,6 +63,8 @@ static void run(struct outcome *o, int which, uint8_t tep, const uint8_t *data,
 	size_t prev = 0, used, i, end;
 
 	start(&o->d, which, tep);
+	tc_init_dec_set_sink(&o->d, sink, o);
+	o->ignored = o->sum = 0;
 	o->used = 0;
 	o->status = TC_INIT_NEED_MORE;
 	for (i = 0; i <= ncuts; i++) {
@@ -64,10 +84,12 @@ static void same(const struct outcome *x, const struct outcome *y)
 	CHECK(x->status == y->status);
 	/* errors too are found at the same byte, whatever the split */
 	CHECK(x->used == y->used);
+	CHECK(x->ignored == y->ignored && x->sum == y->sum);
 	if (x->status != TC_INIT_DONE)
 		return;
 	CHECK(x->d.msg_len == y->d.msg_len);
-	CHECK(!memcmp(x->d.msg, y->d.msg, x->d.msg_len));
+	CHECK(x->d.fixed_len == y->d.fixed_len);
+	CHECK(!memcmp(x->d.msg, y->d.msg, x->d.fixed_len));
 	CHECK(x->d.nciphers == y->d.nciphers);
 	CHECK(x->d.sym_cipher == y->d.sym_cipher);
 	CHECK(x->d.nonce - x->d.msg == y->d.nonce - y->d.msg);
@@ -84,10 +106,12 @@ static void consistent(const struct outcome *o, int which, uint8_t tep,
 	if (o->status != TC_INIT_DONE)
 		return;
 	CHECK(o->used == o->d.msg_len);
-	CHECK(o->d.msg_len <= TC_INIT_MAX_LEN);
-	CHECK(!memcmp(o->d.msg, data, o->d.msg_len));
+	CHECK(o->d.fixed_len <= TC_INIT_FIXED_MAX);
+	CHECK(!memcmp(o->d.msg, data, o->d.fixed_len));
+	/* every byte after the fixed part went to the sink, none was kept */
+	CHECK(o->ignored == o->d.msg_len - o->d.fixed_len);
 	CHECK(o->d.pub_len == ti->pub_len);
-	CHECK(o->d.pub + o->d.pub_len <= o->d.msg + o->d.msg_len);
+	CHECK(o->d.pub + o->d.pub_len == o->d.msg + o->d.fixed_len);
 	if (which == 1) {
 		CHECK(o->d.nciphers > 0);
 		CHECK(o->d.msg_len >= tc_init1_len(tep, o->d.nciphers));
@@ -98,6 +122,43 @@ static void consistent(const struct outcome *o, int which, uint8_t tep,
 		CHECK(o->d.sym_cipher == 0x0001 || o->d.sym_cipher == 0x0002 ||
 		      o->d.sym_cipher == 0x0010);
 	}
+}
+
+/*
+ * The handshake streamed the peer's ignored bytes into its PRK: its keys
+ * must equal those from the one-shot Extract over the whole messages as
+ * transmitted (its key pair is the first draw of a seed-1 generator).
+ */
+static void check_prk(const struct tc_algs *algs, int which, uint8_t tep,
+		      const uint8_t *data, const struct outcome *dec,
+		      const uint8_t *own, size_t own_len,
+		      const struct tc_hs_result *r)
+{
+	uint8_t es[TC_ECDH_ES_MAX], prk[TC_HASH_LEN];
+	struct tc_hs_result want;
+	struct test_rng rng;
+	struct tc_ecdh e;
+	int n;
+
+	CHECK(test_rng_init(&rng, 1) == 0);
+	CHECK(tc_ecdh_generate(&e, tep, &rng.rng) == 0);
+	n = tc_ecdh_derive_pub(&e, dec->d.pub, dec->d.pub_len, es, sizeof(es));
+	CHECK(n > 0);
+	if (which == 1)
+		CHECK(tc_hs_prk(algs, dec->d.nonce, (const uint8_t *)"\x45\x02", 2,
+				data, dec->d.msg_len, own, own_len, es,
+				(size_t)n, prk) == 0);
+	else
+		CHECK(tc_hs_prk(algs, own + TC_INIT1_HDR_LEN + 2 * 3,
+				(const uint8_t *)"\x45\x02", 2, own, own_len,
+				data, dec->d.msg_len, es, (size_t)n, prk) == 0);
+	CHECK(tc_hs_resume(algs, prk, NULL, 0, which == 1 ? TC_ENO_ROLE_B :
+			   TC_ENO_ROLE_A, r->aead, tep, &want) == 0);
+	CHECK(!memcmp(want.mk0, r->mk0, TC_HASH_LEN));
+	CHECK(!memcmp(want.session_id, r->session_id, TC_SESSID_LEN));
+	tc_hs_result_wipe(&want);
+	tc_ecdh_free(&e);
+	test_rng_free(&rng);
 }
 
 /* The decoder's verdict carried through a handshake object. */
@@ -114,6 +175,7 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 	struct tc_hs_result r;
 	const uint8_t *m;
 	size_t used, total = 0, m_len;
+	struct test_rng rng;
 	struct tc_hs hs;
 	int ret = TC_HS_NEED_MORE, i;
 
@@ -121,6 +183,9 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 		CHECK(tc_algs_init(&algs) == 0);
 		have_algs = 1;
 	}
+	/* the same draws for every input, so a finding replays */
+	CHECK(test_rng_init(&rng, 1) == 0);
+	p.rng = &rng.rng;
 	p.role = which == 1 ? TC_ENO_ROLE_B : TC_ENO_ROLE_A;
 	p.aeads = which == 1 ? b_pref : offered;
 	p.n_aeads = which == 1 ? 2 : 3;
@@ -142,6 +207,7 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 				     tc_init1_len(tep, 3)));
 		if (which == 1)
 			CHECK(r.aead == (m[8] << 8 | m[9]));
+		check_prk(&algs, which, tep, data, dec, m, m_len, &r);
 		tc_hs_result_wipe(&r);
 	} else {
 		/* no AEAD in common, or a low-order X25519/X448 key */
@@ -149,6 +215,7 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 		CHECK(which == 1 || ret == -TC_EZEROSECRET);
 	}
 	tc_hs_free(&hs);
+	test_rng_free(&rng);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)

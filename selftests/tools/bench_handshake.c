@@ -33,6 +33,7 @@ static int one(const struct tc_algs *algs, uint8_t tep, uint16_t aead)
 	struct tc_hs_params p = {
 		.algs = algs, .tep_byte = tep, .transcript = transcript,
 		.transcript_len = sizeof(transcript), .aeads = list, .n_aeads = 1,
+		.rng = &tc_rng_openssl,	/* what the daemon would use */
 	};
 	struct tc_hs_result ra, rb;
 	struct tc_hs a, b;

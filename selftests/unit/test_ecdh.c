@@ -10,9 +10,25 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 
 #include "core/ecdh.h"
 #include "unit/hex.h"
+#include "unit/test_rng.h"
+
+static struct test_rng trng;
+
+static int setup(void **state)
+{
+	return test_rng_init(&trng, 0xecd4) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	test_rng_free(&trng);
+	return 0;
+}
 
 struct ecdh_vec {
 	uint8_t tep;
@@ -135,9 +151,9 @@ static void test_generate(void **state)
 	int n;
 
 	for (t = TC_TEP_P256; t <= TC_TEP_X448; t++) {
-		assert_int_equal(tc_ecdh_generate(&a, t), 0);
-		assert_int_equal(tc_ecdh_generate(&b, t), 0);
-		assert_int_equal(tc_ecdh_generate(&c, t), 0);
+		assert_int_equal(tc_ecdh_generate(&a, t, &trng.rng), 0);
+		assert_int_equal(tc_ecdh_generate(&b, t, &trng.rng), 0);
+		assert_int_equal(tc_ecdh_generate(&c, t, &trng.rng), 0);
 		n = tc_ecdh_public(&a, pa, sizeof(pa));
 		assert_int_equal(n, tc_tep_info(t)->pub_len);
 		assert_int_equal(tc_ecdh_public(&b, pb, sizeof(pb)), n);
@@ -160,7 +176,146 @@ static void test_generate(void **state)
 		tc_ecdh_free(&b);
 		tc_ecdh_free(&c);
 	}
-	assert_int_equal(tc_ecdh_generate(&a, 0x25), -EINVAL);
+	assert_int_equal(tc_ecdh_generate(&a, 0x25, &trng.rng), -EINVAL);
+}
+
+/* A scripted generator: hands out script[] in order, then fails. */
+struct script_rng {
+	const uint8_t *bytes;
+	size_t len, pos;
+};
+
+static int script_fn(void *arg, uint8_t *out, size_t len)
+{
+	struct script_rng *s = arg;
+
+	if (len > s->len - s->pos)
+		return -ENODATA;
+	memcpy(out, s->bytes + s->pos, len);
+	s->pos += len;
+	return 0;
+}
+
+static int fail_fn(void *arg, uint8_t *out, size_t len)
+{
+	return -EIO;
+}
+
+/*
+ * The key pair comes from the caller's rng and nothing else: the same seed
+ * gives the same key, X25519/X448 take the bytes as the scalar, and
+ * P-256/P-521 reject draws outside [1, n-1] (all ones, zero) and use the
+ * next one.
+ */
+static void test_generate_from_rng(void **state)
+{
+	static const struct tc_rng fail = { .fn = fail_fn };
+	uint8_t script[4 * TC_ECDH_PRIV_MAX], scalar[TC_ECDH_PRIV_MAX];
+	uint8_t p1[TC_ECDH_PUB_MAX], p2[TC_ECDH_PUB_MAX];
+	struct script_rng sr;
+	struct tc_rng rng = { .fn = script_fn, .arg = &sr };
+	struct test_rng r1, r2;
+	struct tc_ecdh a, b;
+	size_t len;
+	uint8_t t;
+	int n;
+
+	for (t = TC_TEP_P256; t <= TC_TEP_X448; t++) {
+		len = tc_tep_info(t)->priv_len;
+		/* same seed, same key; the generator's draws are used */
+		assert_int_equal(test_rng_init(&r1, 7), 0);
+		assert_int_equal(test_rng_init(&r2, 7), 0);
+		assert_int_equal(tc_ecdh_generate(&a, t, &r1.rng), 0);
+		assert_int_equal(tc_ecdh_generate(&b, t, &r2.rng), 0);
+		assert_true(r1.drawn >= len);
+		n = tc_ecdh_public(&a, p1, sizeof(p1));
+		assert_int_equal(tc_ecdh_public(&b, p2, sizeof(p2)), n);
+		assert_memory_equal(p1, p2, n);
+		tc_ecdh_free(&b);
+		assert_int_equal(tc_ecdh_generate(&b, t, &r2.rng), 0);
+		assert_int_equal(tc_ecdh_public(&b, p2, sizeof(p2)), n);
+		assert_memory_not_equal(p1, p2, n);
+		tc_ecdh_free(&a);
+		tc_ecdh_free(&b);
+		test_rng_free(&r1);
+		test_rng_free(&r2);
+
+		/* the scalar is exactly the draw (after rejections) */
+		memset(scalar, 0, sizeof(scalar));
+		scalar[len - 1] = 0x2a;
+		scalar[0] = t == TC_TEP_P521 ? 0x01 : 0x7f;
+		memset(script, 0xff, len);		/* >= n on NIST curves */
+		memset(script + len, 0, len);		/* zero */
+		memcpy(script + 2 * len, scalar, len);
+		sr = (struct script_rng){ .bytes = script, .len = 3 * len };
+		if (t == TC_TEP_X25519 || t == TC_TEP_X448)
+			sr.pos = 2 * len;	/* any bytes are a scalar */
+		assert_int_equal(tc_ecdh_generate(&a, t, &rng), 0);
+		assert_int_equal(sr.pos, 3 * len);
+		assert_int_equal(tc_ecdh_from_private(&b, t, scalar, len), 0);
+		n = tc_ecdh_public(&a, p1, sizeof(p1));
+		assert_int_equal(tc_ecdh_public(&b, p2, sizeof(p2)), n);
+		assert_memory_equal(p1, p2, n);
+		tc_ecdh_free(&a);
+		tc_ecdh_free(&b);
+
+		/* a generator that fails, or none */
+		assert_int_equal(tc_ecdh_generate(&a, t, &fail), -EIO);
+		assert_null(a.key);
+		assert_int_equal(tc_ecdh_generate(&a, t, NULL), -EINVAL);
+		sr = (struct script_rng){ .bytes = script, .len = 2 * len };
+		if (t == TC_TEP_P256 || t == TC_TEP_P521)
+			assert_int_equal(tc_ecdh_generate(&a, t, &rng),
+					 -ENODATA);
+	}
+}
+
+/*
+ * Why tc_ecdh_peer needs no EVP_PKEY_public_check: on P-256 and P-521
+ * (cofactor 1) every compressed point that decodes is a valid public key.
+ * Random x values, both prefixes: whatever decodes passes the full check.
+ */
+static void test_decoded_points_valid(void **state)
+{
+	static const uint8_t curves[] = { TC_TEP_P256, TC_TEP_P521 };
+	uint8_t pub[TC_ECDH_PUB_MAX];
+	unsigned int ok = 0, bad = 0;
+	EVP_PKEY_CTX *cctx;
+	BIGNUM *h = NULL;
+	EVP_PKEY *peer;
+	size_t c, len;
+	int i, err;
+
+	for (c = 0; c < 2; c++) {
+		len = tc_tep_info(curves[c])->pub_len;
+		for (i = 0; i < 128; i++) {
+			assert_int_equal(tc_rng_bytes(&trng.rng, pub + 2,
+						      len - 2), 0);
+			pub[0] = 0;
+			pub[1] = (uint8_t)len;
+			pub[2] = 0x02 | (i & 1);
+			if (curves[c] == TC_TEP_P521)
+				pub[3] &= 1;	/* x below 2^521 */
+			err = tc_ecdh_peer(curves[c], pub, len, &peer);
+			if (err) {
+				assert_int_equal(err, -TC_EBADKEY);
+				bad++;
+				continue;
+			}
+			ok++;
+			assert_int_equal(EVP_PKEY_get_bn_param(peer,
+					 OSSL_PKEY_PARAM_EC_COFACTOR, &h), 1);
+			assert_true(BN_is_one(h));
+			cctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
+			assert_non_null(cctx);
+			assert_int_equal(EVP_PKEY_public_check(cctx), 1);
+			EVP_PKEY_CTX_free(cctx);
+			EVP_PKEY_free(peer);
+		}
+	}
+	BN_free(h);
+	/* about half of all x are on the curve: both outcomes were seen */
+	assert_true(ok > 64 && bad > 64);
 }
 
 static void test_bad_private(void **state)
@@ -299,7 +454,7 @@ static void test_zero_secret(void **state)
 	struct tc_ecdh a;
 	size_t i, len;
 
-	assert_int_equal(tc_ecdh_generate(&a, TC_TEP_X25519), 0);
+	assert_int_equal(tc_ecdh_generate(&a, TC_TEP_X25519, &trng.rng), 0);
 	for (i = 0; i < sizeof(x25519_low) / sizeof(x25519_low[0]); i++) {
 		len = unhex(x25519_low[i], pub, sizeof(pub));
 		memset(es, 0xaa, sizeof(es));
@@ -307,7 +462,7 @@ static void test_zero_secret(void **state)
 				 -TC_EZEROSECRET);
 	}
 	tc_ecdh_free(&a);
-	assert_int_equal(tc_ecdh_generate(&a, TC_TEP_X448), 0);
+	assert_int_equal(tc_ecdh_generate(&a, TC_TEP_X448, &trng.rng), 0);
 	for (i = 0; i < sizeof(x448_low) / sizeof(x448_low[0]); i++) {
 		len = unhex(x448_low[i], pub, sizeof(pub));
 		assert_int_equal(len, 56);
@@ -325,10 +480,12 @@ int main(void)
 		cmocka_unit_test(test_tep_table),
 		cmocka_unit_test(test_rfc_vectors),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_generate_from_rng),
 		cmocka_unit_test(test_bad_private),
 		cmocka_unit_test(test_invalid_points),
+		cmocka_unit_test(test_decoded_points_valid),
 		cmocka_unit_test(test_zero_secret),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -947,15 +947,29 @@ static void test_sm_third_ack_without_eno(void **state)
 	assert_int_equal(tc_eno_reason(&b), TC_ENO_R_ABSENT);
 }
 
+/*
+ * Only segments up to and including the first received ACK must carry ENO
+ * (RFC 8547 4.6). A's first received ACK is the SYN-ACK: a later segment
+ * from B that lacks ENO (a middlebox stripped it from B's ACK) reaches A
+ * while A is still negotiating, since A has not sent its own ACK yet, and
+ * must not disable ENO (eno.c: the "after the first ACK" early return).
+ */
 static void test_sm_later_segment_without_eno(void **state)
 {
 	struct tc_eno a, b;
 	struct wire w = { .mangle = M_STRIP };
 
-	/* only segments up to the first received ACK must carry ENO */
 	open_pair(&a, &b);
 	xmit(&b, &a, SYN | ACK, NULL);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_NEGOTIATING);
+	assert_true(a.rcvd_ack_eno);
+	xmit(&b, &a, ACK, &w);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_NEGOTIATING);
+	assert_int_equal(tc_eno_reason(&a), TC_ENO_R_NONE);
 	xmit(&a, &b, ACK, NULL);
+	assert_int_equal(tc_eno_state(&a), TC_ENO_ENABLED);
+	assert_int_equal(tc_eno_state(&b), TC_ENO_ENABLED);
+	/* once enabled, nothing received changes it */
 	xmit(&a, &b, ACK, &w);
 	assert_int_equal(tc_eno_state(&b), TC_ENO_ENABLED);
 }

@@ -522,6 +522,79 @@ static void test_reasm_bad_header(void **state)
 	tc_reasm_free(&r);
 }
 
+/* HKDF-Expand-SHA256(prk, c, len) straight from RFC 5869 2.3 with HMAC. */
+static void expand(const uint8_t prk[TC_HASH_LEN], uint8_t c, uint8_t *out,
+		   size_t len)
+{
+	uint8_t t[TC_HASH_LEN + 2], okm[2 * TC_HASH_LEN];
+	size_t tlen = 0, n, i;
+
+	assert_true(len <= sizeof(okm));
+	for (i = 0; i * TC_HASH_LEN < len; i++) {
+		/* T(i+1) = HMAC(PRK, T(i) || info || i+1) */
+		t[tlen] = c;
+		t[tlen + 1] = (uint8_t)(i + 1);
+		assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+					  prk, TC_HASH_LEN, t, tlen + 2,
+					  okm + i * TC_HASH_LEN, TC_HASH_LEN,
+					  &n));
+		memcpy(t, okm + i * TC_HASH_LEN, TC_HASH_LEN);
+		tlen = TC_HASH_LEN;
+	}
+	memcpy(out, okm, len);
+}
+
+/*
+ * RFC 8548 3.3: k_ab = CPRF(mk, CONST_KEY_A = 0x04), k_ba = CPRF(mk,
+ * CONST_KEY_B = 0x05), and A (sends_ab) seals with k_ab, B with k_ba.
+ * Checked against keys computed here, not through the key schedule.
+ */
+static void test_key_labels(void **state)
+{
+	uint8_t mk[TC_HASH_LEN], kab[TC_TRAFFIC_KEY_MAX], kba[TC_TRAFFIC_KEY_MAX];
+	uint8_t want_ab[TC_TRAFFIC_KEY_MAX], want_ba[TC_TRAFFIC_KEY_MAX];
+	struct tc_frame_key o_ab, o_ba;
+	struct tc_frame_info info;
+	struct tc_keys k;
+	size_t x, i, len;
+	int n, sends_ab;
+
+	for (i = 0; i < sizeof(mk); i++)
+		mk[i] = (uint8_t)(0x91 + 3 * i);
+	for (x = 0; x < NAEADS; x++) {
+		const struct tc_aead_info *ai = tc_aead_info(aeads[x]);
+		const EVP_CIPHER *ci = tc_algs_cipher(&algs, aeads[x]);
+
+		len = ai->key_len + ai->nonce_len;
+		expand(mk, 0x04, want_ab, len);
+		expand(mk, 0x05, want_ba, len);
+		assert_int_equal(tc_traffic_keys(&algs, mk, aeads[x], kab, kba), 0);
+		assert_memory_equal(kab, want_ab, len);
+		assert_memory_equal(kba, want_ba, len);
+		assert_int_equal(tc_frame_key_init(&o_ab, ci, aeads[x], want_ab,
+						   false), 0);
+		assert_int_equal(tc_frame_key_init(&o_ba, ci, aeads[x], want_ba,
+						   false), 0);
+		for (sends_ab = 0; sends_ab <= 1; sends_ab++) {
+			assert_int_equal(tc_keys_init(&k, &algs, aeads[x],
+						      sends_ab, mk, 10, 20), 0);
+			n = tc_keys_seal(&k, 10, 0, 0, data_buf, 33, frame_buf,
+					 TC_FRAME_MAX);
+			assert_true(n > 0);
+			assert_int_equal(tc_frame_open(sends_ab ? &o_ab : &o_ba,
+						       10, frame_buf, n, &info,
+						       pt_buf, TC_FRAME_MAX), 0);
+			assert_int_equal(tc_frame_open(sends_ab ? &o_ba : &o_ab,
+						       10, frame_buf, n, &info,
+						       pt_buf, TC_FRAME_MAX),
+					 -EBADMSG);
+			tc_keys_free(&k);
+		}
+		tc_frame_key_free(&o_ab);
+		tc_frame_key_free(&o_ba);
+	}
+}
+
 /* ---- rekeying between two hosts A and B ---- */
 
 struct host {
@@ -890,6 +963,129 @@ static void test_rekey_forged(void **state)
 	hosts_free(&a, &b);
 }
 
+struct keys_state {
+	unsigned int live_tx, live_rx;
+	uint32_t local_gen, remote_gen, mk_gen, rx_cur, rx_oldest;
+	uint64_t rx_next;
+	uint8_t mk[TC_HASH_LEN];
+};
+
+static void keys_snap(const struct tc_keys *k, struct keys_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->live_tx = tc_keys_live(k, TC_KEYS_TX);
+	s->live_rx = tc_keys_live(k, TC_KEYS_RX);
+	s->local_gen = k->local_gen;
+	s->remote_gen = k->remote_gen;
+	s->mk_gen = k->mk_gen;
+	s->rx_cur = k->rx.cur;
+	s->rx_oldest = k->rx.oldest;
+	s->rx_next = k->rx.next;
+	memcpy(s->mk, k->mk, TC_HASH_LEN);
+}
+
+/*
+ * Issue 12.1: b receives a genuine frame f (not yet opened) with its rekey
+ * bit flipped. The forgery must fail and leave every piece of key state as
+ * it was; then a retransmission of the oldest frame still held and f itself
+ * open.
+ */
+static void forge_then_genuine(struct host *a, struct host *b,
+			       const uint8_t *old, size_t old_len,
+			       uint64_t old_off, uint32_t old_gen)
+{
+	struct keys_state before, after;
+	struct tc_frame_info info;
+	uint8_t f[64], forged[64];
+	uint64_t off;
+	int n;
+
+	n = send_frame(a, 9, 0, f, &off);
+	assert_true(n > 0 && (size_t)n <= sizeof(f));
+	assert_int_equal(f[0], 0);
+	memcpy(forged, f, n);
+	forged[0] ^= TC_CTRL_REKEY;
+	keys_snap(&b->k, &before);
+	assert_int_equal(tc_keys_open(&b->k, off, forged, n, &info, pt_buf,
+				      TC_FRAME_MAX), -EBADMSG);
+	keys_snap(&b->k, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	/* Twice, in case a first attempt left something half done. */
+	assert_int_equal(tc_keys_open(&b->k, off, forged, n, &info, pt_buf,
+				      TC_FRAME_MAX), -EBADMSG);
+	keys_snap(&b->k, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_false(tc_keys_must_send(&b->k));
+	/* A genuine retransmission of an old frame still opens... */
+	assert_int_equal(tc_keys_open(&b->k, old_off, old, old_len, &info,
+				      pt_buf, TC_FRAME_MAX), 0);
+	assert_int_equal(info.gen, old_gen);
+	/* ...and so does the genuine frame, at the current generation. */
+	assert_int_equal(tc_keys_open(&b->k, off, f, n, &info, pt_buf,
+				      TC_FRAME_MAX), 0);
+	assert_int_equal(info.gen, before.rx_cur);
+	assert_false(info.rekey);
+	assert_int_equal(b->k.remote_gen, before.remote_gen);
+	assert_int_equal(b->k.local_gen, before.local_gen);
+}
+
+/*
+ * A forged rekey bit at several generations, before and after old
+ * generations were retired: nothing about keys changes until a frame
+ * authenticates (the generation it would select is derived in scratch).
+ */
+static void test_rekey_forged_no_state_change(void **state)
+{
+	uint8_t f0[64], fk[64];
+	struct tc_frame_info info;
+	struct host a, b;
+	uint64_t o0, ok;
+	uint32_t g;
+	int n0, nk;
+
+	hosts_init(&a, &b, TC_AEAD_AES_128_GCM);
+	/* Generation 0: the first frame, kept for retransmission. */
+	n0 = send_frame(&a, 7, 0, f0, &o0);
+	assert_int_equal(tc_keys_open(&b.k, o0, f0, n0, &info, pt_buf,
+				      TC_FRAME_MAX), 0);
+	forge_then_genuine(&a, &b, f0, n0, o0, 0);
+
+	/* Rekey rounds up to the last generation the ring holds beside 0.
+	 * Both hosts retire their TX keys as if everything was acked, but
+	 * b keeps its RX keys: generation 0 is still live on b. */
+	for (g = 1; g < TC_KEYS_GENS; g++) {
+		assert_int_equal(tc_keys_rekey(&a.k), 0);
+		xfer(&a, &b, 1);
+		xfer(&b, &a, 0);		/* b's echo */
+		tc_keys_retire(&a.k, TC_KEYS_TX, g);
+		tc_keys_retire(&b.k, TC_KEYS_TX, g);
+		tc_keys_retire(&a.k, TC_KEYS_RX, g);
+		assert_int_equal(b.k.remote_gen, g);
+		/* The forged bit would select g + 1; at g = 7 that is the
+		 * slot of generation 0, whose RX key a forgery must not
+		 * retire. */
+		forge_then_genuine(&a, &b, f0, n0, o0, 0);
+	}
+	assert_int_equal(tc_keys_live(&b.k, TC_KEYS_RX), TC_KEYS_GENS);
+
+	/* After b retired old RX generations: still no change. */
+	nk = send_frame(&a, 5, 0, fk, &ok);
+	assert_int_equal(tc_keys_open(&b.k, ok, fk, nk, &info, pt_buf,
+				      TC_FRAME_MAX), 0);
+	tc_keys_retire(&b.k, TC_KEYS_RX, 3);
+	assert_int_equal(tc_keys_live(&b.k, TC_KEYS_RX), TC_KEYS_GENS - 4);
+	forge_then_genuine(&a, &b, fk, nk, ok, TC_KEYS_GENS - 1);
+	assert_int_equal(tc_keys_open(&b.k, o0, f0, n0, &info, pt_buf,
+				      TC_FRAME_MAX), -EKEYEXPIRED);
+
+	/* A genuine rekey into the ring slot of generation 0 still works. */
+	assert_int_equal(tc_keys_rekey(&a.k), 0);
+	assert_int_equal(xfer(&a, &b, 2).gen, TC_KEYS_GENS);
+	assert_int_equal(b.k.remote_gen, TC_KEYS_GENS);
+	assert_int_equal(xfer(&b, &a, 0).gen, TC_KEYS_GENS);
+	hosts_free(&a, &b);
+}
+
 /* FINp ends the stream; no echo is owed after FIN. */
 static void test_fin(void **state)
 {
@@ -948,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_every_split),
 		cmocka_unit_test(test_reasm_bytewise_and_overlap),
 		cmocka_unit_test(test_reasm_bad_header),
+		cmocka_unit_test(test_key_labels),
 		cmocka_unit_test(test_keys_basic),
 		cmocka_unit_test(test_rekey_initiate_echo),
 		cmocka_unit_test(test_rekey_simultaneous),
@@ -956,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_retransmit_retire),
 		cmocka_unit_test(test_rekey_ring_full),
 		cmocka_unit_test(test_rekey_forged),
+		cmocka_unit_test(test_rekey_forged_no_state_change),
 		cmocka_unit_test(test_fin),
 	};
 

@@ -8,22 +8,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "core/handshake.h"
 #include "unit/hex.h"
+#include "unit/test_rng.h"
 
 static struct tc_algs algs;
+static struct test_rng trng;
 
 static int setup(void **state)
 {
+	if (test_rng_init(&trng, 0x4a5e))
+		return -1;
 	return tc_algs_init(&algs) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	tc_algs_free(&algs);
+	test_rng_free(&trng);
 	return 0;
 }
 
@@ -53,6 +59,7 @@ static void params(struct tc_hs_params *p, enum tc_eno_role role, uint8_t tep,
 	p->transcript_len = sizeof(transcript);
 	p->aeads = list;
 	p->n_aeads = n;
+	p->rng = &trng.rng;
 }
 
 /* Feed a message in chunks of size chunk (0: all at once). */
@@ -276,6 +283,8 @@ static void test_tampering(void **state)
 		assert_int_equal(tc_hs_result(&a, &ra), 0);
 		assert_int_equal(tc_hs_result(&b, &rb), 0);
 		assert_memory_not_equal(ra.mk0, rb.mk0, TC_HASH_LEN);
+		assert_memory_not_equal(ra.session_id, rb.session_id,
+					TC_SESSID_LEN);
 		tc_hs_free(&a);
 		tc_hs_free(&b);
 	}
@@ -356,6 +365,129 @@ static void test_trailing_hashed(void **state)
 	assert_memory_not_equal(want.mk0, rb.mk0, TC_HASH_LEN);
 	tc_hs_free(&a);
 	tc_hs_free(&b);
+}
+
+/* Feed msg in chunk sizes that keep changing (1, 4, 13, ... odd). */
+static int feed_odd(struct tc_hs *hs, const uint8_t *msg, size_t len,
+		    size_t *total)
+{
+	size_t off = 0, n, used, chunk = 1;
+	int ret = TC_HS_NEED_MORE;
+
+	*total = 0;
+	while (off < len && ret == TC_HS_NEED_MORE) {
+		n = len - off < chunk ? len - off : chunk;
+		ret = tc_hs_input(hs, msg + off, n, &used);
+		*total += used;
+		if (ret == TC_HS_NEED_MORE)
+			assert_int_equal(used, n);
+		off += n;
+		chunk = chunk * 3 + 1;
+		if (chunk > 9000)
+			chunk = 5;
+	}
+	return ret;
+}
+
+/*
+ * 100 KB of ignored bytes after Init1 (at B) and after Init2 (at A), fed in
+ * odd chunks: accepted without being kept, and the keys are those of the
+ * PRK over the whole messages as transmitted.
+ */
+static void test_trailing_streamed(void **state)
+{
+	enum { TRAIL = 100 * 1024 };
+	uint8_t priv_a[32], priv_b[32], na[32], nb[32], es[32], prk[32];
+	struct tc_hs_params pa, pb;
+	struct tc_hs_result ra, rb, want;
+	struct tc_ecdh kb, ka;
+	struct tc_hs a, b;
+	const uint8_t *m;
+	uint8_t *init1, *init2;
+	size_t len1, len2, used, i;
+
+	init1 = malloc(1024 + TRAIL);
+	init2 = malloc(1024 + TRAIL);
+	assert_non_null(init1);
+	assert_non_null(init2);
+	unhex(priv_a_hex, priv_a, 32);
+	unhex(priv_b_hex, priv_b, 32);
+	memset(na, 0x1a, 32);
+	memset(nb, 0x2b, 32);
+	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
+	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
+	assert_int_equal(tc_hs_start(&a, &pa), 0);
+	assert_int_equal(tc_hs_start(&b, &pb), 0);
+
+	/* Init1 as A sent it, grown by TRAIL ignored bytes and 7 frame bytes */
+	m = tc_hs_output(&a, &len1);
+	memcpy(init1, m, len1);
+	for (i = 0; i < TRAIL + 7; i++)
+		init1[len1 + i] = (uint8_t)(i * 7 + 3);
+	len1 += TRAIL;
+	init1[4] = (uint8_t)(len1 >> 24);
+	init1[5] = (uint8_t)(len1 >> 16);
+	init1[6] = (uint8_t)(len1 >> 8);
+	init1[7] = (uint8_t)len1;
+	assert_int_equal(feed_odd(&b, init1, len1 + 7, &used), TC_HS_DONE);
+	assert_int_equal(used, len1);
+	assert_int_equal(tc_hs_result(&b, &rb), 0);
+	assert_int_equal(rb.rx_offset, len1);
+	/* the decoder kept only the fixed part: nothing large was buffered */
+	assert_true(sizeof(b.dec.msg) < 1024);
+
+	/* Init2 likewise, for A */
+	m = tc_hs_output(&b, &len2);
+	memcpy(init2, m, len2);
+	for (i = 0; i < TRAIL; i++)
+		init2[len2 + i] = (uint8_t)(i * 11 + 5);
+	len2 += TRAIL;
+	init2[4] = (uint8_t)(len2 >> 24);
+	init2[5] = (uint8_t)(len2 >> 16);
+	init2[6] = (uint8_t)(len2 >> 8);
+	init2[7] = (uint8_t)len2;
+	assert_int_equal(feed_odd(&a, init2, len2, &used), TC_HS_DONE);
+	assert_int_equal(used, len2);
+	assert_int_equal(tc_hs_result(&a, &ra), 0);
+	assert_int_equal(ra.rx_offset, len2);
+
+	/* B's keys: Init1 with its ignored bytes, Init2 as B sent it */
+	assert_int_equal(tc_ecdh_from_private(&kb, TC_TEP_X25519, priv_b, 32), 0);
+	assert_int_equal(tc_ecdh_derive_pub(&kb, init1 + len1 - TRAIL - 32, 32,
+					    es, sizeof(es)), 32);
+	m = tc_hs_output(&b, &i);	/* Init2 as B sent it */
+	assert_int_equal(i, len2 - TRAIL);
+	assert_int_equal(tc_hs_prk(&algs, na, transcript, sizeof(transcript),
+				   init1, len1, m, i, es, 32, prk), 0);
+	assert_int_equal(tc_hs_resume(&algs, prk, NULL, 0, TC_ENO_ROLE_B,
+				      rb.aead, TC_TEP_X25519, &want), 0);
+	assert_memory_equal(want.mk0, rb.mk0, TC_HASH_LEN);
+	assert_memory_equal(want.session_id, rb.session_id, TC_SESSID_LEN);
+	tc_hs_result_wipe(&want);
+	/* A's keys: Init1 as A sent it, Init2 with its ignored bytes */
+	assert_int_equal(tc_ecdh_from_private(&ka, TC_TEP_X25519, priv_a, 32), 0);
+	assert_int_equal(tc_ecdh_derive_pub(&ka, init2 + len2 - TRAIL - 32, 32,
+					    es, sizeof(es)), 32);
+	m = tc_hs_output(&a, &i);	/* Init1 as A sent it */
+	assert_int_equal(i, len1 - TRAIL);
+	assert_int_equal(tc_hs_prk(&algs, na, transcript, sizeof(transcript),
+				   m, i, init2, len2, es, 32, prk), 0);
+	assert_int_equal(tc_hs_resume(&algs, prk, NULL, 0, TC_ENO_ROLE_A,
+				      ra.aead, TC_TEP_X25519, &want), 0);
+	assert_memory_equal(want.mk0, ra.mk0, TC_HASH_LEN);
+	assert_memory_equal(want.session_id, ra.session_id, TC_SESSID_LEN);
+	/* each saw different messages, so they disagree (as they must) */
+	assert_memory_not_equal(ra.mk0, rb.mk0, TC_HASH_LEN);
+
+	tc_hs_result_wipe(&want);
+	tc_hs_result_wipe(&ra);
+	tc_hs_result_wipe(&rb);
+	tc_ecdh_free(&ka);
+	tc_ecdh_free(&kb);
+	tc_hs_free(&a);
+	tc_hs_free(&b);
+	free(init1);
+	free(init2);
 }
 
 static void test_deterministic(void **state)
@@ -505,6 +637,63 @@ static void test_resume(void **state)
 	free_pair(&hp);
 }
 
+/*
+ * Randomness comes only from tc_hs_params.rng: the key pair and then the
+ * nonce are its first draws; without an rng only fully fixed inputs work.
+ */
+static void test_rng_source(void **state)
+{
+	uint8_t priv[32], nonce[32], pub[32], fixed[32] = { 1 };
+	struct tc_hs_params p;
+	struct test_rng r, want;
+	struct tc_ecdh e;
+	struct tc_hs hs;
+	const uint8_t *m;
+	size_t len;
+
+	assert_int_equal(test_rng_init(&r, 99), 0);
+	assert_int_equal(test_rng_init(&want, 99), 0);
+	params(&p, TC_ENO_ROLE_A, TC_TEP_X25519, aeads, 1);
+	p.rng = &r.rng;
+	assert_int_equal(tc_hs_start(&hs, &p), 0);
+	m = tc_hs_output(&hs, &len);
+	assert_int_equal(len, tc_init1_len(TC_TEP_X25519, 1));
+	assert_int_equal(r.drawn, 64);
+	assert_int_equal(tc_rng_bytes(&want.rng, priv, 32), 0);
+	assert_int_equal(tc_rng_bytes(&want.rng, nonce, 32), 0);
+	assert_memory_equal(m + TC_INIT1_HDR_LEN + 2, nonce, 32);
+	assert_int_equal(tc_ecdh_from_private(&e, TC_TEP_X25519, priv, 32), 0);
+	assert_int_equal(tc_ecdh_public(&e, pub, sizeof(pub)), 32);
+	assert_memory_equal(m + TC_INIT1_HDR_LEN + 2 + 32, pub, 32);
+	tc_ecdh_free(&e);
+	tc_hs_free(&hs);
+	test_rng_free(&r);
+	test_rng_free(&want);
+
+	/* the generator's error comes back (here: at the nonce) */
+	assert_int_equal(test_rng_init(&r, 99), 0);
+	r.fail_after = 32;
+	p.rng = &r.rng;
+	assert_int_equal(tc_hs_start(&hs, &p), -EIO);
+	tc_hs_free(&hs);
+	test_rng_free(&r);
+
+	/* no rng: only with both inputs fixed */
+	p.rng = NULL;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+	p.fixed_priv = fixed;
+	p.fixed_priv_len = 32;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+	p.fixed_nonce = fixed;
+	assert_int_equal(tc_hs_start(&hs, &p), 0);
+	tc_hs_free(&hs);
+	p.fixed_priv = NULL;
+	assert_int_equal(tc_hs_start(&hs, &p), -EINVAL);
+	tc_hs_free(&hs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,10 +702,12 @@ int main(void)
 		cmocka_unit_test(test_unoffered_cipher),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_trailing_hashed),
+		cmocka_unit_test(test_trailing_streamed),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_zero_secret_abort),
 		cmocka_unit_test(test_eof_and_params),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_rng_source),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,20 @@
 
 #include "core/init.h"
 #include "unit/hex.h"
+#include "unit/test_rng.h"
+
+static struct test_rng trng;
+
+static int setup(void **state)
+{
+	return test_rng_init(&trng, 0x1417) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	test_rng_free(&trng);
+	return 0;
+}
 
 static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
 				TC_TEP_X448 };
@@ -29,7 +43,7 @@ static size_t make_msg(int which, uint8_t tep, uint8_t *out, uint16_t cipher)
 	int n, len;
 
 	memset(nonce, which == 1 ? 0xa1 : 0xb2, sizeof(nonce));
-	assert_int_equal(tc_ecdh_generate(&e, tep), 0);
+	assert_int_equal(tc_ecdh_generate(&e, tep, &trng.rng), 0);
 	n = tc_ecdh_public(&e, pub, sizeof(pub));
 	assert_int_equal(n, tc_tep_info(tep)->pub_len);
 	tc_ecdh_free(&e);
@@ -177,11 +191,49 @@ static void test_splits(void **state)
 	}
 }
 
-/* Ignored trailing bytes up to message_len are accepted and kept. */
+static void set_len(uint8_t *buf, uint32_t v)
+{
+	buf[4] = v >> 24;
+	buf[5] = v >> 16;
+	buf[6] = v >> 8;
+	buf[7] = v;
+}
+
+/* A sink that keeps what it is given (up to cap) and counts it. */
+struct sink {
+	uint8_t buf[64];
+	size_t n, calls;
+	uint32_t sum;		/* position-dependent, over every byte */
+	int fail;
+};
+
+static int sink_fn(void *arg, const uint8_t *data, size_t len)
+{
+	struct sink *k = arg;
+	size_t i;
+
+	assert_true(len > 0);
+	if (k->fail)
+		return k->fail;
+	for (i = 0; i < len; i++) {
+		if (k->n + i < sizeof(k->buf))
+			k->buf[k->n + i] = data[i];
+		k->sum = k->sum * 31 + data[i] + 1;
+	}
+	k->n += len;
+	k->calls++;
+	return 0;
+}
+
+/*
+ * Ignored trailing bytes up to message_len are accepted and streamed to the
+ * sink, never kept: only the fixed part is in d.msg.
+ */
 static void test_trailing(void **state)
 {
 	uint8_t buf[MSG_MAX + 64];
 	struct tc_init_dec d;
+	struct sink k;
 	size_t len, used, cut;
 	int which;
 
@@ -191,30 +243,80 @@ static void test_trailing(void **state)
 		buf[7] += 8;	/* message_len covers them */
 		memset(buf + len + 8, 0xee, 5);
 		for (cut = 0; cut <= len + 13; cut++) {
+			memset(&k, 0, sizeof(k));
 			dec_start(&d, which, TC_TEP_X25519);
+			tc_init_dec_set_sink(&d, sink_fn, &k);
 			assert_int_equal(feed_split(&d, buf, len + 13, &cut, 1, &used),
 					 TC_INIT_DONE);
 			assert_int_equal(used, len + 8);
 			assert_int_equal(d.msg_len, len + 8);
-			assert_memory_equal(d.msg, buf, len + 8);
+			assert_int_equal(d.fixed_len, len);
+			assert_memory_equal(d.msg, buf, len);
+			assert_int_equal(k.n, 8);
+			assert_memory_equal(k.buf, "trailing", 8);
 			/* the fields are still where the base layout puts them */
 			assert_ptr_equal(d.pub, d.msg + len - 32);
 			tc_init_dec_free(&d);
 		}
-	}
-
-	/* up to the documented maximum */
-	len = make_msg(1, TC_TEP_X25519, buf, 0);
-	tc_init1_dec_init(&d, TC_TEP_X25519);
-	buf[4] = 0; buf[5] = 0; buf[6] = TC_INIT_MAX_LEN >> 8; buf[7] = TC_INIT_MAX_LEN & 0xff;
-	assert_int_equal(tc_init_dec_feed(&d, buf, len, &used), TC_INIT_NEED_MORE);
-	{
-		uint8_t zeros[TC_INIT_MAX_LEN] = { 0 };
-
-		assert_int_equal(tc_init_dec_feed(&d, zeros, sizeof(zeros), &used),
+		/* without a sink they are dropped, with the same outcome */
+		dec_start(&d, which, TC_TEP_X25519);
+		assert_int_equal(tc_init_dec_feed(&d, buf, len + 13, &used),
 				 TC_INIT_DONE);
-		assert_int_equal(used, TC_INIT_MAX_LEN - len);
+		assert_int_equal(used, len + 8);
+		tc_init_dec_free(&d);
+		/* a failing sink stops the decoder, stickily */
+		memset(&k, 0, sizeof(k));
+		k.fail = -ENOMEM;
+		dec_start(&d, which, TC_TEP_X25519);
+		tc_init_dec_set_sink(&d, sink_fn, &k);
+		assert_int_equal(tc_init_dec_feed(&d, buf, len + 13, &used),
+				 -ENOMEM);
+		assert_int_equal(used, len);
+		assert_int_equal(tc_init_dec_feed(&d, buf, 1, &used), -ENOMEM);
+		tc_init_dec_free(&d);
 	}
+
+	/* far beyond any buffer: 100 KB of ignored bytes, odd chunks */
+	{
+		static uint8_t big[100000];
+		size_t i, off, n, chunk = 1;
+		uint32_t want = 0;
+
+		for (i = 0; i < sizeof(big); i++) {
+			big[i] = (uint8_t)(i * 13 + 1);
+			want = want * 31 + big[i] + 1;
+		}
+		len = make_msg(1, TC_TEP_X25519, buf, 0);
+		set_len(buf, (uint32_t)(len + sizeof(big)));
+		memset(&k, 0, sizeof(k));
+		tc_init1_dec_init(&d, TC_TEP_X25519);
+		tc_init_dec_set_sink(&d, sink_fn, &k);
+		assert_int_equal(tc_init_dec_feed(&d, buf, len, &used),
+				 TC_INIT_NEED_MORE);
+		for (off = 0; off < sizeof(big); off += n) {
+			n = sizeof(big) - off < chunk ? sizeof(big) - off : chunk;
+			chunk = chunk * 3 + 1;
+			if (chunk > 7919)
+				chunk = 7;
+			assert_int_equal(tc_init_dec_feed(&d, big + off, n, &used),
+					 off + n < sizeof(big) ?
+					 TC_INIT_NEED_MORE : TC_INIT_DONE);
+			assert_int_equal(used, n);
+		}
+		assert_int_equal(k.n, sizeof(big));
+		assert_int_equal(k.sum, want);
+		assert_int_equal(d.msg_len, len + sizeof(big));
+		tc_init_dec_free(&d);
+	}
+
+	/* the largest message_len is accepted (and would be streamed) */
+	len = make_msg(2, TC_TEP_P521, buf, 0x0001);
+	set_len(buf, 0xffffffff);
+	tc_init2_dec_init(&d, TC_TEP_P521, offer, 3);
+	assert_int_equal(tc_init_dec_feed(&d, buf, len, &used), TC_INIT_NEED_MORE);
+	assert_int_equal(tc_init_dec_feed(&d, buf, len, &used), TC_INIT_NEED_MORE);
+	assert_int_equal(d.have, 2 * len);
+	assert_int_equal(tc_init_dec_eof(&d), -TC_EINIT_TRUNC);
 	tc_init_dec_free(&d);
 }
 
@@ -261,13 +363,6 @@ static void expect_err(int which, uint8_t tep, const uint8_t *buf, size_t len,
 	}
 }
 
-static void set_len(uint8_t *buf, uint32_t v)
-{
-	buf[4] = v >> 24;
-	buf[5] = v >> 16;
-	buf[6] = v >> 8;
-	buf[7] = v;
-}
 
 static void test_malformed(void **state)
 {
@@ -304,10 +399,6 @@ static void test_malformed(void **state)
 			set_len(bad, 0);
 			expect_err(which, teps[t], bad, len, -TC_EINIT_LEN);
 			set_len(bad, 8);
-			expect_err(which, teps[t], bad, len, -TC_EINIT_LEN);
-			set_len(bad, TC_INIT_MAX_LEN + 1);
-			expect_err(which, teps[t], bad, len, -TC_EINIT_LEN);
-			set_len(bad, 0xffffffff);
 			expect_err(which, teps[t], bad, len, -TC_EINIT_LEN);
 
 			/* truncated by end of stream */
@@ -383,5 +474,5 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "common/json.h"
@@ -123,6 +124,72 @@ static void test_policy_file(void **state)
 	unlink(path);
 }
 
+/* Text in memory: every word of a line counts, and nothing is dropped. */
+static void test_policy_buf(void **state)
+{
+	const char *many = "enabled on enabled off enabled on enabled off "
+			   "fail-closed on steer-all on include port 1 "
+			   "exclude net ::ffff:1.2.3.4/100";
+	char long_line[POLICY_LINE_MAX + 2], err[256], *out = NULL;
+	struct policy p, q;
+	size_t len = 0, i;
+	FILE *f;
+
+	/* more than 8 words on a line: all of them are rules (they were
+	 * silently dropped beyond the 8th) */
+	policy_init(&p);
+	assert_int_equal(policy_parse_buf(&p, many, strlen(many), "t", err,
+					  sizeof(err)), 0);
+	assert_int_equal(p.enabled, 0);
+	assert_int_equal(p.fail_closed, 1);
+	assert_int_equal(p.steer_all, 1);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.rules[2].family, AF_INET6);
+	assert_int_equal(p.rules[2].prefixlen, 100);
+
+	/* written out and read back: the same policy */
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(policy_write(&p, f), 0);
+	fclose(f);
+	policy_init(&q);
+	assert_int_equal(policy_parse_buf(&q, out, len, "w", err, sizeof(err)), 0);
+	assert_int_equal(q.n, p.n);
+	assert_memory_equal(q.rules, p.rules, p.n * sizeof(p.rules[0]));
+	assert_int_equal(q.enabled, p.enabled);
+	assert_int_equal(q.fail_closed, p.fail_closed);
+	assert_int_equal(q.steer_all, p.steer_all);
+	free(out);
+	policy_free(&q);
+	policy_free(&p);
+
+	/* a line too long is an error, not two lines */
+	memset(long_line, ' ', sizeof(long_line));
+	memcpy(long_line, "include port 80", 15);
+	long_line[POLICY_LINE_MAX] = '9';
+	policy_init(&p);
+	assert_int_equal(policy_parse_buf(&p, long_line, POLICY_LINE_MAX, "t",
+					  err, sizeof(err)), 0);
+	assert_int_equal(policy_parse_buf(&p, long_line, POLICY_LINE_MAX + 1,
+					  "t", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t:1: line longer than"));
+	policy_free(&p);
+	/* a NUL byte is an error, not the end of the line */
+	policy_init(&p);
+	assert_int_equal(policy_parse_buf(&p, "enabled on\n\0include", 19, "t",
+					  err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t:2: NUL byte"));
+	assert_int_equal(p.enabled, 1);		/* line 1 stays */
+	policy_free(&p);
+	for (i = 0; i < 2; i++) {
+		policy_init(&p);
+		assert_int_equal(policy_parse_buf(&p, i ? NULL : "", 0, "t", err,
+						  sizeof(err)), 0);
+		assert_int_equal(p.n, 0);
+		policy_free(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_json_pretty_same_content),
 		cmocka_unit_test(test_policy_file),
+		cmocka_unit_test(test_policy_buf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

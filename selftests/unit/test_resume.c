@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "core/eno.h"
 #include "core/frame.h"
 #include "core/handshake.h"
 #include "core/resume.h"
+#include "unit/test_rng.h"
 
 #define TEP	0x23
 #define AEAD	TC_AEAD_AES_256_GCM
@@ -19,12 +21,14 @@ static struct tc_algs algs;
 static const uint8_t peer_a[] = { 10, 0, 0, 1 };	/* how B names A */
 static const uint8_t peer_b[] = { 10, 0, 0, 2 };	/* how A names B */
 static uint8_t prk[TC_HASH_LEN];
+static struct test_rng trng;
+#define RNG (&trng.rng)
 
 static int setup(void **state)
 {
 	size_t i;
 
-	if (tc_algs_init(&algs))
+	if (tc_algs_init(&algs) || test_rng_init(&trng, 0x7e5))
 		return -1;
 	for (i = 0; i < sizeof(prk); i++)
 		prk[i] = (uint8_t)(0xa0 ^ i);
@@ -34,6 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	tc_algs_free(&algs);
+	test_rng_free(&trng);
 	return 0;
 }
 
@@ -101,10 +106,10 @@ static void resume_once(struct tc_resume_cache *act, const uint8_t *act_names,
 	uint8_t syn[32], synack[32], sn2[TC_SN_MAX];
 	int n, m;
 
-	assert_int_equal(tc_resume_take(act, act_names, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(tc_resume_take(act, act_names, 4, TEP, 0, 0, RNG, &ta), 0);
 	n = tc_resume_encode(&ta, syn, sizeof(syn));
 	assert_int_equal(n, 9 + act->nonce_len);
-	assert_int_equal(tc_resume_match(pas, pas_names, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(pas, pas_names, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	assert_int_equal(tp.i, ta.i);
 	m = tc_resume_encode(&tp, synack, sizeof(synack));
@@ -170,10 +175,10 @@ static void test_sn_order(void **state)
 	 * A answers with 5 bytes. */
 	assert_int_equal(tc_resume_set_nonce_len(&p.b, 3), 0);
 	assert_int_equal(tc_resume_set_nonce_len(&p.a, 5), 0);
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &tb), 0);
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &tb), 0);
 	n = tc_resume_encode(&tb, syn, sizeof(syn));
 	assert_int_equal(n, 12);
-	assert_int_equal(tc_resume_match(&p.a, peer_b, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.a, peer_b, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &ta), 0);
 	m = tc_resume_encode(&ta, synack, sizeof(synack));
 	assert_int_equal(m, 14);
@@ -195,13 +200,13 @@ static void test_role_halves(void **state)
 
 	pair_init(&p, 4);
 	expect_ss(1, ss, rid);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	assert_int_equal(tc_resume_encode(&t, out, sizeof(out)), 17);
 	assert_memory_equal(out, rid, 9);
 	assert_memory_equal(out + 9, t.nonce, 8);
 	assert_int_equal(tc_resume_encode(&t, out, 16), -ENOSPC);
 	tc_resume_ticket_wipe(&t);
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &t), 0);
 	assert_int_equal(tc_resume_encode(&t, out, sizeof(out)), 17);
 	assert_memory_equal(out, rid + 9, 9);
 	tc_resume_ticket_wipe(&t);
@@ -219,19 +224,19 @@ static void test_lowest_unused_i(void **state)
 
 	pair_init(&p, 4);
 	/* Attempt i = 1 fails (say the SYN was lost): i = 1 is burned. */
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	assert_int_equal(t.i, 1);
 	tc_resume_abandon(&p.a, &t, 0, 0);
 	assert_true(all_zero(&t, sizeof(t)));
 	/* Next proposal is i = 2, with resume[2]'s first half. */
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	assert_int_equal(t.i, 2);
 	expect_ss(2, ss, rid);
 	assert_memory_equal(t.ss, ss, TC_HASH_LEN);
 	n = tc_resume_encode(&t, syn, sizeof(syn));
 	assert_memory_equal(syn, rid, 9);
 	/* B never saw i = 1; its look-ahead recognises i = 2. */
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	assert_int_equal(tp.i, 2);
 	assert_memory_equal(tp.ss, ss, TC_HASH_LEN);
@@ -252,19 +257,19 @@ static void test_single_use(void **state)
 	int n;
 
 	pair_init(&p, 4);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	assert_int_equal(tc_resume_count(&p.a), 0);
 	/* Taken: a second proposal finds nothing. */
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &tq),
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &tq),
 			 -ENOENT);
 	n = tc_resume_encode(&t, syn, sizeof(syn));
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	/* The same SYN data again (replayed): nothing left to match. */
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tq), -ENOENT);
 	/* And the passive side may not propose that secret either. */
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &tq),
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &tq),
 			 -ENOENT);
 	tc_resume_ticket_wipe(&t);
 	tc_resume_ticket_wipe(&tp);
@@ -281,13 +286,13 @@ static void test_crossed_proposals(void **state)
 	int na, nb;
 
 	pair_init(&p, 4);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &tb), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &ta), 0);
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &tb), 0);
 	na = tc_resume_encode(&ta, sa, sizeof(sa));
 	nb = tc_resume_encode(&tb, sb, sizeof(sb));
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, sa, na, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, sa, na, 0, 0, &trng.rng,
 					 &t), -ENOENT);
-	assert_int_equal(tc_resume_match(&p.a, peer_b, 4, TEP, sb, nb, 0, 0,
+	assert_int_equal(tc_resume_match(&p.a, peer_b, 4, TEP, sb, nb, 0, 0, &trng.rng,
 					 &t), -ENOENT);
 	tc_resume_ticket_wipe(&ta);
 	tc_resume_ticket_wipe(&tb);
@@ -313,22 +318,22 @@ static void test_suboption_data(void **state)
 			 -EINVAL);
 
 	pair_init(&p, 4);
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 8, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 8, 0, 0, &trng.rng,
 					 &tp), -ENODATA);
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 18, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 18, 0, 0, &trng.rng,
 					 &tp), -EINVAL);
 	/* A wrong half names nothing, and consumes nothing. */
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 17, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, 17, 0, 0, &trng.rng,
 					 &tp), -ENOENT);
 	assert_int_equal(tc_resume_count(&p.b), 1);
 
 	/* Zero-length nonces work (9-byte suboption). */
 	assert_int_equal(tc_resume_set_nonce_len(&p.a, 0), 0);
 	assert_int_equal(tc_resume_set_nonce_len(&p.a, 9), -EINVAL);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	n = tc_resume_encode(&t, data, sizeof(data));
 	assert_int_equal(n, 9);
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, data, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	assert_int_equal(tp.peer_nonce_len, 0);
 	n = tc_resume_encode(&tp, synack, sizeof(synack));
@@ -358,13 +363,142 @@ static void test_nonces_random(void **state)
 	assert_int_equal(c.nonce_len, 8);	/* the default */
 	assert_int_equal(tc_resume_put(&c, peer_b, 4, TEP, AEAD, TC_ROLE_A, prk,
 				       0, 0, 0, NULL), 0);
-	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, &t1), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t1), 0);
 	tc_resume_abandon(&c, &t1, 0, 0);
-	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, &t1), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t1), 0);
 	tc_resume_abandon(&c, &t1, 0, 0);
-	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, &t2), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t2), 0);
 	assert_int_equal(t2.nonce_len, 8);
 	assert_false(all_zero(t2.nonce, 8));
+	tc_resume_ticket_wipe(&t2);
+	tc_resume_cache_free(&c);
+}
+
+/* The nonce is the caller's rng output; no rng, no ticket. */
+static void test_nonce_from_rng(void **state)
+{
+	struct tc_resume_ticket t, tp;
+	struct test_rng r, want;
+	struct pair p;
+	uint8_t nonce[8], syn[32];
+	int n;
+
+	pair_init(&p, 4);
+	/* without an rng nothing is taken */
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, NULL, &t),
+			 -EINVAL);
+	assert_int_equal(tc_resume_count(&p.a), 1);
+	assert_int_equal(test_rng_init(&r, 5), 0);
+	assert_int_equal(test_rng_init(&want, 5), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &r.rng,
+					&t), 0);
+	assert_int_equal(tc_rng_bytes(&want.rng, nonce, 8), 0);
+	assert_memory_equal(t.nonce, nonce, 8);
+	n = tc_resume_encode(&t, syn, sizeof(syn));
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+					 NULL, &tp), -EINVAL);
+	assert_int_equal(tc_resume_count(&p.b), 1);
+	/* a failing generator: its error, and the entry is used up */
+	r.fail_after = (int64_t)r.drawn;
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+					 &r.rng, &tp), -EIO);
+	assert_false(tp.valid);
+	assert_int_equal(tc_resume_count(&p.b), 0);
+	tc_resume_ticket_wipe(&t);
+	test_rng_free(&r);
+	test_rng_free(&want);
+	pair_free(&p);
+}
+
+/*
+ * RFC 8548 3.5: a SYN MUST NOT carry two resumption suboptions for one TEP.
+ * The cache alone does not prevent it (two chains with one peer give two
+ * tickets for the same TEP); tc_eno_set_local with tcpcrypt's repetition
+ * rule refuses to build such an option, and a peer's SYN carrying one does
+ * not make that TEP valid.
+ */
+static bool any_data_ok(uint8_t byte, const uint8_t *data, size_t len,
+			bool peer, void *arg)
+{
+	return !(byte & TC_ENO_V) || len <= TC_RESUME_DATA_MAX;
+}
+
+static void test_one_resumption_per_tep(void **state)
+{
+	static const struct tc_eno_tep_ops ops = {
+		.data_ok = any_data_ok,
+		.repeat_ok = tc_resume_repeat_ok,
+	};
+	static const struct tc_eno_cfg active = { .enabled = true };
+	static const struct tc_eno_cfg passive = { .enabled = true,
+						   .passive = true };
+	uint8_t d1[TC_RESUME_DATA_MAX], d2[TC_RESUME_DATA_MAX], prk2[TC_HASH_LEN];
+	struct tc_resume_ticket t1, t2;
+	struct tc_resume_cache c;
+	struct tc_eno_tep_in in[3];
+	struct tc_eno a, b;
+	int n1, n2;
+
+	assert_int_equal(tc_resume_cache_init(&c, &algs, 4), 0);
+	assert_int_equal(tc_resume_set_nonce_len(&c, 0), 0);	/* room */
+	memset(prk2, 0x5c, sizeof(prk2));
+	assert_int_equal(tc_resume_put(&c, peer_b, 4, TEP, AEAD, TC_ROLE_A, prk,
+				       0, 0, 0, NULL), 0);
+	assert_int_equal(tc_resume_put(&c, peer_b, 4, TEP, AEAD, TC_ROLE_A,
+				       prk2, 0, 0, 0, NULL), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t1), 0);
+	assert_int_equal(tc_resume_take(&c, peer_b, 4, TEP, 0, 0, RNG, &t2), 0);
+	assert_int_not_equal(t1.chain, t2.chain);
+	n1 = tc_resume_encode(&t1, d1, sizeof(d1));
+	n2 = tc_resume_encode(&t2, d2, sizeof(d2));
+	assert_int_equal(n1, 9);
+	assert_int_equal(n2, 9);
+	in[0] = (struct tc_eno_tep_in){ .byte = TEP | TC_ENO_V, .data = d1,
+					.len = (uint8_t)n1 };
+	in[1] = (struct tc_eno_tep_in){ .byte = TEP | TC_ENO_V, .data = d2,
+					.len = (uint8_t)n2 };
+	in[2] = (struct tc_eno_tep_in){ .byte = TEP };
+
+	/* two resumption suboptions for one TEP: never built */
+	assert_false(tc_resume_repeat_ok(TEP, 0, 2, NULL));
+	assert_int_equal(tc_eno_init(&a, &active, &ops), 0);
+	assert_int_equal(tc_eno_set_local(&a, in, 2, 40), -EINVAL);
+	assert_false(a.have_local);
+	assert_int_equal(tc_eno_next_option(&a, true, &(const uint8_t *){0}),
+			 -EAGAIN);
+	/* one resumption suboption and the fresh one for the same TEP: fine */
+	assert_true(tc_resume_repeat_ok(TEP, 1, 1, NULL));
+	assert_int_equal(tc_eno_set_local(&a, in + 1, 2, 40), 0);
+
+	/* a peer that sends two anyway: that TEP is not valid at B */
+	{
+		uint8_t syn[40];
+		int len = 0;
+
+		syn[len++] = TC_ENO_KIND;
+		syn[len++] = 0;
+		syn[len++] = TC_ENO_LEN_BYTE | (uint8_t)(n1 - 1);
+		syn[len++] = TEP | TC_ENO_V;
+		memcpy(syn + len, d1, n1);
+		len += n1;
+		syn[len++] = TEP | TC_ENO_V;
+		memcpy(syn + len, d2, n2);
+		len += n2;
+		syn[1] = (uint8_t)len;
+		assert_int_equal(tc_eno_init(&b, &passive, &ops), 0);
+		assert_int_equal(tc_eno_on_recv(&b, TC_TCP_SYN, syn, len), 0);
+		assert_int_equal(tc_eno_state(&b), TC_ENO_NEGOTIATING);
+		assert_int_equal(tc_eno_pick(&b.peer, (const uint8_t[]){ TEP },
+					     1, &ops), -ENOENT);
+		/* with only one of them it would be */
+		syn[1] = (uint8_t)(len - 1 - n2);
+		assert_int_equal(tc_eno_init(&b, &passive, &ops), 0);
+		assert_int_equal(tc_eno_on_recv(&b, TC_TCP_SYN, syn,
+						(size_t)syn[1]), 0);
+		assert_int_equal(tc_eno_pick(&b.peer, (const uint8_t[]){ TEP },
+					     1, &ops), TEP);
+	}
+	tc_resume_ticket_wipe(&t1);
 	tc_resume_ticket_wipe(&t2);
 	tc_resume_cache_free(&c);
 }
@@ -381,15 +515,15 @@ static void test_controls(void **state)
 	pair_init(&p, 8);
 	/* Ignore: no proposal, and the entry stays. */
 	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP,
-					TC_RESUME_F_IGNORE, 0, &t), -ENOENT);
+					TC_RESUME_F_IGNORE, 0, RNG, &t), -ENOENT);
 	assert_int_equal(tc_resume_count(&p.a), 1);
 	/* Ignore on the passive side: no resumption for that connection. */
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	n = tc_resume_encode(&t, syn, sizeof(syn));
 	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n,
-					 TC_RESUME_F_IGNORE, 0, &tp), -ENOENT);
+					 TC_RESUME_F_IGNORE, 0, RNG, &tp), -ENOENT);
 	assert_int_equal(tc_resume_count(&p.b), 1);
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	m = tc_resume_encode(&tp, synack, sizeof(synack));
 	assert_int_equal(tc_resume_check_reply(&t, synack, m), 0);
@@ -405,7 +539,7 @@ static void test_controls(void **state)
 	/* Flush what resulted from that connection. */
 	assert_int_equal(tc_resume_flush_chain(&p.b, chain), 1);
 	assert_int_equal(tc_resume_count(&p.b), 0);
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &t),
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &t),
 			 -ENOENT);
 
 	/* Per peer and everything. */
@@ -415,7 +549,7 @@ static void test_controls(void **state)
 				       prk, 0, 0, 0, &c2), 0);
 	assert_true(chain != c2);
 	assert_int_equal(tc_resume_flush_peer(&p.a, peer_b, 4), 1);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t),
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t),
 			 -ENOENT);
 	assert_int_equal(tc_resume_count(&p.a), 1);
 	assert_int_equal(tc_resume_flush_all(&p.a), 1);
@@ -432,7 +566,7 @@ static void test_controls(void **state)
 				       prk, 0, 0, 0, &chain), 0);
 	assert_int_equal(chain, 0);
 	assert_int_equal(tc_resume_count(&p.a), 0);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t),
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t),
 			 -ENOENT);
 	tc_resume_set_disabled(&p.a, false);
 	assert_int_equal(tc_resume_put(&p.a, peer_b, 4, TEP, AEAD, TC_ROLE_A,
@@ -455,12 +589,12 @@ static void test_capacity_expiry_filters(void **state)
 				 0);
 	/* Bounded: the oldest went. */
 	assert_int_equal(tc_resume_count(&c), 2);
-	assert_int_equal(tc_resume_take(&c, peers[0], 4, TEP, 0, 0, &t),
+	assert_int_equal(tc_resume_take(&c, peers[0], 4, TEP, 0, 0, RNG, &t),
 			 -ENOENT);
 	/* TEP filter. */
-	assert_int_equal(tc_resume_take(&c, peers[1], 4, 0x21, 0, 0, &t),
+	assert_int_equal(tc_resume_take(&c, peers[1], 4, 0x21, 0, 0, RNG, &t),
 			 -ENOENT);
-	assert_int_equal(tc_resume_take(&c, peers[1], 4, 0, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&c, peers[1], 4, 0, 0, 0, RNG, &t), 0);
 	assert_int_equal(t.tep, TEP);
 	assert_int_equal(t.aead, AEAD);		/* the original AEAD */
 	tc_resume_ticket_wipe(&t);
@@ -474,7 +608,7 @@ static void test_capacity_expiry_filters(void **state)
 				       prk, 0, 0, 105, NULL), 0);
 	assert_int_equal(tc_resume_expire(&c, 109), 0);
 	assert_int_equal(tc_resume_expire(&c, 110), 1);
-	assert_int_equal(tc_resume_take(&c, peers[1], 4, TEP, 0, 115, &t),
+	assert_int_equal(tc_resume_take(&c, peers[1], 4, TEP, 0, 115, RNG, &t),
 			 -ENOENT);
 	assert_int_equal(tc_resume_count(&c), 0);
 
@@ -504,11 +638,11 @@ static void test_no_lookahead(void **state)
 				       prk, 0, 0, 0, NULL), 0);
 	assert_int_equal(tc_resume_put(&p.b, peer_a, 4, TEP, AEAD, TC_ROLE_B,
 				       prk, 0, 0, 0, NULL), 0);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	tc_resume_abandon(&p.a, &t, 0, 0);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &t), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
 	n = tc_resume_encode(&t, syn, sizeof(syn));
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), -ENOENT);
 	tc_resume_ticket_wipe(&t);
 	pair_free(&p);
@@ -562,9 +696,9 @@ static void test_with_hs_resume(void **state)
 	int n, m, sn_len;
 
 	pair_init(&p, 4);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &ta), 0);
 	n = tc_resume_encode(&ta, syn, sizeof(syn));
-	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0,
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
 					 &tp), 0);
 	m = tc_resume_encode(&tp, synack, sizeof(synack));
 	assert_int_equal(tc_resume_check_reply(&ta, synack, m), 0);
@@ -587,10 +721,10 @@ static void test_with_hs_resume(void **state)
 
 	/* Both caches now hold ss[2] at index 2. */
 	expect_ss(2, ss, rid);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &ta), 0);
 	assert_int_equal(ta.i, 2);
 	assert_memory_equal(ta.ss, ss, TC_HASH_LEN);
-	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, &tp), 0);
+	assert_int_equal(tc_resume_take(&p.b, peer_a, 4, TEP, 0, 0, RNG, &tp), 0);
 	assert_int_equal(tp.i, 2);
 	assert_memory_equal(tp.ss, ss, TC_HASH_LEN);
 	tc_resume_ticket_wipe(&ta);
@@ -603,7 +737,7 @@ static void test_with_hs_resume(void **state)
 	assert_int_equal(tc_resume_put_next(&p.a, peer_b, 4, TEP, AEAD,
 					    TC_ROLE_A, ss, 0, 0, 0, NULL),
 			 -EOVERFLOW);
-	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, &ta), 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &ta), 0);
 	assert_int_equal(tc_resume_encode(&ta, syn, sizeof(syn)), 17);
 	assert_memory_equal(syn, rid, 9);
 	tc_resume_ticket_wipe(&ta);
@@ -621,6 +755,8 @@ int main(void)
 		cmocka_unit_test(test_crossed_proposals),
 		cmocka_unit_test(test_suboption_data),
 		cmocka_unit_test(test_nonces_random),
+		cmocka_unit_test(test_nonce_from_rng),
+		cmocka_unit_test(test_one_resumption_per_tep),
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_capacity_expiry_filters),
 		cmocka_unit_test(test_no_lookahead),

@@ -57,8 +57,30 @@ void policy_free(struct policy *p);
  */
 int policy_parse_words(struct policy *p, int argc, char **argv, int *used,
 		       char *err, size_t errlen);
-/* Parse a whole file ("-" for stdin); errors name the line. */
+
+#define POLICY_LINE_MAX	510		/* characters, newline not counted */
+#define POLICY_FILE_MAX	(1 << 20)	/* bytes */
+
+/*
+ * Parse text: lines of rules, NUL bytes and lines over POLICY_LINE_MAX
+ * refused. NAME is used in error messages ("NAME:LINE: ..."). Rules of
+ * lines before an error stay in P.
+ */
+int policy_parse_buf(struct policy *p, const char *buf, size_t len,
+		     const char *name, char *err, size_t errlen);
+/* Parse a whole file ("-" for stdin) of at most POLICY_FILE_MAX bytes, as
+ * policy_parse_buf. */
 int policy_parse_file(struct policy *p, const char *path, char *err, size_t errlen);
+
+/*
+ * Write P's flags (those not -1) and rules as text policy_parse_buf reads
+ * back to the same P ("port" rules come out as their lport and rport
+ * halves). 0, or -EIO/-EINVAL.
+ */
+int policy_write(const struct policy *p, FILE *f);
+
+/* The functions above are in policy_parse.c (no libbpf), those below in
+ * policy.c. */
 
 /*
  * Replace the policy maps with P (flushes previous prefixes and ports) and

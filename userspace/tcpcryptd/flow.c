@@ -294,6 +294,33 @@ static void session_end(struct flow_table *ft, struct flow *f, enum flow_sess_ev
 	f->sess_mark = 0;
 }
 
+/* "addr:port" of one end of a flow key (IPv6 as [addr]:port). */
+static void key_end(const struct tc_flow_key *k, bool local, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(k->family, local ? k->local : k->remote, a, sizeof(a));
+	snprintf(out, len, k->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(local ? k->lport : k->rport));
+}
+
+/* Debug log of a new encrypted session (session ids are public). */
+static void log_session(const struct flow *f)
+{
+	char l[64], r[64], id[2 * TC_SESSID_LEN + 1];
+	struct tc_session_info si;
+	int i;
+
+	if (log_get_level() < LOG_LEVEL_DEBUG || tc_conn_session(f->conn, &si))
+		return;
+	key_end(&f->key, true, l, sizeof(l));
+	key_end(&f->key, false, r, sizeof(r));
+	for (i = 0; i < TC_SESSID_LEN; i++)
+		snprintf(id + 2 * i, 3, "%02x", si.session_id[i]);
+	pr_debug("encrypted %s %s role %c tep 0x%02x aead 0x%04x session %s\n", l, r,
+		 si.role == TC_ENO_ROLE_A ? 'A' : 'B', si.tep, si.aead, id);
+}
+
 /* The engine's state, mirrored into tc_flows. Flow locked. */
 static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 {
@@ -320,6 +347,10 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 	}
 	if (want != f->map_state && !map_put(ft, f, want) && want == TC_FLOW_ENCRYPTED)
 		STAT_INC(ft, encrypted);
+	if (!f->logged && tc_conn_state(f->conn) == TC_CONN_ENCRYPTED) {
+		f->logged = true;
+		log_session(f);
+	}
 }
 
 static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
@@ -436,6 +467,7 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 	f->seen_mask = 0;
 	f->expire_ns = 0;
 	f->plain = false;
+	f->logged = false;
 	tc_conn_free(f->conn);
 	f->conn = NULL;
 	/* into tc_flows before the SYN goes on: its answer must be steered too */

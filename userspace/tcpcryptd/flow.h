@@ -66,6 +66,7 @@ struct flow {
 	uint8_t map_state;	/* what tc_flows says (TC_FLOW_*), FLOW_MAP_NONE: absent */
 	bool plain;		/* the engine fell back: forwarded until removed */
 	bool in_timers;		/* in its poller's timer list */
+	bool logged;		/* its session was logged */
 	uint16_t queue;
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */

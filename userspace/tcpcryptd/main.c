@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpcryptd: carries the TCP connections steered by the BPF datapath
- * through userspace over AF_XDP. This version implements pass-through
- * (segments unchanged); see docs/man/tcpcryptd.8.
+ * through userspace over AF_XDP and encrypts them with tcpcrypt (the
+ * segment engine, lib/engine) when the peer runs it too; --passthrough
+ * carries them unchanged. See docs/man/tcpcryptd.8.
  *
  * Threads: main (signals, heartbeat, flow expiry, stats) and one poller per
  * queue. Signals are blocked in every thread and read by main from a
@@ -24,6 +25,10 @@
 #include <bpf/bpf.h>
 
 #include "common/dp_attach.h"
+#include "core/algs.h"
+#include "core/ecdh.h"
+#include "core/rng.h"
+#include "engine/conn.h"
 #include "common/log.h"
 #include "common/policy.h"
 #include "tcpcryptd/ctl.h"
@@ -41,6 +46,7 @@ struct cfg {
 	int zero_copy;			/* -1 off, 0 auto, 1 on */
 	bool busy_poll;
 	bool passthrough;
+	const char *teps, *aeads;
 	bool fail_closed;
 	bool cleanup_only;
 	bool force;
@@ -98,6 +104,8 @@ static int set_zc(const char *a)
 }
 static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
+static int set_teps(const char *a) { cfg.teps = a; return 0; }
+static int set_aeads(const char *a) { cfg.aeads = a; return 0; }
 static int set_fc(const char *a)
 {
 	cfg.fail_closed = true;
@@ -164,7 +172,12 @@ static const struct opt opts[] = {
 	  "only does copy mode, so auto means copy mode)", set_zc },
 	{ "busy-poll", 0, NULL, "pollers spin instead of sleeping in poll() when idle",
 	  set_busy },
-	{ "passthrough", 0, NULL, "carry steered segments unchanged (no encryption)", set_pt },
+	{ "passthrough", 0, NULL, "carry steered segments unchanged (no encryption): a "
+	  "diagnostic", set_pt },
+	{ "tep", 0, "LIST", "key exchanges offered, most preferred first, comma-separated: "
+	  "x25519, x448, p256, p521 (default x25519,p256)", set_teps },
+	{ "aead", 0, "LIST", "AEADs offered, most preferred first: aes128gcm, aes256gcm, "
+	  "chacha20poly1305 (default in that order)", set_aeads },
 	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
 	  "'lport P', 'rport P', 'net PREFIX' (repeatable)", set_include },
 	{ "exclude", 0, "RULE", "never steer matching connections (same RULE forms; "
@@ -232,9 +245,10 @@ static int usage(const char *a)
 	unsigned int i;
 	char left[64];
 
-	printf("usage: tcpcryptd -i IFACE --passthrough [options]\n\n"
-	       "Carries the TCP connections steered by the tcpcrypt BPF datapath through\n"
-	       "userspace (AF_XDP); runs in the foreground until SIGINT/SIGTERM, then\n"
+	printf("usage: tcpcryptd -i IFACE [options]\n\n"
+	       "Encrypts the TCP connections steered by the tcpcrypt BPF datapath with\n"
+	       "TCP-ENO (RFC 8547) and tcpcrypt (RFC 8548) when the peer runs tcpcrypt too;\n"
+	       "others stay plain TCP. Runs in the foreground until SIGINT/SIGTERM, then\n"
 	       "detaches everything it created. SIGUSR1 logs the counters.\n\noptions:\n");
 	for (i = 0; i < NOPTS; i++) {
 		int n = 0;
@@ -295,10 +309,127 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "tcpcryptd: -i IFACE is required (try -h)\n");
 		return -EINVAL;
 	}
-	if (!cfg.passthrough && !cfg.cleanup_only) {
-		fprintf(stderr, "tcpcryptd: only --passthrough is implemented in this version\n");
-		return -EINVAL;
+	return 0;
+}
+
+/* ---- the engine's configuration ---- */
+
+static struct tc_algs algs;
+static struct tc_engine_cfg ecfg;
+
+static const struct { const char *name; uint8_t tep; } tep_names[] = {
+	{ "x25519", TC_TEP_X25519 }, { "x448", TC_TEP_X448 },
+	{ "p256", TC_TEP_P256 }, { "p521", TC_TEP_P521 },
+};
+
+static const struct { const char *name; uint16_t aead; } aead_names[] = {
+	{ "aes128gcm", TC_AEAD_AES_128_GCM }, { "aes256gcm", TC_AEAD_AES_256_GCM },
+	{ "chacha20poly1305", TC_AEAD_CHACHA20_POLY1305 },
+};
+
+/*
+ * "x25519,p256" -> TEPs for ENO, lowest priority first (B picks the last
+ * valid one), so the list given most preferred first is reversed.
+ */
+static int parse_teps(const char *list, uint8_t *teps, uint8_t *n)
+{
+	char buf[128], *save = NULL, *w;
+	uint8_t got[TC_ENGINE_TEPS_MAX];
+	unsigned int i, k = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
+			if (!strcmp(w, tep_names[i].name))
+				break;
+		if (i == sizeof(tep_names) / sizeof(tep_names[0]) || k == TC_ENGINE_TEPS_MAX) {
+			fprintf(stderr, "tcpcryptd: --tep: unknown or too many: '%s'\n", w);
+			return -EINVAL;
+		}
+		got[k++] = tep_names[i].tep;
 	}
+	if (!k)
+		return -EINVAL;
+	for (i = 0; i < k; i++)
+		teps[i] = got[k - 1 - i];
+	*n = k;
+	return 0;
+}
+
+static int parse_aeads(const char *list, uint16_t *aeads, uint8_t *n)
+{
+	char buf[128], *save = NULL, *w;
+	unsigned int i, k = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
+			if (!strcmp(w, aead_names[i].name))
+				break;
+		if (i == sizeof(aead_names) / sizeof(aead_names[0]) || k == TC_ENGINE_AEADS_MAX) {
+			fprintf(stderr, "tcpcryptd: --aead: unknown or too many: '%s'\n", w);
+			return -EINVAL;
+		}
+		aeads[k++] = aead_names[i].aead;
+	}
+	*n = k;
+	return k ? 0 : -EINVAL;
+}
+
+static const char *tep_name(uint8_t tep)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
+		if (tep_names[i].tep == tep)
+			return tep_names[i].name;
+	return "?";
+}
+
+static const char *aead_name(uint16_t aead)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
+		if (aead_names[i].aead == aead)
+			return aead_names[i].name;
+	return "?";
+}
+
+/* The engine's settings from the options; host_mtu: what tcv0 takes. */
+static int engine_setup(unsigned int host_mtu)
+{
+	char teps[64] = "", aeads[64] = "";
+	int err, i, n;
+
+	err = tc_algs_init(&algs);
+	if (err) {
+		pr_warn("OpenSSL algorithms: %s\n", strerror(-err));
+		return err;
+	}
+	tc_engine_cfg_default(&ecfg);
+	ecfg.algs = &algs;
+	ecfg.rng = tc_rng_openssl;
+	ecfg.host_mtu = host_mtu;
+	ecfg.teps[0] = TC_TEP_P256;	/* default: X25519 preferred, then P-256 */
+	ecfg.teps[1] = TC_TEP_X25519;
+	ecfg.n_teps = 2;
+	if (cfg.teps && parse_teps(cfg.teps, ecfg.teps, &ecfg.n_teps))
+		return -EINVAL;
+	if (cfg.aeads && parse_aeads(cfg.aeads, ecfg.aeads, &ecfg.n_aeads))
+		return -EINVAL;
+	/* RFC 8548 section 8: no ENO option without adequate randomness */
+	ecfg.rng_ready = tc_rng_seeded();
+	if (!ecfg.rng_ready)
+		pr_warn("the random number generator is not seeded yet: no connection is "
+			"offered tcpcrypt (plain TCP) until tcpcryptd is restarted after boot\n");
+	for (i = ecfg.n_teps - 1, n = 0; i >= 0; i--)
+		n += snprintf(teps + n, sizeof(teps) - n, "%s%s", n ? "," : "",
+			      tep_name(ecfg.teps[i]));
+	for (i = 0, n = 0; i < ecfg.n_aeads; i++)
+		n += snprintf(aeads + n, sizeof(aeads) - n, "%s%s", n ? "," : "",
+			      aead_name(ecfg.aeads[i]));
+	pr_info("tcpcrypt: key exchanges %s, AEADs %s\n", teps, aeads);
 	return 0;
 }
 
@@ -364,6 +495,33 @@ static void log_stats(const char *why)
 		(unsigned long long)ft.st.map_errors, (unsigned long long)ft.st.non_tcp,
 		(unsigned long long)ft.st.table_full,
 		(unsigned long long)ft.st.lost_keys_dropped, (unsigned long long)ft.st.csum_fixed);
+	pr_stats("flows(%s): csum_bad=%llu fragments=%llu malformed=%llu fallbacks=%llu "
+		"encrypted=%llu kept_socket=%llu\n", why, (unsigned long long)ft.st.csum_bad,
+		(unsigned long long)ft.st.fragments, (unsigned long long)ft.st.malformed,
+		(unsigned long long)ft.st.fallbacks, (unsigned long long)ft.st.encrypted,
+		(unsigned long long)ft.st.kept_socket);
+	if (ft.engine) {
+		struct tc_engine_stats e;
+
+		flow_engine_stats(&ft, &e);
+		pr_stats("engine(%s): eno_offered=%llu eno_answered=%llu eno_fallback=%llu "
+			"encrypted_conns=%llu frames_sealed=%llu frames_opened=%llu "
+			"bytes_sealed=%llu bytes_opened=%llu frames_resent=%llu init_resent=%llu "
+			"tag_failures=%llu malformed_frames=%llu aborts=%llu resets_lost_keys=%llu "
+			"urgent_refused=%llu ooo_segments=%llu ooo_dropped=%llu held_dropped=%llu "
+			"stale_dropped=%llu no_buffer=%llu rekeys=%llu\n", why,
+			(unsigned long long)e.eno_offered, (unsigned long long)e.eno_answered,
+			(unsigned long long)e.eno_fallback, (unsigned long long)e.encrypted,
+			(unsigned long long)e.frames_sealed, (unsigned long long)e.frames_opened,
+			(unsigned long long)e.bytes_sealed, (unsigned long long)e.bytes_opened,
+			(unsigned long long)e.frames_resent, (unsigned long long)e.init_resent,
+			(unsigned long long)e.tag_failures, (unsigned long long)e.malformed,
+			(unsigned long long)e.aborts, (unsigned long long)e.resets_lost_keys,
+			(unsigned long long)e.urgent_refused, (unsigned long long)e.ooo_segments,
+			(unsigned long long)e.ooo_dropped, (unsigned long long)e.held_dropped,
+			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
+			(unsigned long long)e.rekeys);
+	}
 	if (!dp || dp_counters_read(dp, ctr))
 		return;
 	for (d = 0; d < TC_DIR_MAX; d++) {
@@ -539,6 +697,7 @@ static int start_pollers(int stop_fd)
 			return err;
 		memcpy(p->host_mac, hif.mac0, 6);
 		p->ft = &ft;
+		poller_init_emit(p);
 		p->busy_poll = cfg.busy_poll;
 		p->stop_fd = stop_fd;
 		err = poller_start(p);
@@ -743,6 +902,13 @@ int main(int argc, char **argv)
 	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
 	if (err)
 		goto out;
+	if (!cfg.passthrough) {
+		/* host-bound frames enter the stack through tcv0, which has IFACE's MTU */
+		err = engine_setup(mtu);
+		if (err)
+			goto out;
+		flow_table_set_engine(&ft, &ecfg);
+	}
 	adopt_flows();
 	err = start_pollers(stop_fd);
 	if (err) {
@@ -751,7 +917,8 @@ int main(int argc, char **argv)
 	}
 	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
 	ctl_start(&ctl, cfg.ifname, dp, &ft, pollers, npollers);
-	pr_info("running (pass-through), pid %d\n", getpid());
+	pr_info("running (%s), pid %d\n", cfg.passthrough ? "pass-through" : "encrypting",
+		getpid());
 	ret = run(sfd) ? 1 : 0;
 out:
 	if (dp)
@@ -791,6 +958,7 @@ out:
 	dp_close(dp);
 	hostif_destroy(&hif);
 	policy_free(&cfg.pol);
+	tc_algs_free(&algs);
 	close(sfd);
 	close(stop_fd);
 	return ret;

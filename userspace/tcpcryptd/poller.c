@@ -54,6 +54,69 @@ static void kick_tx(struct poller *p, enum xq_side side)
 	}
 }
 
+/* ---- emit: frames the engine makes, written once into a UMEM frame ---- */
+
+static uint8_t *em_get(struct emit *em, enum xq_side to, uint32_t len)
+{
+	struct poller *p = (struct poller *)em;
+
+	if (len > XQ_FRAME_SIZE || !p->q.nfree) {
+		p->st.emit_no_room[to]++;
+		return NULL;
+	}
+	return xsk_umem__get_data(p->q.area, p->q.free[--p->q.nfree]);
+}
+
+static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct poller *p = (struct poller *)em;
+	uint64_t addr = buf - (uint8_t *)p->q.area;
+
+	if (!len || p->nout[to] == POLLER_OUT_MAX) {
+		if (len)
+			p->st.emit_no_room[to]++;
+		xq_free_frame(&p->q, addr);
+		return;
+	}
+	/* host-bound: the local stack accepts only frames sent to tcv0 */
+	if (to == XQ_HOST)
+		memcpy(buf, p->host_mac, 6);
+	p->out[to][p->nout[to]++] = (struct xdp_desc){ .addr = addr, .len = len };
+}
+
+/* Hand the engine's frames of this pass to the TX rings. */
+static void emit_submit(struct poller *p, enum xq_side side)
+{
+	struct xq_sock *s = &p->q.s[side];
+	uint32_t n = p->nout[side], idx, i, got;
+
+	if (!n)
+		return;
+	got = xsk_ring_prod__reserve(&s->tx, n, &idx);
+	if (!got && xsk_prod_nb_free(&s->tx, n))
+		got = xsk_ring_prod__reserve(&s->tx, xsk_prod_nb_free(&s->tx, n), &idx);
+	for (i = 0; i < got; i++)
+		*xsk_ring_prod__tx_desc(&s->tx, idx + i) = p->out[side][i];
+	if (got) {
+		xsk_ring_prod__submit(&s->tx, got);
+		s->outstanding_tx += got;
+		p->st.tx_pkts[side] += got;
+		p->st.emitted[side] += got;
+	}
+	/* TX ring full: those are lost like frames on a congested link */
+	for (i = got; i < n; i++) {
+		p->st.emit_no_room[side]++;
+		xq_free_frame(&p->q, p->out[side][i].addr);
+	}
+	p->nout[side] = 0;
+}
+
+void poller_init_emit(struct poller *p)
+{
+	p->em.get = em_get;
+	p->em.put = em_put;
+}
+
 #define POLLER_PREFETCH 4
 
 static inline void prefetch_frame(struct poller *p, uint64_t addr)
@@ -103,8 +166,13 @@ static uint32_t forward_batch(struct poller *p, enum xq_side from, uint64_t now)
 			prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx,
 						idx_rx + i + POLLER_PREFETCH)->addr);
 		p->st.rx_bytes[from] += d->len;
-		if (flow_packet(p->ft, from, p->q.qid, pkt, d->len, now, NULL) != FV_FORWARD) {
+		switch (flow_packet(p->ft, from, p->q.qid, pkt, d->len, now, &p->em)) {
+		case FV_FORWARD:
+			break;
+		case FV_DROP:
 			p->st.dropped[from]++;
+			/* fall through */
+		default:
 			xq_free_frame(&p->q, addr & ~(uint64_t)(XQ_FRAME_SIZE - 1));
 			continue;
 		}
@@ -119,14 +187,19 @@ static uint32_t forward_batch(struct poller *p, enum xq_side from, uint64_t now)
 	}
 	xsk_ring_cons__release(&src->rx, n);
 	p->st.rx_pkts[from] += n;
-	/* give back the slots reserved for dropped frames */
+	/* give back the slots reserved for frames not forwarded */
 	dst->tx.cached_prod -= n - sent;
 	if (sent) {
 		xsk_ring_prod__submit(&dst->tx, sent);
 		dst->outstanding_tx += sent;
 		p->st.tx_pkts[to] += sent;
-		kick_tx(p, to);
 	}
+	/* the engine's coalesced output, then everything out */
+	flow_flush(p->ft, &p->em);
+	emit_submit(p, XQ_WIRE);
+	emit_submit(p, XQ_HOST);
+	kick_tx(p, XQ_WIRE);
+	kick_tx(p, XQ_HOST);
 	return n;
 }
 
@@ -194,13 +267,29 @@ static void *poller_main(void *arg)
 		work += reap_completions(p, XQ_HOST);
 		work += forward_batch(p, XQ_WIRE, now);
 		work += forward_batch(p, XQ_HOST, now);
+		/* the engine's own timers (Init retransmission) */
+		if (flow_next_timer(p->ft) <= now) {
+			flow_timers(p->ft, now, &p->em);
+			emit_submit(p, XQ_WIRE);
+			emit_submit(p, XQ_HOST);
+			kick_tx(p, XQ_WIRE);
+			kick_tx(p, XQ_HOST);
+		}
 		refill(p);
 		if (work || p->busy_poll)
 			continue;
-		/* idle: sleep; wake on RX, on stop, or soon if TX is in flight */
+		/* idle: sleep; wake on RX, on stop, for the engine's next timer,
+		 * or soon if TX is in flight */
 		p->st.polls++;
-		poll(pfd, 3, p->q.s[XQ_WIRE].outstanding_tx ||
-			     p->q.s[XQ_HOST].outstanding_tx ? 10 : 1000);
+		{
+			uint64_t t = flow_next_timer(p->ft);
+			int ms = p->q.s[XQ_WIRE].outstanding_tx ||
+				 p->q.s[XQ_HOST].outstanding_tx ? 10 : 1000;
+
+			if (t != UINT64_MAX && (t <= now || (t - now) / 1000000 < (uint64_t)ms))
+				ms = t <= now ? 0 : (int)((t - now) / 1000000) + 1;
+			poll(pfd, 3, ms);
+		}
 	}
 	return NULL;
 }

@@ -7,9 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcpcryptd/emit.h"
 #include "tcpcryptd/xsk.h"
 
 #define POLLER_BATCH	64
+#define POLLER_OUT_MAX	512	/* engine frames queued per side per pass */
 
 struct flow_table;
 
@@ -22,10 +24,13 @@ struct poller_stats {
 	uint64_t kicks[XQ_SIDES];	/* sendto() on SIDE */
 	uint64_t tx_full[XQ_SIDES];	/* batches cut short by a full TX ring */
 	uint64_t polls;			/* poll() calls (idle) */
+	uint64_t emitted[XQ_SIDES];	/* frames the engine made, sent on SIDE */
+	uint64_t emit_no_room[XQ_SIDES];	/* no frame or TX slot for one */
 	uint64_t no_frames;		/* fill ring could not be refilled */
 };
 
 struct poller {
+	struct emit em;			/* first: the engine's buffers come from here */
 	struct xq q;
 	pthread_t thread;
 	bool started;
@@ -34,10 +39,15 @@ struct poller {
 	uint8_t host_mac[6];		/* tcv0's MAC: dst of host-bound frames */
 	struct flow_table *ft;
 	struct poller_stats st;
+	/* frames the engine made in this pass, submitted after the forwarded ones */
+	struct xdp_desc out[XQ_SIDES][POLLER_OUT_MAX];
+	uint32_t nout[XQ_SIDES];
 };
 
 extern volatile int tcd_stopping;
 
+/* Set up the engine's buffers (p->em) before the thread starts. */
+void poller_init_emit(struct poller *p);
 int poller_start(struct poller *p);
 void poller_join(struct poller *p);
 

@@ -564,7 +564,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 	s->algs = algs;
 	tc_engine_cfg_default(&s->cfg);
 	s->cfg.algs = algs;
-	s->cfg.rng.bytes = sim_rng_bytes;
+	s->cfg.rng.fn = sim_rng_bytes;
 	s->cfg.rng.arg = s;
 	s->cfg.rng_ready = true;
 	s->cfg.host_mtu = 65535;
