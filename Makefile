@@ -194,10 +194,12 @@ $(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(LIBTC_LIB) $(C
 endef
 $(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
 
-$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+# examples are applications: libtcpcrypt.so (found next to bin/ through the rpath) and OpenSSL only
+$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_SO_LINKS)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -L$(LIBDIR) -ltcpcrypt -Wl,-rpath,'$$ORIGIN/../lib' \
+		$(CRYPTO_LIBS)
 
 $(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
