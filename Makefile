@@ -206,7 +206,7 @@ $(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LI
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -172,7 +172,8 @@ static int show(const struct cfg *cfg)
 	}
 	jp = jp_new(stdout, cfg->json, cfg->pretty);
 	if (!jp) {
-		if_freenameindex(ifs);
+		if (ifs)
+			if_freenameindex(ifs);
 		return 1;
 	}
 	jp_arr_open(jp, NULL);
@@ -198,7 +199,8 @@ static int show(const struct cfg *cfg)
 		printf("no tcpcrypt connections%s\n", cfg->f.all ? "" :
 		       " (-a also lists pass-through flows and fallbacks)");
 	jp_free(jp);
-	if_freenameindex(ifs);
+	if (ifs)
+		if_freenameindex(ifs);
 	if (!run.err && !run.attached) {
 		fprintf(stderr, "tcnetstat: no tcpcryptd is attached in this network namespace "
 			"(see tcpcryptd(8))\n");
