@@ -118,6 +118,7 @@ FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iuserspace -Ibpf -Iselftes
 	       -fsanitize=fuzzer,address,undefined
 # sources a fuzzer needs beyond the core and the engine: FUZZ_EXTRA_<fuzzer name>
 FUZZ_EXTRA_fuzz_policy := userspace/common/policy_parse.c
+FUZZ_EXTRA_fuzz_flow   := userspace/common/sockdiag.c userspace/common/log.c
 FUZZ_SECONDS ?= 600
 
 .PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean
