@@ -54,6 +54,9 @@ LDLIBS   += $(PKG_LIBS) -lelf -lz -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
+# The usual hardening (not under the sanitizers, which bring their own checks).
+HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ifeq ($(SANITIZE),1)
 OBJ      := $(BUILD)/san
 BINDIR   := $(BUILD)/san/bin
@@ -62,6 +65,8 @@ TESTDIR  := $(BUILD)/san/tests
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 else
+CFLAGS   += $(HARDEN_CFLAGS)
+LDFLAGS  += $(HARDEN_LDFLAGS)
 OBJ      := $(BUILD)/obj
 BINDIR   := $(BUILD)/bin
 LIBDIR   := $(BUILD)/lib
