@@ -54,6 +54,9 @@ LDLIBS   += $(PKG_LIBS) -lelf -lz -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
+# The usual hardening (not under the sanitizers, which bring their own checks).
+HARDEN_CFLAGS  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ifeq ($(SANITIZE),1)
 OBJ      := $(BUILD)/san
 BINDIR   := $(BUILD)/san/bin
@@ -62,6 +65,8 @@ TESTDIR  := $(BUILD)/san/tests
 CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 else
+CFLAGS   += $(HARDEN_CFLAGS)
+LDFLAGS  += $(HARDEN_LDFLAGS)
 OBJ      := $(BUILD)/obj
 BINDIR   := $(BUILD)/bin
 LIBDIR   := $(BUILD)/lib
@@ -124,6 +129,7 @@ FUZZ_FLAGS  := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Iuserspace -Ibpf -Iselftes
 	       -fsanitize=fuzzer,address,undefined
 # sources a fuzzer needs beyond the core and the engine: FUZZ_EXTRA_<fuzzer name>
 FUZZ_EXTRA_fuzz_policy := userspace/common/policy_parse.c
+FUZZ_EXTRA_fuzz_flow   := userspace/common/sockdiag.c userspace/common/log.c
 FUZZ_SECONDS ?= 600
 
 .PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean install uninstall

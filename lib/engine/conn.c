@@ -68,6 +68,8 @@ struct tx_dir {
 	uint64_t rto, rto_at;	/* our Init message's retransmission */
 	uint64_t ack_sent;	/* acknowledgement in the last segment to the wire */
 	uint16_t frame_data;	/* data bytes per frame: one frame fills a segment */
+	uint64_t rekey_at;	/* sealed byte count that starts the next generation */
+	uint64_t sealed;	/* data bytes sealed so far */
 };
 
 struct rx_dir {
@@ -739,6 +741,15 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 		uint8_t *p = tc_bytes_reserve(&t->by, flen);
 		int r;
 
+		/* our own rekeying: the next frame starts a new generation; when
+		 * the keys cannot move yet (an earlier step unsent, all
+		 * generations in use) it is tried again on a later frame */
+		if (c->cfg->rekey_bytes && t->sealed >= t->rekey_at && !fl &&
+		    !tc_keys_rekey(&c->keys)) {
+			t->rekey_at = t->sealed + c->cfg->rekey_bytes;
+			c->st->rekeys_started++;
+		}
+
 		if (!p || tc_frames_push(&t->fr, &rec)) {
 			conn_abort(c, TC_ABORT_NO_MEMORY);
 			return -ENOMEM;
@@ -751,6 +762,7 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 			return r;
 		}
 		tc_bytes_commit(&t->by, flen);
+		t->sealed += n;
 		t->app_next += n;
 		t->frm_next += flen;
 		if (fl)
@@ -988,6 +1000,7 @@ static int start_keyx(struct tc_conn *c)
 		return err;
 	c->state = TC_CONN_KEYX;
 	c->keyx_deadline = c->now + c->cfg->keyx_timeout_ns;
+	c->tx.rekey_at = c->cfg->rekey_bytes;
 	/* one frame per full segment; a tiny MSS gets frames spanning segments */
 	c->tx.frame_data = c->mss_wire > 64 + 12 + TC_FRAME_OVERHEAD ?
 			   c->mss_wire - (c->ts_ok ? 12 : 0) - TC_FRAME_OVERHEAD : 64;
@@ -1883,10 +1896,14 @@ enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c)
 	return c->why;
 }
 
+bool tc_conn_finished(const struct tc_conn *c)
+{
+	return c->tx.fin && c->tx.frm_una > c->tx.frm_next && c->rx.fin;
+}
+
 bool tc_conn_closed(const struct tc_conn *c)
 {
-	return c->rst || c->state == TC_CONN_ABORTED ||
-	       (c->tx.fin && c->tx.frm_una > c->tx.frm_next && c->rx.fin);
+	return c->rst || c->state == TC_CONN_ABORTED || tc_conn_finished(c);
 }
 
 int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)

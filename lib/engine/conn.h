@@ -83,6 +83,8 @@ struct tc_engine_cfg {
 	uint64_t rto_ns;	/* first retransmission timeout of our Init message */
 	uint64_t keyx_timeout_ns;	/* key exchange not done by then: abort */
 	uint32_t host_mtu;	/* largest IP datagram handed to the local stack */
+	uint64_t rekey_bytes;	/* start a new key generation after this many
+				 * bytes sealed (RFC 8548 3.8); 0: never */
 };
 
 /* Fill cfg with the defaults (algs and rng left to the caller). */
@@ -95,7 +97,7 @@ struct tc_engine_stats {
 	uint64_t frames_resent, init_resent;
 	uint64_t tag_failures, malformed, aborts, resets_lost_keys, urgent_refused;
 	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
-	uint64_t no_buffer, rekeys;
+	uint64_t no_buffer, rekeys, rekeys_started;
 };
 
 enum tc_conn_state {
@@ -200,8 +202,18 @@ void tc_conn_abort(struct tc_conn *c, enum tc_abort_reason why, const struct tc_
 
 enum tc_conn_state tc_conn_state(const struct tc_conn *c);
 enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c);
-/* Both FINs exchanged (or reset): only the socket's end remains. */
+/*
+ * Both FINs exchanged, or a reset went by (possibly forged: a reset is not
+ * authenticated): only the socket's end remains to wait for.
+ */
 bool tc_conn_closed(const struct tc_conn *c);
+/*
+ * Ended by the authenticated way only: the peer's FINp frame opened and our
+ * FIN acknowledged. A SYN from the wire may then start a new connection on
+ * the same ports; after a mere reset it must not (a forged RST then a forged
+ * SYN would otherwise make a live connection plain).
+ */
+bool tc_conn_finished(const struct tc_conn *c);
 /* Session details; -ENOTCONN before keys, -EINVAL when not encrypted. */
 int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info);
 

@@ -204,9 +204,9 @@ for mode in skb native; do
 	check "$tag: h2 exits 0" tcd_stop h2
 done
 
-# ECN negotiated by both kernels
+# ECN negotiated by both kernels; new key generations every MiB from here on
 for ns in "$H1" "$H2"; do ip netns exec "$ns" sysctl -qw net.ipv4.tcp_ecn=1; done
-if tcd_enc h1 "$H1" && tcd_enc h2 "$H2"; then
+if tcd_enc h1 "$H1" --rekey 1M && tcd_enc h2 "$H2" --rekey 1M; then
 	check "tcp_ecn=1: nc IPv4 intact" xfer_nc "$H2" "$H1" "$A4" 5008 "$F"
 	check "tcp_ecn=1: socat IPv6 intact" xfer_socat "$H2" "$H1" "$A6" 5009 "$F"
 
@@ -229,6 +229,8 @@ if tcd_enc h1 "$H1" && tcd_enc h2 "$H2"; then
 	check "reordering (5% held back): intact" run_faults --delay 50000 --delay-prio 1:20
 	check "duplication (3%): intact" run_faults --dup 30000
 	check "all at once: intact" run_faults --loss 10000 --dup 10000 --delay 20000 --delay-prio 1:20
+	check "--rekey 1M: both daemons started key generations and saw the peer's" \
+		[ "$(dstat h1 rekeys_started)" -gt 5 -a "$(dstat h2 rekeys)" -gt 5 ]
 
 	# a flipped ciphertext bit: reset, the application sees a prefix only
 	before=$(dstat h2 tag_failures)

@@ -248,6 +248,24 @@ static void test_connection_options(void **state)
 	sim_free(&s);
 }
 
+/* Rekeying every few kilobytes, both ways, on a lossy wire (RFC 8548 3.8). */
+static void test_rekeying(void **state)
+{
+	struct sim_opts o = { .seed = 80, .engine = { true, true }, .len = { 150000, 120000 },
+			      .close = { true, true }, .loss = 20, .reorder = 50 };
+	struct sim s;
+
+	sim_init(&s, *state, &o);
+	s.cfg.rekey_bytes = 6000;
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	/* both started generations, and each saw the other's */
+	assert_true(s.h[0].st.rekeys_started > 5 && s.h[1].st.rekeys_started > 5);
+	assert_true(s.h[0].st.rekeys > 5 && s.h[1].st.rekeys > 5);
+	sim_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
 		cmocka_unit_test(test_connection_options),
+		cmocka_unit_test(test_rekeying),
 	};
 
 	return cmocka_run_group_tests(tests, algs_setup, algs_teardown);

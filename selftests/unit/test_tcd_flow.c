@@ -16,8 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tcpcryptd/flow.c"
-#include "unit/sim.h"
+#include "unit/shell.h"
 
 #define F_FIN 0x01
 #define F_SYN 0x02
@@ -306,122 +305,6 @@ static void test_partial_checksums(void **state)
 }
 
 
-/* ---- the flow table as the engine's shell ---- */
-
-struct shell_emit {
-	struct emit em;
-	struct sim *s;
-	int host;
-};
-
-struct shell {
-	struct flow_table ft[2];
-	struct tc_engine_cfg cfg;
-	struct shell_emit em[2];
-	struct tc_algs algs;
-};
-
-static struct shell *sh;
-static int socket_answer = 1;	/* what the fake sock_diag says */
-
-static int fake_socket_exists(const struct tc_flow_key *k)
-{
-	return socket_answer;
-}
-
-static uint8_t *sh_get(struct emit *em, enum xq_side to, uint32_t len)
-{
-	return sim_out_get(NULL, (enum tc_side)to, len);
-}
-
-static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
-{
-	struct shell_emit *e = (struct shell_emit *)em;
-	struct sim_out_arg a = { .s = e->s, .host = e->host };
-
-	sim_out_put(&a, (enum tc_side)to, buf, len);
-}
-
-static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
-{
-	enum flow_verdict v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data,
-					  len, s->now, &sh->em[host].em);
-
-	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
-}
-
-static void sh_batch(struct sim *s, int host)
-{
-	flow_flush(&sh->ft[host], &sh->em[host].em);
-	if (flow_next_timer(&sh->ft[host]) <= s->now)
-		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
-}
-
-static uint64_t sh_timer(struct sim *s, int host)
-{
-	return flow_next_timer(&sh->ft[host]);
-}
-
-/* The flow of host's connection (host's view: its address and port first). */
-static struct flow *sh_flow(struct sim *s, int host)
-{
-	const struct ktcp *k = &s->h[host].k;
-	struct tc_flow_key key = { .family = k->v6 ? AF_INET6 : AF_INET };
-	const uint8_t *a = k->v6 ? tf_ip6_a : tf_ip4_a, *b = k->v6 ? tf_ip6_b : tf_ip4_b;
-	uint32_t bk;
-
-	memcpy(key.local, host ? b : a, k->v6 ? 16 : 4);
-	memcpy(key.remote, host ? a : b, k->v6 ? 16 : 4);
-	key.lport = htons(k->lport);
-	key.rport = htons(k->rport);
-	bk = key_hash(&key) & (sh->ft[host].nbuckets - 1);
-	return *lookup(&sh->ft[host], bk, &key);
-}
-
-static struct tc_conn *sh_conn(struct sim *s, int host)
-{
-	struct flow *f = sh_flow(s, host);
-
-	return f ? f->conn : NULL;
-}
-
-static void sh_start(struct sim *s, const struct sim_opts *o)
-{
-	int i;
-
-	sh = calloc(1, sizeof(*sh));
-	assert_int_equal(tc_algs_init(&sh->algs), 0);
-	sim_init(s, &sh->algs, o);
-	sh->cfg = s->cfg;
-	for (i = 0; i < 2; i++) {
-		tc_conn_free(s->h[i].c);
-		s->h[i].c = NULL;
-		assert_int_equal(flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600), 0);
-		sh->ft[i].socket_exists = fake_socket_exists;
-		if (o->engine[i])
-			flow_table_set_engine(&sh->ft[i], &sh->cfg);
-		sh->em[i] = (struct shell_emit){ .em = { .get = sh_get, .put = sh_put },
-						 .s = s, .host = i };
-	}
-	s->via = sh_via;
-	s->via_batch = sh_batch;
-	s->via_timer = sh_timer;
-	s->via_conn = sh_conn;
-	socket_answer = 1;
-}
-
-static void sh_stop(struct sim *s)
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		flow_table_fini(&sh->ft[i]);
-	sim_free(s);
-	tc_algs_free(&sh->algs);
-	free(sh);
-	sh = NULL;
-}
-
 /* Encrypted transfers through the shell, on a faulty wire. */
 static void test_shell_encrypts(void **state)
 {
@@ -602,6 +485,57 @@ static void test_shell_port_opts_and_session(void **state)
 	sh_stop(&s);
 }
 
+/*
+ * Found by fuzz_flow: a forged RST (any sequence number) then a forged SYN
+ * on the same ports made the table start a new, plain connection while the
+ * encrypted one was alive, whose next data would have left in plaintext.
+ */
+static void test_shell_forged_rst_then_syn(void **state)
+{
+	struct sim_opts o = { .seed = 65, .engine = { true, true }, .len = { 0, 300000 },
+			      .close = { true, true } };
+	uint8_t f[SIM_FRAME_MAX];
+	struct tc_conn *before;
+	struct tc_seg g;
+	struct sim s;
+	uint32_t len, off;
+
+	sh_start(&s, &o);
+	while (s.h[0].k.rcv_nxt < 30000 && !s.violations)
+		sim_step(&s);
+	before = sh_conn(&s, 0);
+	assert_int_equal(tc_conn_state(before), TC_CONN_ENCRYPTED);
+	/* from "B" to A: a copy of B's last frame, made RST, then SYN (no ENO) */
+	len = s.last_len[1];
+	memcpy(f, s.last[1], len);
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	off = g.payload_off;
+	f[g.l4_off + 13] = TC_TH_RST;
+	tf_put32(f + g.l4_off + 4, g.seq + 123456);
+	tf_put16(f + g.l3_off + 2, off - g.l3_off);	/* IPv4: no payload */
+	tf_put16(f + g.l3_off + 10, 0);
+	tf_put16(f + g.l3_off + 10, ~tf_sum(f + g.l3_off, 20, 0));
+	assert_int_equal(tc_seg_parse(f, off, &g), TC_SEG_TCP);
+	tc_seg_fill_tcp_csum(f, &g);
+	sh_via(&s, 0, true, f, off);
+	f[g.l4_off + 13] = TC_TH_SYN;
+	f[g.l4_off + 12] = 5 << 4;	/* no options: no ENO */
+	tf_put16(f + g.l3_off + 2, g.l4_off + 20 - g.l3_off);
+	tf_put16(f + g.l3_off + 10, 0);
+	tf_put16(f + g.l3_off + 10, ~tf_sum(f + g.l3_off, 20, 0));
+	assert_int_equal(tc_seg_parse(f, g.l4_off + 20, &g), TC_SEG_TCP);
+	tc_seg_fill_tcp_csum(f, &g);
+	sh_via(&s, 0, true, f, g.l4_off + 20);
+	/* the live connection keeps its engine, and the transfer ends intact */
+	assert_ptr_equal(sh_conn(&s, 0), before);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	if (s.violations)
+		print_message("# %s\n", s.why);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_no_corruption(&s));
+	sh_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_shell_plain_peer),
 		cmocka_unit_test(test_shell_adopted_flow_is_reset),
 		cmocka_unit_test(test_shell_port_opts_and_session),
+		cmocka_unit_test(test_shell_forged_rst_then_syn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

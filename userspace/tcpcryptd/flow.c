@@ -166,15 +166,6 @@ static void map_del(struct flow_table *ft, struct flow *f, bool force)
 	f->map_state = FLOW_MAP_NONE;
 }
 
-static bool map_needs_keys(struct flow_table *ft, const struct tc_flow_key *k)
-{
-	struct tc_flow_val v;
-
-	if (!ft->dp || dp_flow_lookup(ft->dp, k, &v))
-		return false;
-	return needs_keys(v.state);
-}
-
 /*
  * A flow's owner is the queue its wire segments arrive on (the NIC's RSS
  * decides; XDP cannot redirect to another queue's socket), and tc_egress
@@ -580,8 +571,20 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 	f = *pp;
 	if (!f) {
 		/* a steered segment we do not know: a previous daemon's flow? */
-		bool lost = !syn && map_needs_keys(ft, &s.key);
+		struct tc_flow_val mv;
+		bool in_map = !syn && ft->dp && !dp_flow_lookup(ft->dp, &s.key, &mv);
+		bool lost = in_map && needs_keys(mv.state);
 
+		/*
+		 * Not a SYN and not in tc_flows: plain TCP that BPF let through
+		 * to us (a daemon before us left no state for it). It goes on
+		 * as it is, and no flow is made for it: a forged segment must
+		 * not pull a connection into userspace.
+		 */
+		if (!syn && !in_map) {
+			pthread_mutex_unlock(bl);
+			return FV_FORWARD;
+		}
 		f = flow_insert(ft, pp, &s.key, queue, now);
 		if (!f) {
 			pthread_mutex_unlock(bl);
@@ -603,9 +606,14 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		}
 	} else {
 		pthread_mutex_lock(&f->lock);
-		/* port reuse after close: a new connection on the same tuple */
+		/*
+		 * Port reuse: a new connection on the same tuple. From the local
+		 * kernel the engine says so itself (-ESTALE, the socket is
+		 * gone); from the wire only after an authenticated end.
+		 */
 		if (syn && !f->lost_keys && ((!f->conn && (f->st == FS_CLOSED || f->plain)) ||
-					     (f->conn && tc_conn_closed(f->conn))))
+					     (f->conn && from == XQ_WIRE &&
+					      tc_conn_finished(f->conn))))
 			start_conn(ft, x, f);
 	}
 	pthread_mutex_unlock(bl);

@@ -47,6 +47,7 @@ struct cfg {
 	bool busy_poll;
 	bool passthrough;
 	const char *teps, *aeads;
+	unsigned long long rekey_bytes;
 	bool fail_closed;
 	bool cleanup_only;
 	bool force;
@@ -106,6 +107,23 @@ static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
 static int set_teps(const char *a) { cfg.teps = a; return 0; }
 static int set_aeads(const char *a) { cfg.aeads = a; return 0; }
+static int set_rekey(const char *a)
+{
+	char *end;
+
+	errno = 0;
+	cfg.rekey_bytes = strtoull(a, &end, 0);
+	if (errno || end == a)
+		return -EINVAL;
+	/* K, M, G suffixes */
+	if (*end == 'K' || *end == 'k')
+		cfg.rekey_bytes <<= 10, end++;
+	else if (*end == 'M')
+		cfg.rekey_bytes <<= 20, end++;
+	else if (*end == 'G')
+		cfg.rekey_bytes <<= 30, end++;
+	return *end ? -EINVAL : 0;
+}
 static int set_fc(const char *a)
 {
 	cfg.fail_closed = true;
@@ -178,6 +196,8 @@ static const struct opt opts[] = {
 	  "x25519, x448, p256, p521 (default x25519,p256)", set_teps },
 	{ "aead", 0, "LIST", "AEADs offered, most preferred first: aes128gcm, aes256gcm, "
 	  "chacha20poly1305 (default in that order)", set_aeads },
+	{ "rekey", 0, "BYTES", "start a new key generation after every BYTES sent on a "
+	  "connection (K, M, G suffixes; default 0: only when the peer does)", set_rekey },
 	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
 	  "'lport P', 'rport P', 'net PREFIX' (repeatable)", set_include },
 	{ "exclude", 0, "RULE", "never steer matching connections (same RULE forms; "
@@ -411,6 +431,7 @@ static int engine_setup(unsigned int host_mtu)
 	ecfg.algs = &algs;
 	ecfg.rng = tc_rng_openssl;
 	ecfg.host_mtu = host_mtu;
+	ecfg.rekey_bytes = cfg.rekey_bytes;
 	ecfg.teps[0] = TC_TEP_P256;	/* default: X25519 preferred, then P-256 */
 	ecfg.teps[1] = TC_TEP_X25519;
 	ecfg.n_teps = 2;
@@ -509,7 +530,7 @@ static void log_stats(const char *why)
 			"bytes_sealed=%llu bytes_opened=%llu frames_resent=%llu init_resent=%llu "
 			"tag_failures=%llu malformed_frames=%llu aborts=%llu resets_lost_keys=%llu "
 			"urgent_refused=%llu ooo_segments=%llu ooo_dropped=%llu held_dropped=%llu "
-			"stale_dropped=%llu no_buffer=%llu rekeys=%llu\n", why,
+			"stale_dropped=%llu no_buffer=%llu rekeys=%llu rekeys_started=%llu\n", why,
 			(unsigned long long)e.eno_offered, (unsigned long long)e.eno_answered,
 			(unsigned long long)e.eno_fallback, (unsigned long long)e.encrypted,
 			(unsigned long long)e.frames_sealed, (unsigned long long)e.frames_opened,
@@ -520,7 +541,7 @@ static void log_stats(const char *why)
 			(unsigned long long)e.urgent_refused, (unsigned long long)e.ooo_segments,
 			(unsigned long long)e.ooo_dropped, (unsigned long long)e.held_dropped,
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
-			(unsigned long long)e.rekeys);
+			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started);
 	}
 	if (!dp || dp_counters_read(dp, ctr))
 		return;

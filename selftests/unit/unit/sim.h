@@ -72,6 +72,7 @@ struct sim_q {
 	int to;			/* host index receiving it */
 	bool wire;		/* true: arrives from the wire; false: local delivery */
 	bool to_engine;		/* local: from the kernel to its engine */
+	bool plain;		/* passed on unchanged as plain TCP */
 	uint32_t len;
 	uint8_t *data;
 };
@@ -170,6 +171,7 @@ static inline void sim_enqueue(struct sim *s, uint64_t at, int to, bool wire, bo
 	e->to = to;
 	e->wire = wire;
 	e->to_engine = to_engine;
+	e->plain = false;
 	e->len = len;
 	e->data = malloc(len);
 	memcpy(e->data, data, len);
@@ -203,6 +205,10 @@ static inline void sim_check_wire(struct sim *s, int from, const uint8_t *f, uin
 	}
 	if (!tc_seg_tcp_csum_ok(f, &g))
 		sim_violation(s, "bad TCP checksum on the wire");
+	/* the invariants are about the connection of the two kernels; an
+	 * injected frame may open flows of its own */
+	if (g.sport != s->h[from].k.lport || g.dport != s->h[from].k.rport)
+		return;
 	if (g.flags & TC_TH_SYN) {
 		s->isn_known[from] = true;
 		s->isn_dir[from] = g.seq;
@@ -426,7 +432,7 @@ static inline void ktcp_timeout(struct ktcp *k)
 	k->rto_at = k->sim->now + k->rto;
 }
 
-static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
+static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bool plain)
 {
 	struct sim *s = k->sim;
 	struct tc_tcpopt o;
@@ -444,7 +450,7 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len)
 	k->segs_rcvd++;
 	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
 	/* an engine keeps ENO to itself; a plain host sees a peer's, as on the Internet */
-	if (o.has_eno && s->h[k->idx].engine && sim_state(s, k->idx) != TC_CONN_PLAIN)
+	if (o.has_eno && s->h[k->idx].engine && !plain && sim_state(s, k->idx) != TC_CONN_PLAIN)
 		sim_violation(s, "an ENO option reached a kernel");
 	if (g.flags & TC_TH_RST) {
 		k->reset = true;
@@ -659,11 +665,11 @@ static inline void sim_deliver(struct sim *s, struct sim_q *e)
 		  e->to_engine ? (e->to ? "kB>engB" : "kA>engA") : (e->to ? "engB>kB" : "engA>kA"),
 		  e->data, e->len);
 	if (!e->wire && !e->to_engine) {
-		ktcp_input(&h->k, e->data, e->len);	/* engine -> its kernel */
+		ktcp_input(&h->k, e->data, e->len, e->plain);	/* engine -> its kernel */
 		return;
 	}
 	if (!h->engine) {
-		ktcp_input(&h->k, e->data, e->len);	/* plain host: wire -> kernel */
+		ktcp_input(&h->k, e->data, e->len, true);	/* plain host: wire -> kernel */
 		return;
 	}
 	if (s->via) {
@@ -677,8 +683,16 @@ static inline void sim_deliver(struct sim *s, struct sim_q *e)
 	if (sim_state(s, e->to) == TC_CONN_PLAIN)
 		s->went_plain = true;
 	if (r == TC_CONN_FORWARD) {
-		if (e->wire)
+		if (e->wire) {
 			sim_enqueue(s, s->now, e->to, false, false, e->data, e->len);
+			/* the queue is sorted: the entry just added is the last one at now */
+			for (size_t i = s->nq; i-- > 0;)
+				if (s->q[i].to == e->to && !s->q[i].wire && !s->q[i].to_engine &&
+				    s->q[i].len == e->len && s->q[i].at == s->now) {
+					s->q[i].plain = true;
+					break;
+				}
+		}
 		else
 			sim_wire(s, e->to, e->data, e->len);
 	}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpcryptd's flow table (userspace/tcpcryptd/flow.c, compiled in) as the
+ * tcpcryptd of the two hosts of sim.h: frames go through flow_packet(),
+ * batches end with flow_flush(), timers run through flow_timers(). For
+ * test_tcd_flow and fuzz_flow. Without a struct dp (no BPF): f->map_state
+ * says what tc_flows would hold.
+ */
+#ifndef TC_TEST_SHELL_H
+#define TC_TEST_SHELL_H
+
+#include "tcpcryptd/flow.c"
+#include "unit/sim.h"
+
+/* ---- the flow table as the engine's shell ---- */
+
+struct shell_emit {
+	struct emit em;
+	struct sim *s;
+	int host;
+};
+
+struct shell {
+	struct flow_table ft[2];
+	struct tc_engine_cfg cfg;
+	struct shell_emit em[2];
+	struct tc_algs algs;
+};
+
+static struct shell *sh;
+static int socket_answer = 1;	/* what the fake sock_diag says */
+
+static int fake_socket_exists(const struct tc_flow_key *k)
+{
+	return socket_answer;
+}
+
+static uint8_t *sh_get(struct emit *em, enum xq_side to, uint32_t len)
+{
+	return sim_out_get(NULL, (enum tc_side)to, len);
+}
+
+static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct shell_emit *e = (struct shell_emit *)em;
+	struct sim_out_arg a = { .s = e->s, .host = e->host };
+
+	sim_out_put(&a, (enum tc_side)to, buf, len);
+}
+
+static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
+{
+	enum flow_verdict v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data,
+					  len, s->now, &sh->em[host].em);
+
+	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
+}
+
+static void sh_batch(struct sim *s, int host)
+{
+	flow_flush(&sh->ft[host], &sh->em[host].em);
+	if (flow_next_timer(&sh->ft[host]) <= s->now)
+		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
+}
+
+static uint64_t sh_timer(struct sim *s, int host)
+{
+	return flow_next_timer(&sh->ft[host]);
+}
+
+/* The flow of host's connection (host's view: its address and port first). */
+static struct flow *sh_flow(struct sim *s, int host)
+{
+	const struct ktcp *k = &s->h[host].k;
+	struct tc_flow_key key = { .family = k->v6 ? AF_INET6 : AF_INET };
+	const uint8_t *a = k->v6 ? tf_ip6_a : tf_ip4_a, *b = k->v6 ? tf_ip6_b : tf_ip4_b;
+	uint32_t bk;
+
+	memcpy(key.local, host ? b : a, k->v6 ? 16 : 4);
+	memcpy(key.remote, host ? a : b, k->v6 ? 16 : 4);
+	key.lport = htons(k->lport);
+	key.rport = htons(k->rport);
+	bk = key_hash(&key) & (sh->ft[host].nbuckets - 1);
+	return *lookup(&sh->ft[host], bk, &key);
+}
+
+static struct tc_conn *sh_conn(struct sim *s, int host)
+{
+	struct flow *f = sh_flow(s, host);
+
+	return f ? f->conn : NULL;
+}
+
+static void sh_start(struct sim *s, const struct sim_opts *o)
+{
+	int i;
+
+	sh = calloc(1, sizeof(*sh));
+	if (tc_algs_init(&sh->algs))
+		abort();
+	sim_init(s, &sh->algs, o);
+	sh->cfg = s->cfg;
+	for (i = 0; i < 2; i++) {
+		tc_conn_free(s->h[i].c);
+		s->h[i].c = NULL;
+		if (flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600))
+			abort();
+		sh->ft[i].socket_exists = fake_socket_exists;
+		if (o->engine[i])
+			flow_table_set_engine(&sh->ft[i], &sh->cfg);
+		sh->em[i] = (struct shell_emit){ .em = { .get = sh_get, .put = sh_put },
+						 .s = s, .host = i };
+	}
+	s->via = sh_via;
+	s->via_batch = sh_batch;
+	s->via_timer = sh_timer;
+	s->via_conn = sh_conn;
+	socket_answer = 1;
+}
+
+static void sh_stop(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		flow_table_fini(&sh->ft[i]);
+	sim_free(s);
+	tc_algs_free(&sh->algs);
+	free(sh);
+	sh = NULL;
+}
+
+#endif
