@@ -22,6 +22,7 @@ on_exit "rm -rf $W"
 say "two hosts and a router between them, each a network namespace:"
 echo "   H1 192.0.2.1 <--> R (forwards, captures) <--> 198.51.100.2 H2"
 routed_hosts || exit 1
+echo "   namespaces $H1, $R, $H2 (removed at the end)"
 
 # Until the segment engine was hooked in, tcpcryptd only passed through.
 if "$BIN/tcpcryptd" -h 2>&1 | head -1 | grep -q -- --passthrough; then
