@@ -37,7 +37,6 @@ uint64_t tc_csum_add(uint64_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint64_t a = 0, b = 0, c = 0, d = 0;
-	uint16_t le;
 
 	while (len >= 16) {
 		uint32_t w[4];
@@ -74,8 +73,8 @@ uint64_t tc_csum_add(uint64_t sum, const void *buf, size_t len)
 #else
 	if (len)
 		a += *p;	/* the odd byte: low byte of its little-endian word */
-	le = tc_csum_fold(a);
-	return sum + (uint16_t)(le >> 8 | le << 8);
+	a = tc_csum_fold(a);
+	return sum + (uint16_t)(a >> 8 | a << 8);
 #endif
 }
 
