@@ -170,6 +170,13 @@ for mode in skb native; do
 		grep -q "^097105e0" <<<"$lead"
 	check "$tag: the marker never appears on the wire" \
 		[ "$(grep -c "$MARK" "$TMPD/$mode.pcap")" = 0 ]
+	check "$tag: one option 69 per SYN, never two" \
+		[ "$(grep -oE "\b69\b" <<<"$kinds" | wc -l)" = 2 ]
+	psh=$(tshark -r "$TMPD/$mode.pcap" -Y \
+		'tcp.payload[0:4] == 15:10:1a:0e or tcp.payload[0:4] == 09:71:05:e0' \
+		-T fields -e tcp.flags.push 2>/dev/null | sort -u | tr '\n' ' ')
+	check "$tag: PSH on the segments ending Init1 and Init2 ($psh)" \
+		grep -qE "^(1|True) $" <<<"$psh"
 
 	# integrity
 	if [ $mode = skb ]; then

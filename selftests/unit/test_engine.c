@@ -266,6 +266,193 @@ static void test_rekeying(void **state)
 	sim_free(&s);
 }
 
+/* ---- single frames against one engine, captured ---- */
+
+struct cap {
+	uint8_t f[8][SIM_FRAME_MAX];
+	uint32_t len[8];
+	enum tc_side to[8];
+	int n;
+};
+
+static uint8_t *cap_get(void *arg, enum tc_side to, uint32_t len)
+{
+	return malloc(SIM_FRAME_MAX);
+}
+
+static void cap_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
+{
+	struct cap *c = arg;
+
+	if (len && c->n < 8) {
+		memcpy(c->f[c->n], buf, len);
+		c->len[c->n] = len;
+		c->to[c->n++] = to;
+	}
+	free(buf);
+}
+
+static int feed(struct tc_conn *c, enum tc_side from, const struct tf *t, struct cap *cap)
+{
+	static uint8_t f[SIM_FRAME_MAX];
+	struct tc_out out = { .get = cap_get, .put = cap_put, .arg = cap };
+	struct tc_seg g;
+	uint32_t len = tf_build(f, t);
+
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	return tc_conn_input(c, from, f, &g, 0, &out);
+}
+
+static bool has_eno(const uint8_t *f, uint32_t len)
+{
+	struct tc_tcpopt o;
+	struct tc_seg g;
+
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
+	return o.has_eno;
+}
+
+static const uint8_t syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+				      1, 3, 3, 7 };
+
+/*
+ * RFC 8547 4.7: no ENO on a SYN with data or a Fast Open option (the local
+ * kernel's TFO); RFC 8548 8: none without a seeded generator.
+ */
+static void test_no_eno_on_syn_data_tfo_or_unseeded_rng(void **state)
+{
+	static const uint8_t tfo[24] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+					 34, 6, 1, 2, 3, 4, 1, 1 };
+	struct tc_engine_cfg cfg;
+	struct tc_engine_stats st = { 0 };
+	struct tf t = { .sport = 40000, .dport = 5201, .seq = 1000, .flags = TC_TH_SYN,
+			.win = 65535, .opts = syn_opts, .optlen = 20 };
+	struct tc_conn *c;
+	struct cap cap;
+	int i;
+
+	tc_engine_cfg_default(&cfg);
+	cfg.algs = *state;
+	cfg.rng_ready = true;
+	for (i = 0; i < 4; i++) {
+		memset(&cap, 0, sizeof(cap));
+		t.plen = i == 0 ? 0 : i == 1 ? 100 : 0;	/* 1: SYN data */
+		t.opts = i == 2 ? tfo : syn_opts;		/* 2: a TFO cookie */
+		t.optlen = i == 2 ? 24 : 20;
+		cfg.rng_ready = i != 3;				/* 3: RNG not seeded */
+		c = tc_conn_new(&cfg, &st);
+		if (i == 0) {
+			/* the control: a plain SYN gets ENO */
+			assert_int_equal(feed(c, TC_SIDE_HOST, &t, &cap), 0);
+			assert_int_equal(cap.n, 1);
+			assert_true(has_eno(cap.f[0], cap.len[0]));
+		} else {
+			/* plain TCP: the SYN goes on as it is, without ENO */
+			assert_int_equal(feed(c, TC_SIDE_HOST, &t, &cap), TC_CONN_FORWARD);
+			assert_int_equal(tc_conn_state(c), TC_CONN_PLAIN);
+		}
+		tc_conn_free(c);
+	}
+}
+
+/*
+ * RFC 8547 4.7: SYN data under ENO is discarded and only the ISN
+ * acknowledged: the local kernel gets the SYN without its payload, and a
+ * Fast Open option, and with the MSS clamped by the frame overhead.
+ */
+static void test_syn_data_discarded_for_the_kernel(void **state)
+{
+	struct tc_engine_cfg cfg;
+	struct tc_engine_stats st = { 0 };
+	uint8_t opts[24] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+			     69, 3, 0x23, 1, 1, 1, 1, 1 };
+	struct tf t = { .sport = 40000, .dport = 5201, .seq = 7, .flags = TC_TH_SYN,
+			.win = 65535, .opts = opts, .optlen = 24, .plen = 300 };
+	struct tc_tcpopt o;
+	struct tc_conn *c;
+	struct tc_seg g;
+	struct cap cap = { 0 };
+
+	tc_engine_cfg_default(&cfg);
+	cfg.algs = *state;
+	cfg.rng_ready = true;
+	c = tc_conn_new(&cfg, &st);
+	assert_int_equal(feed(c, TC_SIDE_WIRE, &t, &cap), 0);
+	assert_int_equal(cap.n, 1);
+	assert_int_equal(cap.to[0], TC_SIDE_HOST);
+	assert_int_equal(tc_seg_parse(cap.f[0], cap.len[0], &g), TC_SEG_TCP);
+	assert_int_equal(g.payload_len, 0);
+	tc_tcpopt_parse(cap.f[0] + g.l4_off + 20, g.thl - 20, &o);
+	assert_false(o.has_eno);
+	assert_int_equal(o.mss, 1460 - TC_FRAME_OVERHEAD);
+	assert_int_equal(tc_conn_state(c), TC_CONN_NEGOTIATING);
+	tc_conn_free(c);
+}
+
+/* Urgent data is refused with a reset, never delivered differently. */
+static void test_urgent_refused(void **state)
+{
+	struct sim_opts o = { .seed = 90, .engine = { true, true }, .len = { 50000, 0 } };
+	uint8_t f[SIM_FRAME_MAX];
+	struct tc_seg g;
+	struct sim s;
+	uint32_t len;
+
+	sim_init(&s, *state, &o);
+	while (s.h[1].k.rcv_nxt < 10000 && sim_step(&s))
+		;
+	/* A's kernel sends a segment with URG */
+	{
+		struct tf t = { .sport = 40000, .dport = 5201,
+				.seq = s.h[0].k.isn + 1 + (uint32_t)s.h[0].k.snd_nxt,
+				.ack = s.h[0].k.irs + 1, .flags = TC_TH_ACK | TC_TH_URG,
+				.win = 100, .urg = 1, .plen = 10 };
+
+		len = tf_build(f, &t);
+	}
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	assert_int_equal(tc_conn_input(s.h[0].c, TC_SIDE_HOST, f, &g, s.now, &s.h[0].out),
+			 -EOPNOTSUPP);
+	assert_int_equal(tc_conn_abort_reason(s.h[0].c), TC_ABORT_URGENT);
+	assert_int_equal(s.h[0].st.urgent_refused, 1);
+	sim_free(&s);
+}
+
+/* RFC 8548 3.7: a TCP FIN where no FINp frame ends is an abort, not EOF. */
+static void test_fin_without_finp_aborts(void **state)
+{
+	struct sim_opts o = { .seed = 91, .engine = { true, true }, .len = { 0, 50000 } };
+	uint8_t f[SIM_FRAME_MAX];
+	struct tc_seg g;
+	struct sim s;
+	uint32_t len;
+
+	sim_init(&s, *state, &o);
+	while (s.h[0].k.rcv_nxt < 20000 && sim_step(&s))
+		;
+	/* B's last data segment again, with FIN set */
+	len = s.last_len[1];
+	memcpy(f, s.last[1], len);
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	assert_true(g.payload_len > 0);
+	f[g.l4_off + 13] |= TC_TH_FIN;
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	tc_seg_fill_tcp_csum(f, &g);
+	tc_conn_input(s.h[0].c, TC_SIDE_WIRE, f, &g, s.now, &s.h[0].out);
+	/* (it may have arrived ahead of the stream: the abort comes when the
+	 * stream reaches it) */
+	while (!s.h[0].k.reset && sim_step(&s))
+		;
+	assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_ABORTED);
+	assert_int_equal(tc_conn_abort_reason(s.h[0].c), TC_ABORT_FIN);
+	/* what A's kernel got is B's bytes, and no FIN */
+	assert_true(s.h[0].k.reset);
+	assert_false(s.h[0].k.fin_rcvd);
+	assert_true(sim_no_corruption(&s));
+	sim_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +465,10 @@ int main(void)
 		cmocka_unit_test(test_lost_keys_reset),
 		cmocka_unit_test(test_connection_options),
 		cmocka_unit_test(test_rekeying),
+		cmocka_unit_test(test_no_eno_on_syn_data_tfo_or_unseeded_rng),
+		cmocka_unit_test(test_syn_data_discarded_for_the_kernel),
+		cmocka_unit_test(test_urgent_refused),
+		cmocka_unit_test(test_fin_without_finp_aborts),
 	};
 
 	return cmocka_run_group_tests(tests, algs_setup, algs_teardown);
