@@ -92,6 +92,12 @@ ENGINE_LIB  := $(OBJ)/libtcengine.a
 LIBTC_SRCS  := $(wildcard lib/tcpcrypt/*.c)
 LIBTC_OBJS  := $(LIBTC_SRCS:%.c=$(OBJ)/%.o)
 LIBTC_LIB   := $(LIBDIR)/libtcpcrypt.a
+# the shared library for applications: soname libtcpcrypt.so.0
+LIBTC_SOVER := 0
+LIBTC_VER   := 0.1.0
+LIBTC_SO    := $(LIBDIR)/libtcpcrypt.so.$(LIBTC_VER)
+LIBTC_SO_LINKS := $(LIBDIR)/libtcpcrypt.so.$(LIBTC_SOVER) $(LIBDIR)/libtcpcrypt.so
+LIBTC_PIC   := $(LIBTC_SRCS:%.c=$(OBJ)/pic/%.o)
 
 COMMON_SRCS := $(wildcard userspace/common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(OBJ)/%.o)
@@ -126,14 +132,14 @@ FUZZ_EXTRA_fuzz_policy := userspace/common/policy_parse.c
 FUZZ_EXTRA_fuzz_flow   := userspace/common/sockdiag.c userspace/common/log.c
 FUZZ_SECONDS ?= 600
 
-.PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean
+.PHONY: all bins bpf tests fuzzers build check unit fuzz bench demo deps clean install uninstall
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: bpf bins tests
 
 bpf: $(BPF_OBJS) $(SKELS)
-bins: $(addprefix $(BINDIR)/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB)
+bins: $(addprefix $(BINDIR)/,$(BIN_NAMES)) $(EXAMPLES) $(LIBTC_LIB) $(LIBTC_SO_LINKS)
 tests: $(UNIT_BINS) $(TEST_TOOLS)
 fuzzers: $(FUZZ_BINS)
 
@@ -171,25 +177,42 @@ $(LIBTC_LIB): $(LIBTC_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(OBJ)/pic/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC -fPIC $@"
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIBTC_SO): $(LIBTC_PIC) lib/tcpcrypt/libtcpcrypt.map
+	@mkdir -p $(@D)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtcpcrypt.so.$(LIBTC_SOVER) \
+		-Wl,--version-script=lib/tcpcrypt/libtcpcrypt.map -Wl,-z,defs \
+		-o $@ $(LIBTC_PIC) $(CRYPTO_LIBS)
+
+$(LIBTC_SO_LINKS): $(LIBTC_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
 define BIN_RULE
-$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+$(BINDIR)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(2)/*.c)) $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $$(@D)
 	@echo "  LD       $$@"
 	$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call BIN_RULE,$(firstword $(subst :, ,$(b))),$(lastword $(subst :, ,$(b))))))
 
-$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+# examples are applications: libtcpcrypt.so (found next to bin/ through the rpath) and OpenSSL only
+$(BINDIR)/%: $(OBJ)/tools/examples/%.o $(LIBTC_SO_LINKS)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -L$(LIBDIR) -ltcpcrypt -Wl,-rpath,'$$ORIGIN/../lib' \
+		$(CRYPTO_LIBS)
 
 $(OBJ)/tests/%: $(OBJ)/selftests/unit/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
+$(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -240,5 +263,52 @@ $(BUILD)/bpf $(BUILD)/include:
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=staging] ----
+PREFIX         ?= /usr/local
+bindir         ?= $(PREFIX)/bin
+sbindir        ?= $(PREFIX)/sbin
+libdir         ?= $(PREFIX)/lib
+includedir     ?= $(PREFIX)/include
+mandir         ?= $(PREFIX)/share/man
+pkgconfigdir   ?= $(libdir)/pkgconfig
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
+bashcompdir    ?= $(PREFIX)/share/bash-completion/completions
+SBIN_TOOLS     := tcpcryptd tcpcrypt-loader tcnetstat
+BIN_TOOLS      := tcpcrypt-vectors $(notdir $(EXAMPLES))
+LIBTC_MAN_LINKS := tcpcrypt_getsockopt tcpcrypt_setsockopt tcpcrypt_wait_session \
+		   tcpcrypt_sas tcpcrypt_sas_fd tcpcrypt_tep_name tcpcrypt_aead_name tcpcrypt_daemons
+D := $(DESTDIR)
+
+install: bins
+	@echo "  INSTALL  $(if $(D),$(D) ,)$(PREFIX)"
+	$(Q)install -d $(D)$(sbindir) $(D)$(bindir) $(D)$(libdir) $(D)$(includedir)/tcpcrypt \
+		$(D)$(pkgconfigdir) $(D)$(mandir)/man3 $(D)$(mandir)/man8 \
+		$(D)$(systemdunitdir) $(D)$(bashcompdir)
+	$(Q)install -m 755 $(addprefix $(BINDIR)/,$(SBIN_TOOLS)) $(D)$(sbindir)/
+	$(Q)install -m 755 $(addprefix $(BINDIR)/,$(BIN_TOOLS)) $(D)$(bindir)/
+	$(Q)install -m 755 $(LIBTC_SO) $(D)$(libdir)/
+	$(Q)ln -sf libtcpcrypt.so.$(LIBTC_VER) $(D)$(libdir)/libtcpcrypt.so.$(LIBTC_SOVER)
+	$(Q)ln -sf libtcpcrypt.so.$(LIBTC_SOVER) $(D)$(libdir)/libtcpcrypt.so
+	$(Q)install -m 644 lib/tcpcrypt/tcpcrypt.h $(D)$(includedir)/tcpcrypt/
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(libdir)|; s|@INCLUDEDIR@|$(includedir)|' \
+		-e 's|@VERSION@|$(LIBTC_VER)|' dist/libtcpcrypt.pc.in >$(D)$(pkgconfigdir)/libtcpcrypt.pc
+	$(Q)install -m 644 $(wildcard docs/man/*.8) $(D)$(mandir)/man8/
+	$(Q)install -m 644 $(wildcard docs/man/*.3) $(D)$(mandir)/man3/
+	$(Q)for f in $(LIBTC_MAN_LINKS); do echo ".so man3/libtcpcrypt.3" >$(D)$(mandir)/man3/$$f.3; done
+	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' 'dist/tcpcryptd@.service.in' \
+		>'$(D)$(systemdunitdir)/tcpcryptd@.service'
+	$(Q)install -m 644 $(wildcard dist/bash-completion/*) $(D)$(bashcompdir)/
+	$(Q)if [ -z "$(D)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	$(Q)rm -f $(addprefix $(D)$(sbindir)/,$(SBIN_TOOLS)) $(addprefix $(D)$(bindir)/,$(BIN_TOOLS)) \
+		$(D)$(libdir)/libtcpcrypt.so* $(D)$(includedir)/tcpcrypt/tcpcrypt.h \
+		$(D)$(pkgconfigdir)/libtcpcrypt.pc '$(D)$(systemdunitdir)/tcpcryptd@.service' \
+		$(addprefix $(D)$(mandir)/man8/,$(notdir $(wildcard docs/man/*.8))) \
+		$(addprefix $(D)$(mandir)/man3/,$(notdir $(wildcard docs/man/*.3))) \
+		$(patsubst %,$(D)$(mandir)/man3/%.3,$(LIBTC_MAN_LINKS)) \
+		$(addprefix $(D)$(bashcompdir)/,$(notdir $(wildcard dist/bash-completion/*)))
+	$(Q)rmdir $(D)$(includedir)/tcpcrypt 2>/dev/null || true
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -104,6 +104,22 @@ struct {
 	__type(value, __u32);
 } xsks_host SEC(".maps");
 
+/* Userspace only (tcpcryptd writes, tcnetstat reads): see keep_maps(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TC_SESSIONS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tc_flow_key);
+	__type(value, struct tc_session);
+} tc_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TC_DSTATS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tc_dstats);
+} tc_dstats SEC(".maps");
+
 struct vlan_hdr {
 	__be16 tci;
 	__be16 proto;
@@ -325,6 +341,22 @@ static __always_inline bool policy_allows(const struct tc_config *cfg,
 	return true;
 }
 
+/*
+ * A map lives only while a program references it, and the tools find maps
+ * through the attached programs: heartbeat_fresh() (in xdp_wire and
+ * tc_egress) calls this on a path that never runs (tc_live always has its
+ * one entry), which is enough for the verifier to bind the maps to them.
+ */
+static __always_inline bool keep_maps(void)
+{
+	__u32 zero = 0;
+	struct tc_flow_key k = {};
+
+	bpf_map_lookup_elem(&tc_sessions, &k);
+	bpf_map_lookup_elem(&tc_dstats, &zero);
+	return false;
+}
+
 static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
 {
 	__u32 zero = 0;
@@ -332,7 +364,7 @@ static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
 	__u64 now, hb, timeout;
 
 	if (!live)
-		return false;
+		return keep_maps();
 	hb = live->heartbeat_ns;
 	if (!hb)
 		return false;

@@ -9,7 +9,10 @@
  *
  * Map names (as the kernel sees them, used to find maps from the attached
  * programs): tc_config, tc_live, tc_flows, tc_counters, tc_pol_v4,
- * tc_pol_v6, tc_pol_ports, xsks_wire, xsks_host, and tc_frags (BPF only).
+ * tc_pol_v6, tc_pol_ports, xsks_wire, xsks_host, tc_frags (BPF only), and
+ * tc_sessions and tc_dstats (userspace only: written by tcpcryptd, read by
+ * tcnetstat; BPF merely references them so that they live and can be found
+ * through the attached programs).
  */
 #ifndef TCPCRYPT_SHARED_H
 #define TCPCRYPT_SHARED_H
@@ -223,6 +226,133 @@ static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
 	[TC_CTR_FRAG_DROP] = "dropped_fragment",
 	[TC_CTR_OVERSIZE_PASS] = "oversize_pass",
 	[TC_CTR_OVERSIZE_DROP] = "dropped_oversize",
+};
+#endif
+
+/*
+ * ---- tc_sessions: BPF_MAP_TYPE_HASH, tc_flow_key -> struct tc_session ----
+ * Written by tcpcryptd when a connection's engine has keys (and when its
+ * state changes after that: closed, aborted), or when ENO fell back to
+ * plain TCP; deleted with the daemon's flow record (plain entries: once the
+ * local socket is gone). Read by tcnetstat. Not used by BPF.
+ */
+#define TC_SESSIONS_MAX		TC_FLOWS_MAX
+#define TC_SESSION_ID_LEN	33	/* RFC 8548 section 3.4: TEP byte || 32 bytes */
+
+enum tc_session_state {
+	TC_SESS_NONE		= 0,
+	TC_SESS_ENCRYPTED	= 1,	/* keys both ways */
+	TC_SESS_CLOSED		= 2,	/* FIN both ways (or reset after keys) */
+	TC_SESS_ABORTED		= 3,	/* reset by the engine (reason in abort) */
+	TC_SESS_PLAIN		= 4,	/* TCP-ENO failed: fell back to plain TCP */
+	TC_SESS_STATE_MAX
+};
+
+struct tc_session {
+	__u8 state;		/* enum tc_session_state */
+	__u8 role;		/* 0: A, 1: B */
+	__u8 tep;		/* negotiated TEP byte as B sent it (v bit included) */
+	__u8 sid_len;		/* bytes of session_id in use: TC_SESSION_ID_LEN, 0 if none */
+	__u8 local_gopt;	/* our global suboption (a = 0x02, b = 0x01) */
+	__u8 peer_gopt;
+	__u16 aead;		/* RFC 8548 AEAD identifier */
+	__u16 queue;		/* owning queue */
+	__u8 abort;		/* engine's abort reason (enum tc_abort_reason) */
+	__u8 pad[3];
+	__u64 established_ns;	/* CLOCK_REALTIME when the keys were there; 0: none */
+	__u8 session_id[TC_SESSION_ID_LEN];
+	__u8 pad2[7];
+};
+
+/*
+ * ---- tc_dstats: BPF_MAP_TYPE_ARRAY, TC_DSTATS_SLOTS entries ----
+ * The daemon's counters, rewritten by tcpcryptd every second (they were
+ * only logged before): slot q for queue q (its poller and the engine
+ * connections it serves), slot TC_DSTATS_TABLE for the flow table's
+ * counters that belong to no queue. tcnetstat -s sums every slot for the
+ * total. A slot with updated_ns == 0 is unused.
+ */
+#define TC_DSTATS_TABLE		TC_MAX_QUEUES
+#define TC_DSTATS_SLOTS		(TC_MAX_QUEUES + 1)
+
+enum tc_dstat {
+	TC_DS_STEERED_WIRE = 0,	/* segments steered to us from the wire */
+	TC_DS_STEERED_HOST,	/* segments steered to us from the local stack */
+	TC_DS_ENO_OFFERED,	/* connections that offered TCP-ENO */
+	TC_DS_SESSIONS,		/* connections that reached encryption */
+	TC_DS_ENCRYPTED,	/* frames sealed */
+	TC_DS_DECRYPTED,	/* frames opened and verified */
+	TC_DS_BYTES_ENCRYPTED,
+	TC_DS_BYTES_DECRYPTED,
+	TC_DS_TAG_FAILURES,	/* frames that failed authentication */
+	TC_DS_FALLBACKS,	/* TCP-ENO failed: plain TCP */
+	TC_DS_RESETS,		/* connections aborted (reset both ways) */
+	TC_DS_RESUMPTIONS,	/* resumed sessions (the engine does none yet) */
+	TC_DS_REKEYS,
+	TC_DS_RETRANSMITS,	/* frames re-sent from the kept copy */
+	TC_DS_TABLE_FULL,	/* new connections left plain: flow table full */
+	TC_DS_FLOWS_ACTIVE,	/* flow records now (table slot only) */
+	/* drops, by reason */
+	TC_DS_DROP_MALFORMED,	/* malformed frame or segment */
+	TC_DS_DROP_OOO,		/* out of order beyond the buffer */
+	TC_DS_DROP_HELD,	/* application bytes beyond the pre-key buffer */
+	TC_DS_DROP_STALE,	/* old duplicates */
+	TC_DS_DROP_NO_BUFFER,	/* no buffer to emit into */
+	TC_DS_DROP_URGENT,	/* urgent data refused */
+	TC_DS_DROP_LOST_KEYS,	/* a flow whose keys died with a previous daemon */
+	TC_DS_DROP_BAD_CSUM,	/* wrong TCP checksum from the wire */
+	TC_DS_DROP_FRAGMENT,	/* IP fragments */
+	TC_DS_DROP_NON_TCP,	/* not TCP */
+	TC_DS_MAX
+};
+
+struct tc_dstats {
+	__u64 updated_ns;	/* CLOCK_MONOTONIC of the write; 0: slot unused */
+	__u32 pid;		/* the writing tcpcryptd */
+	__u32 flags;		/* TC_DSF_* */
+	__u64 ctr[TC_DS_MAX];
+};
+
+#define TC_DS_FIRST_DROP	TC_DS_DROP_MALFORMED
+#define TC_DSF_ENGINE		(1u << 0)	/* the daemon encrypts (not pass-through) */
+
+#if !defined(__bpf__) && !defined(__BPF__)
+static const char *const tc_session_state_names[TC_SESS_STATE_MAX] __attribute__((unused)) = {
+	[TC_SESS_NONE] = "none",
+	[TC_SESS_ENCRYPTED] = "encrypted",
+	[TC_SESS_CLOSED] = "closed",
+	[TC_SESS_ABORTED] = "aborted",
+	[TC_SESS_PLAIN] = "plain",
+};
+
+/* JSON keys of tcnetstat -s; drops are printed under "drops" without "drop_" */
+static const char *const tc_dstat_names[TC_DS_MAX] __attribute__((unused)) = {
+	[TC_DS_STEERED_WIRE] = "steered_wire",
+	[TC_DS_STEERED_HOST] = "steered_host",
+	[TC_DS_ENO_OFFERED] = "eno_offered",
+	[TC_DS_SESSIONS] = "sessions",
+	[TC_DS_ENCRYPTED] = "encrypted",
+	[TC_DS_DECRYPTED] = "decrypted",
+	[TC_DS_BYTES_ENCRYPTED] = "bytes_encrypted",
+	[TC_DS_BYTES_DECRYPTED] = "bytes_decrypted",
+	[TC_DS_TAG_FAILURES] = "tag_failures",
+	[TC_DS_FALLBACKS] = "fallbacks",
+	[TC_DS_RESETS] = "resets",
+	[TC_DS_RESUMPTIONS] = "resumptions",
+	[TC_DS_REKEYS] = "rekeys",
+	[TC_DS_RETRANSMITS] = "retransmits",
+	[TC_DS_TABLE_FULL] = "table_full",
+	[TC_DS_FLOWS_ACTIVE] = "flows_active",
+	[TC_DS_DROP_MALFORMED] = "drop_malformed",
+	[TC_DS_DROP_OOO] = "drop_out_of_order",
+	[TC_DS_DROP_HELD] = "drop_held_overflow",
+	[TC_DS_DROP_STALE] = "drop_stale",
+	[TC_DS_DROP_NO_BUFFER] = "drop_no_buffer",
+	[TC_DS_DROP_URGENT] = "drop_urgent",
+	[TC_DS_DROP_LOST_KEYS] = "drop_lost_keys",
+	[TC_DS_DROP_BAD_CSUM] = "drop_bad_checksum",
+	[TC_DS_DROP_FRAGMENT] = "drop_fragment",
+	[TC_DS_DROP_NON_TCP] = "drop_non_tcp",
 };
 #endif
 

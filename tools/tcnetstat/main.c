@@ -1,179 +1,254 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcnetstat: list the connections tcpcrypt steers in this network namespace,
- * read from the flow map of each interface tcpcrypt is attached to (found
- * through the interface, so it works from any `ip netns exec NS`).
+ * tcnetstat: list the tcpcrypt connections of this network namespace with
+ * their session ids, or tcpcryptd's counters (-s). See tcnetstat.h and
+ * docs/man/tcnetstat.8.
  *
- *   tcnetstat [-i IFACE] [-j] [-p] [-4|-6]
- *
- * Session ids are listed once the segment engine exports them; until then
- * the column is "-" (null in JSON) and says why.
- *
- * Exit status: 0 ok (also when nothing is attached), 1 error, 2 usage.
+ * Exit status: 0 ok, 1 error (also: no tcpcryptd attached here), 2 usage.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <net/if.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
 
 #include "common/dp_attach.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/opttab.h"
+#include "tcnetstat.h"
 
-static const char *const state_names[] = {
-	[TC_FLOW_PLAIN] = "plain",
-	[TC_FLOW_PASSTHROUGH] = "passthrough",
-	[TC_FLOW_NEGOTIATING] = "negotiating",
-	[TC_FLOW_ENCRYPTED] = "encrypted",
+struct cfg {
+	const char *ifname;
+	bool json, pretty, stats, watch;
+	double interval;
+	unsigned long count;	/* watch: refreshes, 0: until interrupted */
+	struct tcn_filter f;
 };
 
-struct filter {
-	int family;	/* 0: both */
+static int port_arg(const char *a, int *out)
+{
+	char *end;
+	long v = strtol(a, &end, 10);
+
+	if (!*a || *end || v < 0 || v > 65535)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+#define CFG(ctx) ((struct cfg *)(ctx))
+static int o_iface(const char *a, void *c) { CFG(c)->ifname = a; return 0; }
+static int o_all(const char *a, void *c) { CFG(c)->f.all = true; return 0; }
+static int o_json(const char *a, void *c) { CFG(c)->json = true; return 0; }
+static int o_pretty(const char *a, void *c) { CFG(c)->json = CFG(c)->pretty = true; return 0; }
+static int o_v4(const char *a, void *c) { CFG(c)->f.family = AF_INET; return 0; }
+static int o_v6(const char *a, void *c) { CFG(c)->f.family = AF_INET6; return 0; }
+static int o_stats(const char *a, void *c) { CFG(c)->stats = true; return 0; }
+static int o_port(const char *a, void *c) { return port_arg(a, &CFG(c)->f.port); }
+static int o_lport(const char *a, void *c) { return port_arg(a, &CFG(c)->f.lport); }
+static int o_rport(const char *a, void *c) { return port_arg(a, &CFG(c)->f.rport); }
+static int o_addr(const char *a, void *c) { return tcn_parse_prefix(a, &CFG(c)->f.addr); }
+static int o_laddr(const char *a, void *c) { return tcn_parse_prefix(a, &CFG(c)->f.laddr); }
+static int o_raddr(const char *a, void *c) { return tcn_parse_prefix(a, &CFG(c)->f.raddr); }
+static int o_watch(const char *a, void *c) { CFG(c)->watch = true; return 0; }
+static int o_interval(const char *a, void *c)
+{
+	char *end;
+
+	CFG(c)->interval = strtod(a, &end);
+	return *end || CFG(c)->interval < 0.1 || CFG(c)->interval > 86400 ? -EINVAL : 0;
+}
+static int o_count(const char *a, void *c)
+{
+	char *end;
+
+	CFG(c)->count = strtoul(a, &end, 10);
+	CFG(c)->watch = true;
+	return *a && !*end ? 0 : -EINVAL;
+}
+static int o_help(const char *a, void *c);
+
+static const struct opttab opts[] = {
+	{ "interface", 'i', "IFACE", "only this interface (default: every one tcpcrypt is "
+	  "attached to)", o_iface },
+	{ "all", 'a', NULL, "also pass-through flows and connections that fell back to plain "
+	  "TCP", o_all },
+	{ "json", 'j', NULL, "JSON output", o_json },
+	{ "pretty", 'p', NULL, "pretty-printed JSON", o_pretty },
+	{ "ipv4", '4', NULL, "IPv4 connections only", o_v4 },
+	{ "ipv6", '6', NULL, "IPv6 connections only", o_v6 },
+	{ "stats", 's', NULL, "tcpcryptd's counters, per queue and total, instead of "
+	  "connections", o_stats },
+	{ "port", 0, "PORT", "connections with PORT at either end", o_port },
+	{ "lport", 0, "PORT", "connections with local port PORT", o_lport },
+	{ "rport", 0, "PORT", "connections with remote port PORT", o_rport },
+	{ "addr", 0, "ADDR[/LEN]", "connections with an address in the prefix at either end",
+	  o_addr },
+	{ "laddr", 0, "ADDR[/LEN]", "local address in the prefix", o_laddr },
+	{ "raddr", 0, "ADDR[/LEN]", "remote address in the prefix", o_raddr },
+	{ "watch", 'w', NULL, "refresh like watch(1) until interrupted", o_watch },
+	{ "interval", 'n', "SECONDS", "with --watch: seconds between refreshes (default 1)",
+	  o_interval },
+	{ "count", 'c', "N", "with --watch: stop after N refreshes", o_count },
+	{ "help", 'h', NULL, "this help", o_help },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int o_help(const char *a, void *c)
+{
+	printf("usage: tcnetstat [options]\n"
+	       "List the tcpcrypt connections of this network namespace (local and remote\n"
+	       "address, state, role, TEP, AEAD, session id and short authentication string),\n"
+	       "or tcpcryptd's counters (-s). Needs the privileges to read BPF maps.\n\n");
+	opttab_usage(stdout, opts, NOPTS);
+	exit(0);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	interrupted = 1;
+}
+
+struct run {
+	unsigned int attached, shown;
+	int err;
 };
 
-static const char *state_name(__u8 s)
+/* One interface: its connections or its counters. */
+static void show_iface(const struct cfg *cfg, struct jp *jp, struct dp *dp, struct run *run)
 {
-	return s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s]
-								 : "unknown";
-}
-
-static void print_flow(struct jp *jp, const char *ifname,
-		       const struct tc_flow_key *k, const struct tc_flow_val *v)
-{
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
-	int af = k->family == AF_INET6 ? AF_INET6 : AF_INET;
-
-	inet_ntop(af, k->local, la, sizeof(la));
-	inet_ntop(af, k->remote, ra, sizeof(ra));
-	jp_obj_open(jp, NULL);
-	jp_str(jp, "ifname", "%-10s", ifname);
-	jp_str(jp, "family", " %-5s", af == AF_INET6 ? "inet6" : "inet");
-	jp_str(jp, "local", af == AF_INET6 ? " [%s]" : " %s", la);
-	jp_uint(jp, "lport", ":%llu", ntohs(k->lport));
-	jp_str(jp, "remote", af == AF_INET6 ? "  [%s]" : "  %s", ra);
-	jp_uint(jp, "rport", ":%llu", ntohs(k->rport));
-	jp_str(jp, "state", "  %-12s", state_name(v->state));
-	jp_uint(jp, "queue", " queue %llu", v->queue);
-	jp_null(jp, "session_id", "  sessid -\n");
-	jp_obj_close(jp);
-}
-
-static int list_iface(struct jp *jp, struct dp *dp, const struct filter *f,
-		      unsigned int *count)
-{
-	struct tc_flow_key key, next, *prev = NULL;
-	struct tc_flow_val val;
+	struct tcn_row *rows = NULL;
+	struct tcn_stats st;
+	unsigned int n = 0, i;
 	int err;
 
-	if (dp->maps.flows < 0)
-		return 0;
-	while (!(err = bpf_map_get_next_key(dp->maps.flows, prev, &next))) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->maps.flows, &key, &val))
-			continue;	/* evicted or removed meanwhile */
-		if (f->family && key.family != f->family)
-			continue;
-		print_flow(jp, dp->ifname, &key, &val);
-		(*count)++;
+	run->attached++;
+	if (dp_daemon_alive(dp) != 1 && !cfg->stats)
+		fprintf(stderr, "tcnetstat: %s: tcpcrypt is attached but tcpcryptd is not "
+			"running: these are the flows it left\n", dp->ifname);
+	if (cfg->stats) {
+		err = tcn_read_stats(dp, &st);
+		if (!err) {
+			tcn_print_stats(jp, &st);
+			run->shown++;
+		}
+	} else {
+		err = tcn_read_rows(dp, &rows, &n);
+		for (i = 0; !err && i < n; i++)
+			if (tcn_shown(&rows[i], &cfg->f)) {
+				tcn_print_row(jp, &rows[i]);
+				run->shown++;
+			}
+		free(rows);
 	}
-	return err == -ENOENT ? 0 : err;
+	if (err) {
+		fprintf(stderr, "tcnetstat: %s: reading the maps: %s\n", dp->ifname,
+			strerror(-err));
+		run->err = err;
+	}
 }
 
-static void usage(FILE *f)
+/* Every interface tcpcrypt is attached to (or the one named): exit status. */
+static int show(const struct cfg *cfg)
 {
-	fprintf(f,
-"usage: tcnetstat [-i IFACE] [-j] [-p] [-4|-6] [-h]\n"
-"  list the TCP connections tcpcrypt steers, with their state and session id\n"
-"  -i, --interface IFACE  only this interface (default: every attached one)\n"
-"  -j, --json             JSON output      -p, --pretty  pretty JSON\n"
-"  -4 / -6                IPv4 / IPv6 only -h, --help    this text\n");
+	struct if_nameindex *ifs = NULL, *it;
+	struct run run = {};
+	struct jp *jp;
+	int err;
+
+	if (!cfg->ifname) {
+		ifs = if_nameindex();
+		if (!ifs) {
+			fprintf(stderr, "tcnetstat: cannot list interfaces: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	jp = jp_new(stdout, cfg->json, cfg->pretty);
+	if (!jp) {
+		if (ifs)
+			if_freenameindex(ifs);
+		return 1;
+	}
+	jp_arr_open(jp, NULL);
+	for (it = ifs; cfg->ifname || it->if_name; it++) {
+		const char *name = cfg->ifname ? cfg->ifname : it->if_name;
+		struct dp *dp;
+
+		err = dp_open(name, &dp);
+		if (!err) {
+			show_iface(cfg, jp, dp, &run);
+			dp_close(dp);
+		} else if (err != -ENOENT || cfg->ifname) {
+			if (err == -ENOENT)
+				fprintf(stderr, "tcnetstat: %s: tcpcrypt is not attached (start "
+					"tcpcryptd -i %s)\n", name, name);
+			run.err = err;
+		}
+		if (cfg->ifname || (err && err != -ENOENT))
+			break;
+	}
+	jp_arr_close(jp);
+	if (!cfg->json && !run.err && run.attached && !run.shown && !cfg->stats)
+		printf("no tcpcrypt connections%s\n", cfg->f.all ? "" :
+		       " (-a also lists pass-through flows and fallbacks)");
+	jp_free(jp);
+	if (ifs)
+		if_freenameindex(ifs);
+	if (!run.err && !run.attached) {
+		fprintf(stderr, "tcnetstat: no tcpcryptd is attached in this network namespace "
+			"(see tcpcryptd(8))\n");
+		return 1;
+	}
+	return run.err ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct if_nameindex *ifs = NULL, *it;
-	const char *ifname = NULL;
-	bool json = false, pretty = false;
-	struct filter f = {};
-	unsigned int count = 0, attached = 0;
-	struct jp *jp;
-	int c, err = 0;
+	struct cfg cfg = { .interval = 1.0,
+			   .f = { .port = -1, .lport = -1, .rport = -1 } };
+	unsigned long n = 0;
+	int i, ret;
 
 	log_set_prefix("tcnetstat");
-	while ((c = getopt_long(argc, argv, "i:jp46h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': ifname = optarg; break;
-		case 'j': json = true; break;
-		case 'p': json = pretty = true; break;
-		case '4': f.family = AF_INET; break;
-		case '6': f.family = AF_INET6; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
+	i = opttab_parse(opts, NOPTS, argc, argv, &cfg, "tcnetstat");
+	if (i < 0)
+		return 2;
+	if (i != argc) {
+		fprintf(stderr, "tcnetstat: unexpected argument '%s' (try tcnetstat -h)\n",
+			argv[i]);
 		return 2;
 	}
-	if (!ifname) {
-		ifs = if_nameindex();
-		if (!ifs) {
-			pr_warn("cannot list interfaces: %s\n", strerror(errno));
-			return 1;
-		}
-	}
+	if (!cfg.watch)
+		return show(&cfg);
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	for (;;) {
+		struct timespec ts = { .tv_sec = (time_t)cfg.interval,
+				       .tv_nsec = (long)((cfg.interval - (time_t)cfg.interval) * 1e9) };
+		time_t now = time(NULL);
+		char when[64];
 
-	jp = jp_new(stdout, json, pretty);
-	if (!jp)
-		return 1;
-	jp_arr_open(jp, NULL);
-	/* one named interface, or every interface of this namespace */
-	for (it = ifs; ifname || it->if_name; it++) {
-		const char *name = ifname ? ifname : it->if_name;
-		struct dp *dp;
-
-		err = dp_open(name, &dp);
-		if (err == -ENOENT && !ifname) {
-			err = 0;	/* not attached here: not ours to list */
-		} else if (!err) {
-			attached++;
-			err = list_iface(jp, dp, &f, &count);
-			if (err)
-				pr_warn("%s: reading the flow map: %s\n", name,
-					strerror(-err));
-			dp_close(dp);
-		} else if (err == -ENOENT) {
-			pr_warn("%s: tcpcrypt is not attached (tcpcryptd -i %s)\n",
-				name, name);
+		if (!cfg.json) {
+			strftime(when, sizeof(when), "%F %T", localtime(&now));
+			/* clear the screen, like watch(1) */
+			printf("\033[H\033[2JEvery %.1fs: tcnetstat%s%s    %s\n\n", cfg.interval,
+			       cfg.stats ? " -s" : "", cfg.f.all ? " -a" : "", when);
 		}
-		if (ifname || err)
+		ret = show(&cfg);
+		fflush(stdout);
+		if (interrupted || (cfg.count && ++n >= cfg.count))
+			break;
+		while (nanosleep(&ts, &ts) && errno == EINTR && !interrupted)
+			;
+		if (interrupted)
 			break;
 	}
-	jp_arr_close(jp);
-	if (!json && !err) {
-		if (!attached)
-			printf("tcpcrypt is not attached to any interface here\n");
-		else if (!count)
-			printf("no steered connections\n");
-		else
-			printf("session ids: not exported yet (the segment engine "
-			       "does not encrypt in this version)\n");
-	}
-	jp_free(jp);
-	if (ifs)
-		if_freenameindex(ifs);
-	return err ? 1 : 0;
+	return ret;
 }

@@ -156,10 +156,11 @@ static void maps_reset(struct dp_maps *m)
 	m->config = m->live = m->flows = m->counters = -1;
 	m->pol_v4 = m->pol_v6 = m->pol_ports = -1;
 	m->xsks_wire = m->xsks_host = -1;
+	m->sessions = m->dstats = -1;
 }
 
 /* struct dp_maps is walked as an array of fds */
-_Static_assert(sizeof(struct dp_maps) == 9 * sizeof(int), "dp_maps: fds only");
+_Static_assert(sizeof(struct dp_maps) == 11 * sizeof(int), "dp_maps: fds only");
 
 static void maps_close(struct dp_maps *m)
 {
@@ -304,6 +305,10 @@ static int maps_from_prog(int prog_fd, struct dp_maps *m)
 			slot = &m->xsks_wire;
 		else if (!strcmp(mi.name, "xsks_host"))
 			slot = &m->xsks_host;
+		else if (!strcmp(mi.name, "tc_sessions"))
+			slot = &m->sessions;
+		else if (!strcmp(mi.name, "tc_dstats"))
+			slot = &m->dstats;
 		if (slot && *slot < 0)
 			*slot = fd;
 		else
@@ -320,6 +325,7 @@ static int maps_from_skel(struct tcpcrypt_bpf *skel, struct dp_maps *m)
 		skel->maps.tc_config, skel->maps.tc_live, skel->maps.tc_flows,
 		skel->maps.tc_counters, skel->maps.tc_pol_v4, skel->maps.tc_pol_v6,
 		skel->maps.tc_pol_ports, skel->maps.xsks_wire, skel->maps.xsks_host,
+		skel->maps.tc_sessions, skel->maps.tc_dstats,
 	};
 	int *fds = (int *)m;
 	size_t i;
@@ -364,6 +370,8 @@ static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
 	      reuse(skel->maps.tc_pol_ports, dp->maps.pol_ports) ?:
 	      reuse(skel->maps.xsks_wire, dp->maps.xsks_wire) ?:
 	      reuse(skel->maps.xsks_host, dp->maps.xsks_host) ?:
+	      reuse(skel->maps.tc_sessions, dp->maps.sessions) ?:
+	      reuse(skel->maps.tc_dstats, dp->maps.dstats) ?:
 	      tcpcrypt_bpf__load(skel);
 	if (err) {
 		tcpcrypt_bpf__destroy(skel);
@@ -979,4 +987,63 @@ int dp_counters_read(struct dp *dp, __u64 out[TC_DIR_MAX][TC_CTR_MAX])
 		}
 	free(vals);
 	return 0;
+}
+
+/* ---- tc_sessions and tc_dstats (tcnetstat's view; no BPF user) ---- */
+int dp_session_put(struct dp *dp, const struct tc_flow_key *k, const struct tc_session *s)
+{
+	if (dp->maps.sessions < 0)
+		return -ENOENT;
+	return map_err(bpf_map_update_elem(dp->maps.sessions, k, s, BPF_ANY));
+}
+
+int dp_session_get(struct dp *dp, const struct tc_flow_key *k, struct tc_session *s)
+{
+	if (dp->maps.sessions < 0)
+		return -ENOENT;
+	return map_err(bpf_map_lookup_elem(dp->maps.sessions, k, s));
+}
+
+int dp_session_del(struct dp *dp, const struct tc_flow_key *k)
+{
+	if (dp->maps.sessions < 0)
+		return -ENOENT;
+	return map_err(bpf_map_delete_elem(dp->maps.sessions, k));
+}
+
+int dp_session_iterate(struct dp *dp,
+		       int (*fn)(const struct tc_flow_key *k, const struct tc_session *s,
+				 void *arg),
+		       void *arg)
+{
+	struct tc_flow_key key, next, *prev = NULL;
+	struct tc_session s;
+	int err;
+
+	if (dp->maps.sessions < 0)
+		return -ENOENT;
+	while (!(err = map_err(bpf_map_get_next_key(dp->maps.sessions, prev, &next)))) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(dp->maps.sessions, &key, &s))
+			continue;	/* deleted meanwhile */
+		err = fn(&key, &s, arg);
+		if (err)
+			return err;
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
+int dp_dstats_put(struct dp *dp, __u32 slot, const struct tc_dstats *st)
+{
+	if (dp->maps.dstats < 0)
+		return -ENOENT;
+	return map_err(bpf_map_update_elem(dp->maps.dstats, &slot, st, BPF_ANY));
+}
+
+int dp_dstats_get(struct dp *dp, __u32 slot, struct tc_dstats *st)
+{
+	if (dp->maps.dstats < 0)
+		return -ENOENT;
+	return map_err(bpf_map_lookup_elem(dp->maps.dstats, &slot, st));
 }

@@ -35,6 +35,8 @@ struct dp_maps {
 	int pol_ports;		/* tc_pol_ports: tc_port_key -> __u8 action */
 	int xsks_wire;		/* XSKMAP for IFACE queues */
 	int xsks_host;		/* XSKMAP for tcv1 queues */
+	int sessions;		/* tc_sessions (hash): tc_flow_key -> tc_session */
+	int dstats;		/* tc_dstats: struct tc_dstats per queue, + table */
 };
 
 struct dp_priv;
@@ -121,6 +123,23 @@ int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap);
 
 /* Counters summed over CPUs: out[dir][ctr]. */
 int dp_counters_read(struct dp *dp, __u64 out[TC_DIR_MAX][TC_CTR_MAX]);
+
+/*
+ * tc_sessions: the sessions tcpcryptd exports for tcnetstat. -ENOENT from
+ * every call when the attachment predates the map. dp_session_iterate()
+ * calls fn for each entry until fn returns non-zero (which it returns).
+ */
+int dp_session_put(struct dp *dp, const struct tc_flow_key *k, const struct tc_session *s);
+int dp_session_get(struct dp *dp, const struct tc_flow_key *k, struct tc_session *s);
+int dp_session_del(struct dp *dp, const struct tc_flow_key *k);
+int dp_session_iterate(struct dp *dp,
+		       int (*fn)(const struct tc_flow_key *k, const struct tc_session *s,
+				 void *arg),
+		       void *arg);
+
+/* tc_dstats: slot q for queue q, TC_DSTATS_TABLE for the flow table. */
+int dp_dstats_put(struct dp *dp, __u32 slot, const struct tc_dstats *st);
+int dp_dstats_get(struct dp *dp, __u32 slot, struct tc_dstats *st);
 
 /* Number of RX queues of IFNAME (sysfs-free: ethtool ioctl), >= 1. */
 int dp_queue_count(const char *ifname);

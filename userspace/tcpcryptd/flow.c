@@ -263,6 +263,28 @@ static void ctx_track(struct flow_ctx *x, struct flow *f)
 		x->next_timer = t;
 }
 
+/* Tell tc_sessions when the engine's state or closing changed (cheap per frame). */
+static void session_sync(struct flow_table *ft, struct flow *f)
+{
+	uint8_t mark;
+
+	if (!ft->session_changed || !f->conn)
+		return;
+	mark = (tc_conn_state(f->conn) + 1) | (tc_conn_closed(f->conn) ? 0x80 : 0);
+	if (mark == f->sess_mark)
+		return;
+	f->sess_mark = mark;
+	ft->session_changed(ft, f, FLOW_SESS_CHANGED);
+}
+
+/* Its connection ended: only flows that may have a tc_sessions entry ask. */
+static void session_end(struct flow_table *ft, struct flow *f, enum flow_sess_event ev)
+{
+	if (ft->session_changed && (f->sess_mark || f->lost_keys))
+		ft->session_changed(ft, f, ev);
+	f->sess_mark = 0;
+}
+
 /* "addr:port" of one end of a flow key (IPv6 as [addr]:port). */
 static void key_end(const struct tc_flow_key *k, bool local, char *out, size_t len)
 {
@@ -295,6 +317,7 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 {
 	uint8_t want;
 
+	session_sync(ft, f);
 	switch (tc_conn_state(f->conn)) {
 	case TC_CONN_NEGOTIATING:
 		want = TC_FLOW_NEGOTIATING;
@@ -429,6 +452,7 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 {
 	struct tc_conn_opts o;
 
+	session_end(ft, f, FLOW_SESS_RESTART);
 	f->st = FS_SYN;
 	f->fin_mask = 0;
 	f->seen_mask = 0;
@@ -861,6 +885,7 @@ void flow_expire(struct flow_table *ft, uint64_t now)
 				continue;
 			}
 			unlink_flow(ft, pp, f);
+			session_end(ft, f, FLOW_SESS_REMOVED);
 			/* the socket is gone (or nothing needed keys): the entry goes */
 			map_del(ft, f, true);
 			if (why == 1)
@@ -884,5 +909,18 @@ void flow_engine_stats(struct flow_table *ft, struct tc_engine_stats *out)
 	for (x = ft->ctxs; x; x = x->next)
 		for (i = 0; i < n; i++)
 			((uint64_t *)out)[i] += ((const uint64_t *)&x->est)[i];
+	pthread_mutex_unlock(&ft->ctx_lock);
+}
+
+void flow_engine_stats_thread(struct flow_table *ft, pthread_t thread,
+			      struct tc_engine_stats *out)
+{
+	const struct flow_ctx *x;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ft->ctx_lock);
+	for (x = ft->ctxs; x; x = x->next)
+		if (pthread_equal(x->thread, thread))
+			*out = x->est;
 	pthread_mutex_unlock(&ft->ctx_lock);
 }

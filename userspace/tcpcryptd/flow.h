@@ -71,6 +71,7 @@ struct flow {
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
 	uint64_t checked_ns;	/* last sock_diag look-up */
+	uint8_t sess_mark;	/* engine state last told to session_changed (0: none) */
 };
 
 #define FLOW_MAP_NONE	0xff
@@ -87,6 +88,12 @@ struct flow_stats {
 };
 
 struct flow_ctx;
+
+enum flow_sess_event {
+	FLOW_SESS_CHANGED,	/* the engine's state changed (f->conn set) */
+	FLOW_SESS_RESTART,	/* a new connection on the tuple: the old one is over */
+	FLOW_SESS_REMOVED,	/* the flow record goes */
+};
 
 struct flow_table {
 	pthread_mutex_t locks[FLOW_LOCKS];
@@ -106,6 +113,15 @@ struct flow_table {
 	pthread_mutex_t opts_lock;
 	struct flow_port_opts *popts;
 	unsigned int npopts;
+	/*
+	 * tcnetstat's tc_sessions (tcpcryptd/export.c), NULL: not exported.
+	 * Called with the flow locked when what tcnetstat shows of it changes
+	 * (keys, closed, aborted, fallback: f->conn still set), when its tuple
+	 * starts a new connection, and when its record goes.
+	 */
+	void (*session_changed)(struct flow_table *ft, const struct flow *f,
+				enum flow_sess_event ev);
+	void *session_arg;
 };
 
 #define FLOW_PORT_OPTS_MAX	1024
@@ -174,6 +190,9 @@ int flow_opts_set(struct flow_table *ft, uint8_t family, uint16_t lport,
 
 /* Engine counters of every poller, summed. */
 void flow_engine_stats(struct flow_table *ft, struct tc_engine_stats *out);
+/* Engine counters of one poller thread (zero if it has seen no frame). */
+void flow_engine_stats_thread(struct flow_table *ft, pthread_t thread,
+			      struct tc_engine_stats *out);
 
 uint64_t tcd_now_ns(void);
 

@@ -31,6 +31,7 @@
 #include "engine/conn.h"
 #include "common/log.h"
 #include "common/policy.h"
+#include "tcpcryptd/ctl.h"
 #include "tcpcryptd/flow.h"
 #include "tcpcryptd/hostif.h"
 #include "tcpcryptd/poller.h"
@@ -461,6 +462,7 @@ static struct flow_table ft;
 static struct poller *pollers;
 static unsigned int npollers;
 static bool attached_by_us;
+static struct ctl ctl;
 
 /* Counters were asked for (SIGUSR1, exit, --stats-interval): shown even with -q. */
 #define pr_stats(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
@@ -934,6 +936,8 @@ int main(int argc, char **argv)
 		pr_warn("AF_XDP setup: %s\n", strerror(-err));
 		goto out;
 	}
+	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
+	ctl_start(&ctl, cfg.ifname, dp, &ft, pollers, npollers);
 	pr_info("running (%s), pid %d\n", cfg.passthrough ? "pass-through" : "encrypting",
 		getpid());
 	ret = run(sfd) ? 1 : 0;
@@ -941,6 +945,7 @@ out:
 	if (dp)
 		dp_mark_dead(dp);
 	stop_pollers(stop_fd);
+	ctl_stop(&ctl);
 	if (npollers)
 		log_stats("exit");
 	for (unsigned int i = 0; i < npollers; i++) {
