@@ -110,6 +110,25 @@ static void map_del(struct flow_table *ft, const struct flow *f)
 		dp_flow_delete(ft->dp, &f->key);
 }
 
+/*
+ * A flow's owner is the queue its wire segments arrive on (the NIC's RSS
+ * decides; XDP cannot redirect to another queue's socket), and tc_egress
+ * sends its egress segments to the same queue from tc_flows. A connection
+ * opened here started on the queue its SYN was hashed to: move it when the
+ * first answer arrives, before that answer is forwarded (and acknowledged).
+ */
+static void flow_move(struct flow_table *ft, struct flow *f, uint16_t queue)
+{
+	struct tc_flow_val v;
+
+	f->queue = queue;
+	if (ft->dp && !dp_flow_lookup(ft->dp, &f->key, &v)) {
+		v.queue = queue;
+		if (dp_flow_update(ft->dp, &f->key, &v))
+			ft->st.map_errors++;
+	}
+}
+
 static bool map_needs_keys(struct flow_table *ft, const struct tc_flow_key *k)
 {
 	struct tc_flow_val v;
@@ -253,6 +272,8 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		ft->st.created++;
 		map_put(ft, f, TC_FLOW_PASSTHROUGH);
 	}
+	if (from == XQ_WIRE && f->queue != queue && !(f->seen_mask & (1u << XQ_WIRE)))
+		flow_move(ft, f, queue);
 	f->last_ns = now;
 	f->seen_mask |= 1u << from;
 	if (f->lost_keys) {
