@@ -721,7 +721,6 @@ static int on_link_events(unsigned int *mtu, uint8_t *mac, unsigned int *flags)
 {
 	struct link_state *st = &lw.st[0];
 	unsigned int i;
-	int q;
 
 	if (linkwatch_read(&lw) == -ENOBUFS)
 		pr_warn("link events lost (netlink overrun): state may be stale\n");
@@ -762,12 +761,25 @@ static int on_link_events(unsigned int *mtu, uint8_t *mac, unsigned int *flags)
 				cfg.ifname);
 		*flags = st->flags;
 	}
-	q = dp_queue_count(cfg.ifname);
-	if (q > 0 && (unsigned int)q != cfg.queues)
+	return 0;
+}
+
+/*
+ * RX queues added under us (ethtool -L sends no rtnetlink event: checked
+ * every second): BPF drops what it would steer there, say so once.
+ */
+static void watch_queues(void)
+{
+	static int warned;
+	int q = dp_queue_count(cfg.ifname);
+
+	if (q <= 0 || q == warned)
+		return;
+	if ((unsigned int)q != cfg.queues)
 		pr_warn("%s now has %d RX queues, tcpcryptd serves %u: segments to steer on the "
 			"others are dropped, never passed as plain TCP; restart tcpcryptd\n",
 			cfg.ifname, q, cfg.queues);
-	return 0;
+	warned = q;
 }
 
 static int run(int sfd, unsigned int mtu, const uint8_t *iface_mac)
@@ -812,6 +824,7 @@ static int run(int sfd, unsigned int mtu, const uint8_t *iface_mac)
 		if (now - last_expire >= 1000000000ull) {
 			flow_expire(&ft, now);
 			watch_drops(now);
+			watch_queues();
 			if (pcap)
 				pcapw_flush(pcap);
 			last_expire = now;
