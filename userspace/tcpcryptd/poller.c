@@ -15,13 +15,9 @@
  *   local stack carry CHECKSUM_PARTIAL (pseudo header only): every one gets
  *   its full TCP checksum here.
  * Wire -> host: in-order payload of one flow received in the same batch is
- *   coalesced into one segment (as GRO would) sent as one descriptor chain
- *   that points at the received payloads: the bytes are not copied. A run
- *   ends at a gap or retransmission, a change of ACK, window, options, TOS
- *   (ECN CE) or TTL, any flag but ACK/PSH (PSH is taken and ends it), the
- *   end of the batch, 64 KB, or XQ_MAX_CHAIN descriptors. Its checksum is
- *   derived from the segments' own checksums, so a corrupt segment makes
- *   the whole run fail the stack's verification instead of passing.
+ *   coalesced into one segment (as GRO would, see coalesce.h for what ends
+ *   a run) sent as one descriptor chain that points at the received
+ *   payloads: the bytes are not copied. Runs also end with the batch.
  *
  * TX is kicked with sendto() when the kernel asks for it (copy mode: always;
  * one call sends at most 32 descriptors, so we kick until the ring drains).
@@ -51,8 +47,7 @@ volatile int tcd_stopping;
 
 _Static_assert(EMIT_MAX_FRAME <= XQ_SLOT_FRAMES * XQ_FRAME_SIZE, "emit slot too small");
 _Static_assert(EMIT_MAX_FRAME == TC_FRAME_MAX, "BPF and userspace frame limits differ");
-
-#define IP_MAX_LEN	65535u
+_Static_assert(COAL_MAX_DESCS == XQ_MAX_CHAIN, "a run is one TX chain");
 
 /* ---- TX ---- */
 
@@ -255,72 +250,21 @@ static uint32_t count_range(const struct xdp_desc *d, uint32_t n, uint32_t from,
 	return k;
 }
 
-static void seg_rebase(struct tc_seg *s, const uint8_t *old, const uint8_t *new)
-{
-	s->saddr = new + (s->saddr - old);
-	s->daddr = new + (s->daddr - old);
-}
-
-/* ---- wire -> host: coalescing ---- */
-
-static bool same_flow(const struct run *r, const struct tc_seg *s)
-{
-	return r->seg.family == s->family && r->seg.sport == s->sport &&
-	       r->seg.dport == s->dport && !memcmp(r->seg.saddr, s->saddr, s->alen) &&
-	       !memcmp(r->seg.daddr, s->daddr, s->alen);
-}
+/* ---- wire -> host: coalescing (the headers: coalesce.c) ---- */
 
 static struct run *run_of(struct poller *p, const struct tc_seg *s)
 {
 	int i;
 
-	for (i = 0; i < POLLER_RUNS; i++)
-		if (p->runs[i].active && same_flow(&p->runs[i], s))
-			return &p->runs[i];
+	for (i = 0; i < POLLER_RUNS; i++) {
+		struct run *r = &p->runs[i];
+
+		if (r->active && r->seg.family == s->family && r->seg.sport == s->sport &&
+		    r->seg.dport == s->dport && !memcmp(r->seg.saddr, s->saddr, s->alen) &&
+		    !memcmp(r->seg.daddr, s->daddr, s->alen))
+			return r;
+	}
 	return NULL;
-}
-
-static uint8_t ip_ttl(const uint8_t *pkt, const struct tc_seg *s)
-{
-	return pkt[s->l3_off + (s->family == AF_INET ? 8 : 7)];
-}
-
-static uint16_t ip_df(const uint8_t *pkt, const struct tc_seg *s)
-{
-	return s->family == AF_INET ? tc_get16(pkt + s->l3_off + 6) & 0x4000 : 0;
-}
-
-/*
- * May this segment start or join a run at all? Plain in-order data: ACK
- * (PSH allowed), payload, no IP options or IPv6 extension headers.
- */
-static bool coalescable(const struct tc_seg *s)
-{
-	if ((s->flags & ~(TC_TH_PSH | TC_TH_ECE)) != TC_TH_ACK || !s->payload_len)
-		return false;
-	if (s->family == AF_INET)
-		return s->l4_off == s->l3_off + 20;
-	return s->l4_off == s->l3_off + 40;
-}
-
-/* The one's complement sum of the payload, from the segment's own checksum. */
-static uint16_t payload_sum(const uint8_t *pkt, const struct tc_seg *s)
-{
-	uint64_t sum = tc_csum_pseudo(s->saddr, s->daddr, s->alen, s->thl + s->payload_len);
-
-	sum = tc_csum_add(sum, pkt + s->l4_off, s->thl);
-	return (uint16_t)~tc_csum_fold(sum);
-}
-
-static bool joins(const struct run *r, const uint8_t *pkt, const struct tc_seg *s,
-		  uint32_t nd_payload)
-{
-	return !r->closed && s->seq == r->next_seq && s->ack == r->ack && s->win == r->win &&
-	       (s->flags & ~TC_TH_PSH) == (r->flags & ~TC_TH_PSH) && s->thl == r->thl &&
-	       s->tos == r->tos && ip_ttl(pkt, s) == r->ttl && ip_df(pkt, s) == r->df &&
-	       !memcmp(pkt + s->l4_off + TC_TCP_HLEN, r->first + r->seg.l4_off + TC_TCP_HLEN,
-		       s->thl - TC_TCP_HLEN) &&
-	       r->ip_len + s->payload_len <= IP_MAX_LEN && r->nd + nd_payload <= XQ_MAX_CHAIN;
 }
 
 /* Send the run's frames as one segment (headers of the first rewritten). */
@@ -329,22 +273,7 @@ static void run_flush(struct poller *p, struct run *r)
 	if (!r || !r->active)
 		return;
 	if (r->nframes > 1) {
-		uint8_t *f = r->first;
-		struct tc_seg *s = &r->seg;
-		uint8_t *th = f + s->l4_off;
-		uint64_t sum;
-
-		if (s->family == AF_INET) {
-			tc_put16(f + s->l3_off + 2, r->ip_len);
-			tc_seg_fill_ip_csum(f, s);
-		} else {
-			tc_put16(f + s->l3_off + 4, r->ip_len - 40);
-		}
-		th[13] = r->flags;
-		th[16] = th[17] = 0;
-		sum = tc_csum_pseudo(s->saddr, s->daddr, s->alen, r->thl + r->plen);
-		sum = tc_csum_add(sum, th, r->thl) + r->psum;
-		tc_put16(th + 16, ~tc_csum_fold(sum));
+		coal_finish(r);
 		p->st.runs++;
 		p->st.coalesced += r->nframes;
 	}
@@ -386,26 +315,13 @@ static void to_host(struct poller *p, const uint8_t *pkt, const struct tc_seg *s
 	struct run *r = kind == TC_SEG_TCP ? run_of(p, s) : NULL;
 	uint32_t i, np;
 
-	if (kind == TC_SEG_TCP && coalescable(s)) {
+	if (kind == TC_SEG_TCP && coal_eligible(pkt, s)) {
 		np = count_range(d, n, s->payload_off, s->ip_end);
-		if (r && joins(r, pkt, s, np)) {
-			uint16_t ps = payload_sum(pkt, s);
-
-			/* payload at an odd offset: its 16-bit words are byte-swapped */
-			if (r->plen & 1)
-				ps = (uint16_t)(ps << 8 | ps >> 8);
+		if (r && coal_joins(r, pkt, s, np)) {
 			map_range(d, n, s->payload_off, s->ip_end, r->d + r->nd, np, used);
 			r->nd += np;
 			p->held_descs += np;
-			r->psum += ps;
-			r->plen += s->payload_len;
-			r->ip_len += s->payload_len;
-			r->next_seq += s->payload_len;
-			r->nframes++;
-			if (s->flags & TC_TH_PSH) {
-				r->flags |= TC_TH_PSH;
-				r->closed = true;
-			}
+			coal_add(r, pkt, s);
 			goto unused;
 		}
 		run_flush(p, r);
@@ -413,23 +329,7 @@ static void to_host(struct poller *p, const uint8_t *pkt, const struct tc_seg *s
 		if (np <= XQ_MAX_CHAIN && !(s->flags & TC_TH_PSH)) {
 			/* start a run with this frame */
 			r = run_slot(p);
-			memset(r, 0, offsetof(struct run, d));
-			r->active = true;
-			r->flags = s->flags;
-			r->tos = s->tos;
-			r->ttl = ip_ttl(pkt, s);
-			r->df = ip_df(pkt, s);
-			r->thl = s->thl;
-			r->next_seq = s->seq + s->payload_len;
-			r->ack = s->ack;
-			r->win = s->win;
-			r->first = xsk_umem__get_data(p->q.area, d[0].addr);
-			r->seg = *s;
-			seg_rebase(&r->seg, pkt, r->first);
-			r->ip_len = s->ip_end - s->l3_off;
-			r->plen = s->payload_len;
-			r->psum = payload_sum(pkt, s);
-			r->nframes = 1;
+			coal_start(r, xsk_umem__get_data(p->q.area, d[0].addr), pkt, s);
 			r->nd = map_range(d, n, 0, s->ip_end, r->d, XQ_MAX_CHAIN, used);
 			p->held_descs += r->nd;
 			goto unused;

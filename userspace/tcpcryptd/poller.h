@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/seg.h"
+#include "tcpcryptd/coalesce.h"
 #include "tcpcryptd/emit.h"
 #include "tcpcryptd/xsk.h"
 
@@ -39,26 +40,6 @@ struct poller_stats {
 	uint64_t polls;			/* poll() calls (idle) */
 	uint64_t spins;			/* passes spent spinning after traffic */
 	uint64_t no_frames;		/* fill ring could not be refilled */
-};
-
-/* Host-bound segments of one flow being coalesced (see poller.c). */
-struct run {
-	bool active;
-	bool closed;			/* ended by PSH: nothing may join */
-	uint8_t flags;			/* TCP flags of the first frame, | PSH of the last */
-	uint8_t tos, ttl;
-	uint8_t thl;
-	uint16_t df;			/* IPv4: the DF bit */
-	uint32_t next_seq, ack;
-	uint16_t win;
-	uint8_t *first;			/* the first frame, in the UMEM */
-	struct tc_seg seg;		/* its parse, pointers into FIRST */
-	uint32_t ip_len;		/* IP header + TCP header + all payload */
-	uint32_t plen;			/* payload bytes so far */
-	uint64_t psum;			/* their one's complement sum (unfolded) */
-	uint32_t nframes;
-	uint32_t nd;
-	struct xdp_desc d[XQ_MAX_CHAIN];
 };
 
 struct poller {
