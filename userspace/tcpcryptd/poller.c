@@ -391,6 +391,7 @@ static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_s
 		uint8_t *f, *th, fl;
 		uint64_t sum;
 
+		d[0].addr = d[0].len = 0;	/* nf >= 1: flen holds the headers */
 		for (i = 0; i < nf; i++) {
 			d[i].addr = p->q.free[--p->q.nfree];
 			d[i].len = i + 1 < nf ? XQ_FRAME_SIZE : flen - i * XQ_FRAME_SIZE;
