@@ -37,7 +37,7 @@ endif
 endif
 
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
-PKGS     := libbpf libxdp libcrypto
+PKGS     := libbpf libxdp libcrypto libpcap
 # Evaluated once, on first use (recipes run after their prerequisites), not
 # when the Makefile is read.
 PKG_CFLAGS  = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)

@@ -1,14 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Steering programs of the tcpcrypt datapath (see notes in tcpcrypt_shared.h):
- *  xdp_wire  (XDP on IFACE):    SYNs allowed by policy and segments of flows in
- *                               tc_flows -> xsks_wire[rx queue]; rest XDP_PASS.
- *  tc_egress (tc egress IFACE): the same selection -> bpf_redirect to tcv0.
- *  xdp_host  (XDP on tcv1):     everything -> xsks_host[rx queue].
+ *  xdp_wire   (XDP on IFACE):    SYNs allowed by policy and segments of flows in
+ *                                tc_flows -> xsks_wire[rx queue]; rest XDP_PASS.
+ *  tc_egress  (tc egress IFACE): the same selection -> redirected into the
+ *                                INGRESS of tcv1, on the flow's owning queue.
+ *  xdp_host   (XDP on tcv1, skb mode): TCP segments of steered flows ->
+ *                                xsks_host[rx queue]; anything else dropped.
+ *  tc_host_tx (tc egress tcv0):  drops everything: the host never sends into
+ *                                the datapath through tcv0.
  * Decisions come only from maps. When the daemon is dead (stale heartbeat,
  * or an empty XSKMAP slot in XDP), segments of NEGOTIATING/ENCRYPTED flows
  * are dropped, PASSTHROUGH flows pass (they are plaintext by design), new
  * SYNs pass as plain TCP unless TC_CFG_FAIL_CLOSED, then they are dropped.
+ *
+ * A frame is passed only when it is provably outside every steered
+ * connection: not TCP at all, a segment of a connection that is not steered,
+ * or a fragment that cannot complete a steered connection's datagram (see
+ * tc_frags). Frames claiming TCP that cannot be parsed, IPv6 with more than
+ * TC_EXT_MAX extension headers and frames with more than TC_VLAN_MAX VLAN
+ * tags are dropped: the kernel could still deliver some of them to TCP.
+ * The parser decides as lib/engine/seg.c's tc_seg_parse() does (the unit
+ * test holds them to each other): a frame steered here parses as TCP there.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -19,6 +32,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/pkt_cls.h>
+#include <linux/if_packet.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -55,7 +69,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8192);
 	__type(key, struct tc_frag_key);
 	__type(value, __u8);
 } tc_frags SEC(".maps");
@@ -125,6 +139,174 @@ struct vlan_hdr {
 	__be16 proto;
 };
 
+enum verdict {
+	V_PASS,
+	V_STEER,
+	V_DROP,
+};
+
+/* What parse() found; the same kinds as enum tc_seg_kind (lib/engine/seg.h). */
+enum pkind {
+	P_TCP,		/* a whole TCP segment: key, flags, l4_off valid */
+	P_NOT_TCP,	/* never delivered to TCP by the kernel */
+	P_FRAG_FIRST,	/* first fragment of a TCP datagram: key and fk valid */
+	P_FRAG_LATER,	/* later fragment: fk valid */
+	P_MALFORMED,	/* claims TCP (or the IP header is unreadable) */
+	P_TOO_DEEP,	/* more than TC_EXT_MAX ext headers or TC_VLAN_MAX tags */
+};
+
+struct pinfo {
+	struct tc_flow_key key;
+	struct tc_frag_key fk;
+	__u32 l4_off;		/* TCP header, from the start of the frame */
+	__u8 flags;		/* TCP flags (P_TCP; P_FRAG_FIRST if flags_known) */
+	bool flags_known;
+};
+
+#define TCPF_FIN	0x01
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_ACK	0x10
+#define TCPF_URG	0x20
+
+/*
+ * Headers are read in the linear part of the frame only. A frame whose
+ * headers lie beyond it (or beyond this offset) and that claims TCP is
+ * P_MALFORMED, i.e. dropped, never steered or passed.
+ */
+#define TC_HDR_MAX	1024
+
+static __always_inline void count(__u32 dir, __u32 ctr)
+{
+	__u32 key = dir * TC_CTR_MAX + ctr;
+	__u64 *v = bpf_map_lookup_elem(&tc_counters, &key);
+
+	if (v)
+		*v += 1;
+}
+
+/* The TCP header at OFF within a datagram ending at END (tc_seg_parse's parse_tcp). */
+static __always_inline int parse_tcp(void *data, void *data_end, __u32 off, __u32 end,
+				     bool egress, struct pinfo *pi)
+{
+	struct tcphdr *th;
+	__u32 thl;
+
+	if (off > TC_HDR_MAX)
+		return P_MALFORMED;
+	th = data + off;
+	if ((void *)(th + 1) > data_end || off + sizeof(*th) > end)
+		return P_MALFORMED;
+	thl = th->doff * 4;
+	if (thl < sizeof(*th) || off + thl > end)
+		return P_MALFORMED;
+	if (egress) {
+		pi->key.lport = th->source;
+		pi->key.rport = th->dest;
+	} else {
+		pi->key.lport = th->dest;
+		pi->key.rport = th->source;
+	}
+	/* byte 13 of the TCP header: CWR ECE URG ACK PSH RST SYN FIN */
+	pi->flags = ((__u8 *)th)[13];
+	pi->flags_known = true;
+	pi->l4_off = off;
+	return P_TCP;
+}
+
+/* Ports (and flags if present) of a first fragment's TCP header at OFF. */
+static __always_inline int parse_frag_first(void *data, void *data_end, __u32 off,
+					    __u32 end, bool egress, struct pinfo *pi)
+{
+	__u8 *th;
+
+	if (off > TC_HDR_MAX)
+		return P_MALFORMED;
+	th = data + off;
+	/* it must show the ports (tc_seg_parse: else malformed) */
+	if ((void *)(th + 4) > data_end || off + 4 > end)
+		return P_MALFORMED;
+	if (egress) {
+		__builtin_memcpy(&pi->key.lport, th, 2);
+		__builtin_memcpy(&pi->key.rport, th + 2, 2);
+	} else {
+		__builtin_memcpy(&pi->key.rport, th, 2);
+		__builtin_memcpy(&pi->key.lport, th + 2, 2);
+	}
+	th += 13;		/* the flags byte, if this fragment holds it */
+	barrier_var(th);
+	if ((void *)(th + 1) <= data_end && off + 14 <= end) {
+		pi->flags = *th;
+		pi->flags_known = true;
+	}
+	pi->l4_off = off;
+	return P_FRAG_FIRST;
+}
+
+/* One's complement sum of the IPv4 header (ihl words), folded. */
+static __always_inline int ipv4_csum_ok(struct iphdr *iph, void *data_end, __u32 words)
+{
+	void *p = iph;
+	__u64 sum = 0;
+	int i;
+
+	/* a bounded loop: the verifier walks it, no unrolling needed */
+	for (i = 0; i < 15 && i < words; i++) {
+		/* keep the compiler from rewriting the check as data_end - 4 */
+		barrier_var(p);
+		if (p + 4 > data_end)
+			return 0;
+		sum += *(__u32 *)p;
+		p += 4;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static __always_inline int parse_ipv4(void *data, void *data_end, __u32 l3, __u32 len,
+				      bool egress, struct pinfo *pi)
+{
+	struct iphdr *iph = data + l3;
+	__u32 ihl, tot, end;
+	__u16 frag;
+
+	/* what ip_rcv_core() drops */
+	if ((void *)(iph + 1) > data_end || iph->version != 4)
+		return P_MALFORMED;
+	ihl = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (ihl < sizeof(*iph) || tot < ihl || l3 + tot > len || (void *)iph + ihl > data_end)
+		return P_MALFORMED;
+	if (!ipv4_csum_ok(iph, data_end, ihl / 4))
+		return P_MALFORMED;
+	if (iph->protocol != IPPROTO_TCP)
+		return P_NOT_TCP;
+	pi->key.family = AF_INET;
+	if (egress) {
+		__builtin_memcpy(pi->key.local, &iph->saddr, 4);
+		__builtin_memcpy(pi->key.remote, &iph->daddr, 4);
+	} else {
+		__builtin_memcpy(pi->key.local, &iph->daddr, 4);
+		__builtin_memcpy(pi->key.remote, &iph->saddr, 4);
+	}
+	end = l3 + tot;
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & 0x3fff) {		/* MF or an offset: a fragment */
+		pi->fk.family = AF_INET;
+		pi->fk.dir = egress ? TC_DIR_EGRESS : TC_DIR_WIRE;
+		pi->fk.id = iph->id;
+		__builtin_memcpy(pi->fk.saddr, &iph->saddr, 4);
+		__builtin_memcpy(pi->fk.daddr, &iph->daddr, 4);
+		if (frag & 0x1fff)
+			return P_FRAG_LATER;
+		return parse_frag_first(data, data_end, l3 + ihl, end, egress, pi);
+	}
+	return parse_tcp(data, data_end, l3 + ihl, end, egress, pi);
+}
+
 /* IPv6 extension header, common prefix */
 struct ext_hdr {
 	__u8 nexthdr;
@@ -138,163 +320,122 @@ struct frag6_hdr {
 	__be32 id;
 };
 
-enum verdict {
-	V_PASS,
-	V_STEER,
-	V_DROP,
-};
-
-static __always_inline void count(__u32 dir, __u32 ctr)
+static __always_inline int parse_ipv6(void *data, void *data_end, __u32 l3, __u32 len,
+				      bool egress, struct pinfo *pi)
 {
-	__u32 key = dir * TC_CTR_MAX + ctr;
-	__u64 *v = bpf_map_lookup_elem(&tc_counters, &key);
+	struct ipv6hdr *ip6 = data + l3;
+	bool first_frag = false;
+	__u32 plen, end, off;
+	__u8 nh;
+	int i;
 
-	if (v)
-		*v += 1;
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+		return P_MALFORMED;
+	plen = bpf_ntohs(ip6->payload_len);
+	/* payload length 0 is a jumbogram: not on these links */
+	if (!plen || l3 + sizeof(*ip6) + plen > len)
+		return P_MALFORMED;
+	end = l3 + sizeof(*ip6) + plen;
+	pi->key.family = AF_INET6;
+	if (egress) {
+		__builtin_memcpy(pi->key.local, &ip6->saddr, 16);
+		__builtin_memcpy(pi->key.remote, &ip6->daddr, 16);
+	} else {
+		__builtin_memcpy(pi->key.local, &ip6->daddr, 16);
+		__builtin_memcpy(pi->key.remote, &ip6->saddr, 16);
+	}
+	nh = ip6->nexthdr;
+	off = l3 + sizeof(*ip6);
+#pragma unroll
+	for (i = 0; i <= TC_EXT_MAX; i++) {
+		struct ext_hdr *eh;
+
+		if (nh == IPPROTO_TCP) {
+			if (first_frag)
+				return parse_frag_first(data, data_end, off, end, egress, pi);
+			return parse_tcp(data, data_end, off, end, egress, pi);
+		}
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_AH && nh != IPPROTO_FRAGMENT)
+			/* ESP, no next header, unknown: never reaches TCP as such */
+			return P_NOT_TCP;
+		/* hop-by-hop only right after the fixed header (ipv6_rcv) */
+		if (nh == IPPROTO_HOPOPTS && i)
+			return P_NOT_TCP;
+		if (off > TC_HDR_MAX || off + 8 > end)
+			return P_MALFORMED;
+		eh = data + off;
+		if ((void *)eh + 8 > data_end)
+			return P_MALFORMED;
+		if (nh == IPPROTO_FRAGMENT) {
+			struct frag6_hdr *fh = (void *)eh;
+			__u16 fo = bpf_ntohs(fh->frag_off);
+
+			nh = fh->nexthdr;
+			off += 8;
+			/* an atomic fragment is a whole datagram (ipv6_frag_rcv) */
+			if (!(fo & 0xfff9))
+				continue;
+			pi->fk.family = AF_INET6;
+			pi->fk.dir = egress ? TC_DIR_EGRESS : TC_DIR_WIRE;
+			pi->fk.id = fh->id;
+			__builtin_memcpy(pi->fk.saddr, &ip6->saddr, 16);
+			__builtin_memcpy(pi->fk.daddr, &ip6->daddr, 16);
+			if (fo & 0xfff8)
+				return P_FRAG_LATER;
+			/*
+			 * First fragment: extension headers may follow in the
+			 * fragmentable part and lead to TCP; follow them.
+			 */
+			first_frag = true;
+			continue;
+		}
+		/* AH counts 4-byte units less 2, the others 8-byte units less 1 */
+		off += nh == IPPROTO_AH ? (eh->hdrlen + 2) * 4 : (eh->hdrlen + 1) * 8;
+		nh = eh->nexthdr;
+		if (off > end)
+			return P_MALFORMED;
+	}
+	return P_TOO_DEEP;
 }
-
-/* Egress IPv4 fragment seen by parse(). */
-struct frag_info {
-	struct tc_frag_key key;
-	bool valid;		/* an IPv4 fragment */
-	bool first;		/* offset 0: TCP header parsed */
-};
 
 /*
  * Parse Ethernet (+ up to two VLAN tags), IPv4/IPv6, TCP into a normalized
- * flow key. Returns 0 and sets *tcp_flags, or a TC_CTR_* reason to pass.
- * EGRESS: local = source; otherwise local = destination. With FI (egress),
- * IPv4 fragments are described there and a first fragment is parsed.
+ * flow key, as tc_seg_parse() would: LEN is the whole frame's length (XDP
+ * fragments included), headers are read from the linear part. EGRESS:
+ * local = source; otherwise local = destination.
  */
-static __always_inline int parse(void *data, void *data_end, bool egress,
-				 struct tc_flow_key *key, __u8 *tcp_flags,
-				 struct frag_info *fi)
+static __always_inline int parse(void *data, void *data_end, __u32 len, bool egress,
+				 struct pinfo *pi)
 {
 	struct ethhdr *eth = data;
-	struct tcphdr *th;
-	void *l3, *l4;
+	__u32 l3 = sizeof(*eth);
 	__u16 proto;
-	__u8 nexthdr;
 	int i;
 
 	if ((void *)(eth + 1) > data_end)
-		return TC_CTR_PARSE_ERR;
+		return P_MALFORMED;
 	proto = eth->h_proto;
-	l3 = eth + 1;
 #pragma unroll
-	for (i = 0; i < 2; i++) {
-		struct vlan_hdr *vh = l3;
+	for (i = 0; i < TC_VLAN_MAX; i++) {
+		struct vlan_hdr *vh = data + l3;
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if ((void *)(vh + 1) > data_end)
-			return TC_CTR_PARSE_ERR;
+			return P_MALFORMED;
 		proto = vh->proto;
-		l3 = vh + 1;
+		l3 += sizeof(*vh);
 	}
-
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *iph = l3;
-		__u32 ihl;
-
-		if ((void *)(iph + 1) > data_end)
-			return TC_CTR_PARSE_ERR;
-		ihl = iph->ihl * 4;
-		if (ihl < sizeof(*iph) || l3 + ihl > data_end)
-			return TC_CTR_PARSE_ERR;
-		if (iph->protocol != IPPROTO_TCP)
-			return TC_CTR_NON_TCP;
-		/* Any fragment (offset or MF): we cannot follow the rest. */
-		if (iph->frag_off & bpf_htons(0x3fff)) {
-			if (!fi)
-				return TC_CTR_FRAG;
-			fi->valid = true;
-			fi->key.saddr = iph->saddr;
-			fi->key.daddr = iph->daddr;
-			fi->key.id = iph->id;
-			if (iph->frag_off & bpf_htons(0x1fff))
-				return TC_CTR_FRAG;
-			fi->first = true;
-		}
-		key->family = AF_INET;
-		if (egress) {
-			__builtin_memcpy(key->local, &iph->saddr, 4);
-			__builtin_memcpy(key->remote, &iph->daddr, 4);
-		} else {
-			__builtin_memcpy(key->local, &iph->daddr, 4);
-			__builtin_memcpy(key->remote, &iph->saddr, 4);
-		}
-		l4 = l3 + ihl;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = l3;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return TC_CTR_PARSE_ERR;
-		key->family = AF_INET6;
-		if (egress) {
-			__builtin_memcpy(key->local, &ip6->saddr, 16);
-			__builtin_memcpy(key->remote, &ip6->daddr, 16);
-		} else {
-			__builtin_memcpy(key->local, &ip6->daddr, 16);
-			__builtin_memcpy(key->remote, &ip6->saddr, 16);
-		}
-		nexthdr = ip6->nexthdr;
-		l4 = ip6 + 1;
-#pragma unroll
-		for (i = 0; i < 4; i++) {
-			struct ext_hdr *eh = l4;
-
-			if (nexthdr == IPPROTO_TCP)
-				break;
-			if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-			    nexthdr == IPPROTO_DSTOPTS) {
-				if ((void *)(eh + 1) > data_end)
-					return TC_CTR_PARSE_ERR;
-				nexthdr = eh->nexthdr;
-				l4 += (eh->hdrlen + 1) * 8;
-			} else if (nexthdr == IPPROTO_FRAGMENT) {
-				struct frag6_hdr *fh = l4;
-
-				if ((void *)(fh + 1) > data_end)
-					return TC_CTR_PARSE_ERR;
-				if (fh->frag_off & bpf_htons(0xfff9))
-					return TC_CTR_FRAG;
-				nexthdr = fh->nexthdr;
-				l4 = fh + 1;
-			} else if (nexthdr == IPPROTO_AH) {
-				if ((void *)(eh + 1) > data_end)
-					return TC_CTR_PARSE_ERR;
-				nexthdr = eh->nexthdr;
-				l4 += (eh->hdrlen + 2) * 4;
-			} else {
-				return TC_CTR_NON_TCP;
-			}
-		}
-		if (nexthdr != IPPROTO_TCP)
-			return TC_CTR_NON_TCP;
-	} else {
-		return TC_CTR_NON_TCP;
-	}
-
-	th = l4;
-	if ((void *)(th + 1) > data_end)
-		return TC_CTR_PARSE_ERR;
-	if (th->doff < 5 || l4 + th->doff * 4 > data_end)
-		return TC_CTR_PARSE_ERR;
-	if (egress) {
-		key->lport = th->source;
-		key->rport = th->dest;
-	} else {
-		key->lport = th->dest;
-		key->rport = th->source;
-	}
-	/* byte 13 of the TCP header: CWR ECE URG ACK PSH RST SYN FIN */
-	*tcp_flags = ((__u8 *)th)[13];
-	return 0;
+	/* deeper stacks could still reach TCP through nested VLAN devices */
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return P_TOO_DEEP;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(data, data_end, l3, len, egress, pi);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(data, data_end, l3, len, egress, pi);
+	return P_NOT_TCP;
 }
-
-#define TCPF_SYN	0x02
-#define TCPF_ACK	0x10
 
 static __always_inline __u8 lookup_action(void *map, void *key)
 {
@@ -375,28 +516,33 @@ static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
 	return now - hb <= timeout * 1000000ULL;
 }
 
+#define NO_OWNER	0xffff
+
 /*
  * The decision shared by both directions. ALIVE is the daemon's liveness as
- * this program can see it; OVERSIZE says the frame cannot fit an AF_XDP RX
- * frame (ingress only). Counts the reason.
+ * this program can see it; OVERSIZE says the frame is longer than tcpcryptd
+ * takes. *OWNER gets the owning queue of a flow in tc_flows, else NO_OWNER.
+ * Counts the reason.
  */
 static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cfg,
 					   const struct tc_flow_key *key, __u8 flags,
-					   bool alive, bool oversize)
+					   bool alive, bool oversize, __u32 *owner)
 {
 	struct tc_flow_val *fv;
 
+	*owner = NO_OWNER;
 	fv = bpf_map_lookup_elem(&tc_flows, key);
 	if (fv) {
 		if (fv->state == TC_FLOW_PLAIN) {
 			count(dir, TC_CTR_PLAIN_FLOW);
 			return V_PASS;
 		}
+		*owner = fv->queue;
 		if (alive && oversize) {
 			/*
-			 * The socket would drop it after the redirect: a
-			 * pass-through flow carries plaintext anyway, so hand
-			 * it to the stack; any other state must not be passed.
+			 * tcpcryptd cannot take it: a pass-through flow carries
+			 * plaintext anyway, so hand it to the stack; any other
+			 * state must not be passed.
 			 */
 			if (fv->state == TC_FLOW_PASSTHROUGH) {
 				count(dir, TC_CTR_OVERSIZE_PASS);
@@ -440,48 +586,124 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 	return V_PASS;
 }
 
-static __always_inline const struct tc_config *get_config(__u32 dir)
+/*
+ * Fragments (see tc_frags). The first fragment decides for its train:
+ * tcpcryptd cannot process fragments, so a train of a steered connection
+ * (NEGOTIATING/ENCRYPTED flow, or a SYN the policy would steer) is dropped
+ * whole; pass-through and plain flows pass, as they carry plaintext anyway.
+ * Later fragments are dropped when their train was recorded.
+ */
+static __always_inline enum verdict decide_fragment(__u32 dir, const struct tc_config *cfg,
+						    int kind, struct pinfo *pi)
 {
-	__u32 zero = 0;
-	const struct tc_config *cfg = bpf_map_lookup_elem(&tc_config, &zero);
+	struct tc_flow_val *fv;
+	__u8 one = 1;
 
-	if (!cfg)
-		count(dir, TC_CTR_DISABLED);
-	return cfg;
+	if (kind == P_FRAG_LATER) {
+		if (bpf_map_lookup_elem(&tc_frags, &pi->fk)) {
+			count(dir, TC_CTR_FRAG_DROP);
+			return V_DROP;
+		}
+		count(dir, TC_CTR_FRAG);
+		return V_PASS;
+	}
+	fv = bpf_map_lookup_elem(&tc_flows, &pi->key);
+	if (fv) {
+		if (fv->state == TC_FLOW_PLAIN || fv->state == TC_FLOW_PASSTHROUGH) {
+			count(dir, TC_CTR_FRAG);
+			return V_PASS;
+		}
+	} else if ((pi->flags_known && (pi->flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN) ||
+		   !(cfg->flags & TC_CFG_ENABLED) || !policy_allows(cfg, &pi->key)) {
+		/* not a new connection the policy would steer */
+		count(dir, TC_CTR_FRAG);
+		return V_PASS;
+	}
+	bpf_map_update_elem(&tc_frags, &pi->fk, &one, BPF_ANY);
+	count(dir, TC_CTR_FRAG_DROP);
+	return V_DROP;
 }
 
-SEC("xdp")
+/*
+ * Everything but whole TCP segments: V_PASS/V_DROP, or V_STEER meaning
+ * "a whole TCP segment: decide() it".
+ */
+static __always_inline enum verdict classify(__u32 dir, const struct tc_config *cfg,
+					     int kind, struct pinfo *pi)
+{
+	switch (kind) {
+	case P_TCP:
+		return V_STEER;
+	case P_NOT_TCP:
+		count(dir, TC_CTR_NON_TCP);
+		return V_PASS;
+	case P_FRAG_FIRST:
+	case P_FRAG_LATER:
+		return decide_fragment(dir, cfg, kind, pi);
+	case P_TOO_DEEP:
+		count(dir, TC_CTR_TOO_DEEP_DROP);
+		return V_DROP;
+	default:
+		count(dir, TC_CTR_MALFORMED_DROP);
+		return V_DROP;
+	}
+}
+
+static __always_inline const struct tc_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tc_config, &zero);
+}
+
+SEC("xdp.frags")
 int xdp_wire(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = bpf_xdp_get_buff_len(ctx);
 	const struct tc_config *cfg;
-	struct tc_flow_key key = {};
-	__u32 qid = ctx->rx_queue_index;
+	__u32 qid = ctx->rx_queue_index, owner;
+	struct pinfo pi = {};
+	bool alive, unserved = false;
 	enum verdict v;
-	bool alive;
-	__u8 flags;
-	int r;
+	int kind;
 
-	r = parse(data, data_end, false, &key, &flags, NULL);
-	if (r) {
-		count(TC_DIR_WIRE, r);
-		goto pass;
-	}
-	cfg = get_config(TC_DIR_WIRE);
+	cfg = get_config();
 	if (!cfg)
 		goto pass;
+	kind = parse(data, data_end, len, false, &pi);
+	v = classify(TC_DIR_WIRE, cfg, kind, &pi);
+	if (v == V_PASS)
+		goto pass;
+	if (v == V_DROP)
+		return XDP_DROP;
+
 	alive = heartbeat_fresh(cfg);
 	if (alive && !bpf_map_lookup_elem(&xsks_wire, &qid)) {
-		count(TC_DIR_WIRE, TC_CTR_NO_XSK);
-		alive = false;
+		/*
+		 * A queue tcpcryptd does not serve (the device grew queues
+		 * since it started): steering there must not become plain TCP.
+		 */
+		if (cfg->queues && qid >= cfg->queues) {
+			unserved = true;
+		} else {
+			count(TC_DIR_WIRE, TC_CTR_NO_XSK);
+			alive = false;
+		}
 	}
-	/* whole frame, fragments included (test runs build multi-buffer ones) */
-	v = decide(TC_DIR_WIRE, cfg, &key, flags, alive,
-		   bpf_xdp_get_buff_len(ctx) > TC_XSK_RX_MAX);
-	if (v == V_STEER)
+	v = decide(TC_DIR_WIRE, cfg, &pi.key, pi.flags, alive, len > TC_DP_FRAME_MAX, &owner);
+	if (v == V_STEER) {
+		if (unserved) {
+			count(TC_DIR_WIRE, TC_CTR_UNSERVED_DROP);
+			return XDP_DROP;
+		}
+		/* a SYN-ACK may arrive before tcpcryptd moved the flow to this queue */
+		if (owner != NO_OWNER && owner != qid && !(pi.flags & TCPF_SYN))
+			count(TC_DIR_WIRE, TC_CTR_QUEUE_MISMATCH);
 		/* the slot can empty between lookup and redirect: fail closed */
 		return bpf_redirect_map(&xsks_wire, qid, XDP_DROP);
+	}
 	if (v == V_DROP)
 		return XDP_DROP;
 pass:
@@ -489,12 +711,33 @@ pass:
 	return XDP_PASS;
 }
 
-SEC("xdp")
+/*
+ * Runs in skb (generic) mode on tcv1, whose only traffic is what tc_egress
+ * redirected into its ingress (tcv0 transmits nothing: tc_host_tx). Still,
+ * only TCP segments of steered flows (or SYNs) go to tcpcryptd.
+ */
+SEC("xdp.frags")
 int xdp_host(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	__u32 qid = ctx->rx_queue_index;
+	struct tc_flow_val *fv;
+	struct pinfo pi = {};
+	bool syn;
 
-	/* Only steered segments reach tcv1; nothing there wants the stack. */
+	if (parse(data, data_end, bpf_xdp_get_buff_len(ctx), true, &pi) != P_TCP) {
+		count(TC_DIR_HOST, TC_CTR_NOT_STEERED_DROP);
+		return XDP_DROP;
+	}
+	syn = (pi.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	fv = bpf_map_lookup_elem(&tc_flows, &pi.key);
+	if (!syn && (!fv || fv->state == TC_FLOW_PLAIN)) {
+		count(TC_DIR_HOST, TC_CTR_NOT_STEERED_DROP);
+		return XDP_DROP;
+	}
+	if (fv && fv->queue != qid && !(pi.flags & TCPF_SYN))
+		count(TC_DIR_HOST, TC_CTR_QUEUE_MISMATCH);
 	if (!bpf_map_lookup_elem(&xsks_host, &qid)) {
 		count(TC_DIR_HOST, TC_CTR_NO_XSK);
 		return XDP_DROP;
@@ -531,72 +774,93 @@ int xdp_probe(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* Enough linear data for Eth + 2 VLAN + IPv6 + a few ext headers + TCP. */
-#define TC_PULL_LEN	256
+/* Linear data enough for every header parse() reads. */
+#define TC_PULL_LEN	(TC_HDR_MAX + 64)
+
+/*
+ * The tcv1 RX queue for a steered segment: the flow's owner (the wire queue
+ * its segments arrive on), so that both directions meet in one poller; a
+ * new connection's SYN goes to a queue by its hash, and tcpcryptd moves the
+ * flow to the queue its answer arrives on.
+ */
+static __always_inline __u32 egress_queue(struct __sk_buff *skb, const struct tc_config *cfg,
+					  __u32 owner)
+{
+	if (owner != NO_OWNER && (!cfg->queues || owner < cfg->queues))
+		return owner;
+	if (cfg->queues > 1)
+		return bpf_get_hash_recalc(skb) % cfg->queues;
+	return 0;
+}
 
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
 	const struct tc_config *cfg;
-	struct tc_flow_key key = {};
-	struct frag_info fi = {};
+	struct pinfo pi = {};
+	__u32 owner;
 	enum verdict v;
-	__u8 flags;
 	bool alive;
-	int r;
+	int kind;
 
-	r = parse((void *)(long)skb->data, (void *)(long)skb->data_end, true, &key, &flags,
-		  &fi);
-	if (r == TC_CTR_PARSE_ERR && skb->data_end - skb->data < skb->len) {
-		/* headers in the non-linear part: pull and retry once */
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-		__builtin_memset(&key, 0, sizeof(key));
-		__builtin_memset(&fi, 0, sizeof(fi));
-		r = parse((void *)(long)skb->data, (void *)(long)skb->data_end, true,
-			  &key, &flags, &fi);
-	}
-	if (r == TC_CTR_FRAG && fi.valid && bpf_map_lookup_elem(&tc_frags, &fi.key)) {
-		count(TC_DIR_EGRESS, TC_CTR_FRAG_DROP);
-		return TC_ACT_SHOT;
-	}
-	if (r) {
-		count(TC_DIR_EGRESS, r);
-		goto pass;
-	}
-	if (fi.first) {
-		/*
-		 * Fragmented by the IP layer before us (DF off): the daemon cannot
-		 * process it, and a NEGOTIATING/ENCRYPTED flow's data must not leave
-		 * in plaintext: drop this train.
-		 */
-		struct tc_flow_val *fv = bpf_map_lookup_elem(&tc_flows, &key);
-		__u8 one = 1;
-
-		if (fv && (fv->state == TC_FLOW_NEGOTIATING || fv->state == TC_FLOW_ENCRYPTED ||
-			   fv->state > TC_FLOW_ENCRYPTED)) {
-			bpf_map_update_elem(&tc_frags, &fi.key, &one, BPF_ANY);
-			count(TC_DIR_EGRESS, TC_CTR_FRAG_DROP);
-			return TC_ACT_SHOT;
-		}
-		count(TC_DIR_EGRESS, TC_CTR_FRAG);
-		goto pass;
-	}
-	cfg = get_config(TC_DIR_EGRESS);
+	cfg = get_config();
 	if (!cfg)
 		goto pass;
+	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, true, &pi);
+	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
+		/* headers in the non-linear part: pull and retry once */
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		__builtin_memset(&pi, 0, sizeof(pi));
+		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			     true, &pi);
+	}
+	v = classify(TC_DIR_EGRESS, cfg, kind, &pi);
+	if (v == V_PASS)
+		goto pass;
+	if (v == V_DROP)
+		return TC_ACT_SHOT;
+
 	alive = heartbeat_fresh(cfg);
-	if (alive && !cfg->tcv0_ifindex) {
-		count(TC_DIR_EGRESS, TC_CTR_NO_TCV0);
+	if (alive && !cfg->tcv1_ifindex) {
+		count(TC_DIR_EGRESS, TC_CTR_NO_TCV1);
 		alive = false;
 	}
-	v = decide(TC_DIR_EGRESS, cfg, &key, flags, alive, false);
-	if (v == V_STEER)
-		return bpf_redirect(cfg->tcv0_ifindex, 0);
+	v = decide(TC_DIR_EGRESS, cfg, &pi.key, pi.flags, alive, skb->len > TC_DP_FRAME_MAX,
+		   &owner);
+	if (v == V_STEER) {
+		if (skb->gso_segs > 1 && skb->gso_size && !(pi.flags & TCPF_URG)) {
+			/* the segment size, for tcpcryptd (tcpcrypt_shared.h) */
+			__be16 mss = bpf_htons(skb->gso_size);
+
+			bpf_skb_store_bytes(skb, pi.l4_off + 18, &mss, sizeof(mss), 0);
+			count(TC_DIR_EGRESS, TC_CTR_SUPER);
+		}
+		/*
+		 * Into tcv1's ingress, whole: generic XDP there sees the
+		 * queue recorded here (skb_record_rx_queue: queue + 1). An
+		 * egress redirect would mark the skb redirected and generic
+		 * XDP would skip it.
+		 */
+		skb->queue_mapping = egress_queue(skb, cfg, owner) + 1;
+		return bpf_redirect(cfg->tcv1_ifindex, BPF_F_INGRESS);
+	}
 	if (v == V_DROP)
 		return TC_ACT_SHOT;
 pass:
 	count(TC_DIR_EGRESS, TC_CTR_PASSED);
 	return TC_ACT_OK;
+}
+
+/*
+ * tc egress on tcv0: nothing the host sends there may reach the datapath
+ * (an unprivileged SO_BINDTODEVICE socket could otherwise put frames on the
+ * wire through tcpcryptd).
+ */
+SEC("tc")
+int tc_host_tx(struct __sk_buff *skb)
+{
+	count(TC_DIR_HOST, TC_CTR_HOST_TX_DROP);
+	return TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "GPL";

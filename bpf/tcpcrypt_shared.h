@@ -25,17 +25,30 @@
 #define TC_POL_PORTS_MAX	1024	/* port rules, local and remote */
 #define TC_HB_TIMEOUT_MS	2000	/* default: daemon dead after this */
 /*
- * Longest frame a copy-mode AF_XDP socket can receive into tcpcryptd's
- * 4096-byte UMEM frames: the kernel reserves XDP_PACKET_HEADROOM (256).
- * Longer frames (GSO super-packets from a veth peer in skb mode) would be
- * dropped after a successful redirect, so xdp_wire decides before.
+ * Longest frame tcpcryptd takes: a 64 KB IP datagram plus Ethernet and two
+ * VLAN tags. Its AF_XDP sockets are bound with XDP_USE_SG and receive longer
+ * frames than one UMEM frame as descriptor chains, up to this; a frame that
+ * is longer still (a BIG TCP GRO packet in skb mode) is decided before the
+ * redirect: passed for a pass-through flow, dropped otherwise.
  */
-#define TC_XSK_RX_MAX		(4096 - 256)
+#define TC_DP_FRAME_MAX		(65535 + 14 + 8)
+#define TC_EXT_MAX		8	/* IPv6 extension headers followed (= TC_SEG_EXT_MAX) */
+#define TC_VLAN_MAX		2	/* VLAN tags followed (= TC_SEG_VLAN_MAX) */
 
 /* Program names (kernel object names are truncated to 15 characters). */
 #define TC_PROG_XDP_WIRE	"xdp_wire"	/* XDP on IFACE */
-#define TC_PROG_XDP_HOST	"xdp_host"	/* XDP on tcv1 */
+#define TC_PROG_XDP_HOST	"xdp_host"	/* XDP (skb mode) on tcv1 */
 #define TC_PROG_TC_EGRESS	"tc_egress"	/* tc clsact egress on IFACE */
+#define TC_PROG_TC_HOST_TX	"tc_host_tx"	/* tc clsact egress on tcv0: drops all */
+
+/*
+ * Egress GSO super-packets carry their segment size to tcpcryptd in the TCP
+ * urgent pointer (URG clear): AF_XDP has no GSO metadata, and the stack's
+ * gso_size already accounts for the path MTU, the peer's MSS and the TCP
+ * options. tc_egress writes it; tcpcryptd cuts the super-packet by it and
+ * writes 0 back into every segment. The TCP checksum of such a frame is
+ * CHECKSUM_PARTIAL (pseudo header only) and is recomputed anyway.
+ */
 
 /* tc filter identity on IFACE egress: fixed so any process can find it. */
 #define TC_TC_HANDLE		0x7463		/* "tc" */
@@ -49,17 +62,21 @@ enum tc_cfg_flags {
 	TC_CFG_ADDR_INCLUDE	= 1u << 3,	/* include prefixes exist: others skipped */
 	TC_CFG_PORT_INCLUDE	= 1u << 4,	/* include ports exist: others skipped */
 	TC_CFG_OWN_CLSACT	= 1u << 8,	/* loader created the clsact qdisc */
+	TC_CFG_MODE_AUTO	= 1u << 9,	/* xdp_mode was chosen by --mode auto */
 };
 
 struct tc_config {
 	__u32 flags;		/* enum tc_cfg_flags */
 	__u32 hb_timeout_ms;	/* 0: TC_HB_TIMEOUT_MS */
 	__u32 iface_ifindex;	/* IFACE */
-	__u32 tcv0_ifindex;	/* tc egress redirect target; 0: none (= dead daemon) */
-	__u32 tcv1_ifindex;	/* where xdp_host is attached; 0: none */
+	__u32 tcv0_ifindex;	/* host end of the internal veth (reinjection into IFACE) */
+	__u32 tcv1_ifindex;	/* daemon end: tc egress redirects INTO its ingress;
+				 * 0: none (= dead daemon) */
 	__u32 xdp_mode;		/* enum tc_xdp_mode used on IFACE */
-	__u32 host_xdp_mode;	/* enum tc_xdp_mode used on tcv1 */
-	__u32 reserved;
+	__u32 host_xdp_mode;	/* enum tc_xdp_mode used on tcv1 (skb) */
+	__u32 queues;		/* RX queues 0..queues-1 served by tcpcryptd; 0: unknown.
+				 * A segment to steer arriving on another queue is
+				 * dropped, never passed as plain TCP. */
 };
 
 enum tc_xdp_mode {
@@ -113,15 +130,22 @@ struct tc_flow_val {
 
 /*
  * ---- tc_frags: BPF_MAP_TYPE_LRU_HASH, BPF only ----
- * IPv4 fragment trains leaving through tc egress whose first fragment belongs
- * to a NEGOTIATING/ENCRYPTED flow: the later fragments (no TCP header) are
- * dropped too, never sent in plaintext.
+ * IPv4 and IPv6 fragment trains, in either direction, whose first fragment
+ * belongs to a steered connection (NEGOTIATING/ENCRYPTED flow, or a SYN the
+ * policy would steer): tcpcryptd cannot process fragments, so the first
+ * fragment is dropped and the train recorded here so that its later
+ * fragments (no TCP header) are dropped too. A later fragment of a train not
+ * recorded passes: without its first fragment (dropped, or never seen) the
+ * kernel cannot reassemble it, and overlapping fragments are discarded
+ * (RFC 5722), so it can never complete a steered connection's datagram.
  */
 struct tc_frag_key {
-	__be32 saddr;
-	__be32 daddr;
-	__be16 id;
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 dir;		/* enum tc_dir: TC_DIR_WIRE or TC_DIR_EGRESS */
 	__u16 pad;
+	__be32 id;		/* IPv4: the 16-bit id in the low-order bytes */
+	__u8 saddr[16];		/* IPv4: bytes 0..3, rest zero */
+	__u8 daddr[16];
 };
 
 /* ---- tc_pol_v4 / tc_pol_v6: BPF_MAP_TYPE_LPM_TRIE of remote prefixes ---- */
@@ -172,15 +196,15 @@ struct tc_port_key {
 enum tc_dir {
 	TC_DIR_WIRE	= 0,	/* xdp_wire: IFACE ingress */
 	TC_DIR_EGRESS	= 1,	/* tc_egress: IFACE egress */
-	TC_DIR_HOST	= 2,	/* xdp_host: tcv1 ingress */
+	TC_DIR_HOST	= 2,	/* xdp_host: tcv1 ingress; tc_host_tx: tcv0 egress */
 	TC_DIR_MAX
 };
 
 enum tc_ctr {
 	TC_CTR_PASSED = 0,	/* not ours: passed untouched (total) */
 	TC_CTR_NON_TCP,		/* of which: not TCP, or not IP */
-	TC_CTR_FRAG,		/* of which: non-first IPv4/IPv6 fragment */
-	TC_CTR_PARSE_ERR,	/* of which: truncated/malformed headers */
+	TC_CTR_FRAG,		/* of which: IPv4/IPv6 fragment of no steered train */
+	TC_CTR_PARSE_ERR,	/* of which: malformed, not claiming TCP */
 	TC_CTR_DISABLED,	/* of which: SYN while TC_CFG_ENABLED clear */
 	TC_CTR_POLICY_SKIP,	/* of which: SYN not allowed by policy */
 	TC_CTR_PLAIN_FLOW,	/* of which: flow in state PLAIN */
@@ -192,10 +216,17 @@ enum tc_ctr {
 	TC_CTR_DEAD_DROP_FLOW,	/* daemon dead: NEGOTIATING/ENCRYPTED dropped */
 	TC_CTR_DEAD_DROP_SYN,	/* daemon dead + fail_closed: SYN dropped */
 	TC_CTR_NO_XSK,		/* XSKMAP slot empty (counted as dead daemon) */
-	TC_CTR_NO_TCV0,		/* tc: no tcv0 ifindex configured */
-	TC_CTR_FRAG_DROP,	/* tc: IPv4 fragment of a NEGOTIATING/ENCRYPTED flow */
-	TC_CTR_OVERSIZE_PASS,	/* xdp_wire: > TC_XSK_RX_MAX, PASSTHROUGH flow passed */
-	TC_CTR_OVERSIZE_DROP,	/* xdp_wire: > TC_XSK_RX_MAX, NEGOTIATING/ENCRYPTED dropped */
+	TC_CTR_NO_TCV1,		/* tc: no tcv1 ifindex configured (dead daemon) */
+	TC_CTR_FRAG_DROP,	/* fragment of a steered connection's train */
+	TC_CTR_OVERSIZE_PASS,	/* > TC_DP_FRAME_MAX, PASSTHROUGH flow passed */
+	TC_CTR_OVERSIZE_DROP,	/* > TC_DP_FRAME_MAX, other steered state dropped */
+	TC_CTR_MALFORMED_DROP,	/* claims TCP (or IP header unreadable): dropped */
+	TC_CTR_TOO_DEEP_DROP,	/* > TC_EXT_MAX IPv6 ext headers, > TC_VLAN_MAX tags */
+	TC_CTR_UNSERVED_DROP,	/* to steer, on an RX queue no poller serves */
+	TC_CTR_QUEUE_MISMATCH,	/* steered on a queue other than its flow's owner */
+	TC_CTR_SUPER,		/* tc_egress: GSO super-packet steered whole */
+	TC_CTR_NOT_STEERED_DROP,/* xdp_host: not a TCP segment of a steered flow */
+	TC_CTR_HOST_TX_DROP,	/* tc_host_tx: sent from tcv0 by the host: dropped */
 	TC_CTR_MAX
 };
 
@@ -222,10 +253,17 @@ static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
 	[TC_CTR_DEAD_DROP_FLOW] = "dropped_dead_daemon",
 	[TC_CTR_DEAD_DROP_SYN] = "dropped_fail_closed",
 	[TC_CTR_NO_XSK] = "no_xsk",
-	[TC_CTR_NO_TCV0] = "no_tcv0",
+	[TC_CTR_NO_TCV1] = "no_tcv1",
 	[TC_CTR_FRAG_DROP] = "dropped_fragment",
 	[TC_CTR_OVERSIZE_PASS] = "oversize_pass",
 	[TC_CTR_OVERSIZE_DROP] = "dropped_oversize",
+	[TC_CTR_MALFORMED_DROP] = "dropped_malformed",
+	[TC_CTR_TOO_DEEP_DROP] = "dropped_too_deep",
+	[TC_CTR_UNSERVED_DROP] = "dropped_unserved_queue",
+	[TC_CTR_QUEUE_MISMATCH] = "queue_mismatch",
+	[TC_CTR_SUPER] = "super_packets",
+	[TC_CTR_NOT_STEERED_DROP] = "dropped_not_steered",
+	[TC_CTR_HOST_TX_DROP] = "dropped_host_tx",
 };
 #endif
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Toolchain smoke test: the two mechanisms the datapath is built on.
- *  - smoke_xdp: XDP (native or skb mode) redirecting every frame of the
- *    selected protocol into the AF_XDP socket of its RX queue;
+ *  - smoke_xdp: XDP (native or skb mode, multi-buffer) redirecting every
+ *    frame of the selected protocol into the AF_XDP socket of its RX queue;
  *  - smoke_tc_egress: tc clsact egress redirecting locally generated
- *    frames into an internal veth, whose peer runs smoke_xdp.
+ *    frames into the INGRESS of an internal veth end that runs smoke_xdp in
+ *    skb mode (an egress redirect marks the skb redirected, and generic XDP
+ *    skips such skbs).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -32,7 +34,7 @@ static __always_inline int wanted(void *data, void *data_end)
 	return !smoke_proto || eth->h_proto == bpf_htons(smoke_proto);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int smoke_xdp(struct xdp_md *ctx)
 {
 	if (!wanted((void *)(long)ctx->data, (void *)(long)ctx->data_end))
@@ -45,7 +47,7 @@ int smoke_tc_egress(struct __sk_buff *skb)
 {
 	if (!wanted((void *)(long)skb->data, (void *)(long)skb->data_end))
 		return TC_ACT_OK;
-	return bpf_redirect(smoke_redirect_ifindex, 0);
+	return bpf_redirect(smoke_redirect_ifindex, BPF_F_INGRESS);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -10,7 +10,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
 	make gcc clang llvm pkg-config
-	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev libssl-dev
+	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev libssl-dev libpcap-dev
 	libcmocka-dev libclang-rt-14-dev
 )
 TEST_PKGS=(
@@ -20,7 +20,7 @@ TEST_PKGS=(
 
 # What the build itself probes, as the build sees it (pkg-config, PATH), so
 # a package installed some other way counts too. pkg-config module:package.
-BUILD_MODULES=(libbpf:libbpf-dev libxdp:libxdp-dev libcrypto:libssl-dev
+BUILD_MODULES=(libbpf:libbpf-dev libxdp:libxdp-dev libcrypto:libssl-dev libpcap:libpcap-dev
 	       cmocka:libcmocka-dev libelf:libelf-dev zlib:zlib1g-dev)
 BUILD_CMDS=(clang:clang bpftool:bpftool llvm-strip:llvm)
 

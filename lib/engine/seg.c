@@ -201,6 +201,7 @@ static enum tc_seg_kind parse_ipv6(const uint8_t *f, uint32_t len, uint32_t l3,
 {
 	const uint8_t *ip = f + l3;
 	uint32_t off = l3 + 40, plen;
+	bool frag_first = false;
 	uint8_t nh;
 	int i;
 
@@ -222,7 +223,15 @@ static enum tc_seg_kind parse_ipv6(const uint8_t *f, uint32_t len, uint32_t l3,
 
 		switch (nh) {
 		case IPPROTO_TCP:
-			return parse_tcp(f, off, s);
+			if (!frag_first)
+				return parse_tcp(f, off, s);
+			/* a first fragment must show the ports */
+			if (off + 4 > s->ip_end)
+				return TC_SEG_MALFORMED;
+			s->l4_off = off;
+			s->sport = tc_get16(f + off);
+			s->dport = tc_get16(f + off + 2);
+			return TC_SEG_FRAG_FIRST;
 		case IPPROTO_HOPOPTS:
 			/* only right after the fixed header (ipv6_rcv) */
 			if (i)
@@ -252,17 +261,12 @@ static enum tc_seg_kind parse_ipv6(const uint8_t *f, uint32_t len, uint32_t l3,
 			/* an atomic fragment is a whole datagram (ipv6_frag_rcv) */
 			if (!(fo & (IP6_MF | IP6_OFFSET)))
 				break;
-			if (nh != IPPROTO_TCP && !(fo & IP6_OFFSET))
-				return TC_SEG_NOT_TCP;	/* first fragment shows the protocol */
 			s->frag_id = tc_get32(eh + 4);
 			if (fo & IP6_OFFSET)
 				return TC_SEG_FRAG_LATER;
-			if (off + 4 > s->ip_end)
-				return TC_SEG_MALFORMED;
-			s->l4_off = off;
-			s->sport = tc_get16(f + off);
-			s->dport = tc_get16(f + off + 2);
-			return TC_SEG_FRAG_FIRST;
+			/* a first fragment: the headers after it say what it carries */
+			frag_first = true;
+			break;
 		}
 		default:
 			/* ESP, no next header, unknown: never reaches TCP as such */

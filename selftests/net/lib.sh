@@ -16,7 +16,10 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 BIN=$BUILD/bin
-TID=${TID:-$$}
+# Namespace names are global to the machine while pids are per PID namespace:
+# sessions in containers reuse small pids, so $$ alone collided (and one test
+# run deleted another's namespaces). A random part makes the name unique.
+TID=${TID:-$$$(printf %04x $((RANDOM ^ (RANDOM << 15))))}
 NETNS_LIST=()
 BG_PIDS=()
 CLEANUP_HOOKS=()

@@ -18,36 +18,6 @@ F=$TMPD/data
 mkfile "$F" 5
 HB=(--heartbeat-timeout 500 --include "port 5201-5209")
 
-# bpf_ctr NS DIR NAME: a BPF counter read through tcpcrypt-loader.
-bpf_ctr() {
-	ip netns exec "$1" "$LOADER" -j status eth0 | python3 -c '
-import json,sys; print(json.load(sys.stdin)[0]["counters"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
-}
-
-# flow_set_state NS LPORT STATE: rewrite the state of the tc_flows entry
-# with local port LPORT (what the encryption engine does).
-flow_set_state() {
-	ip netns exec "$1" python3 - "$2" "$3" <<-'PY'
-	import json, subprocess, sys
-	lport, state = int(sys.argv[1]), int(sys.argv[2])
-	def j(*a): return json.loads(subprocess.check_output(("bpftool", "-j") + a))
-	prog = [l for l in j("net", "show")[0]["xdp"] if l["devname"] == "eth0"][0]["id"]
-	for mid in j("prog", "show", "id", str(prog))["map_ids"]:
-	    if j("map", "show", "id", str(mid))["name"] != "tc_flows":
-	        continue
-	    for e in j("map", "dump", "id", str(mid)):
-	        k = [int(b, 16) for b in e["key"]]
-	        if k[36] << 8 | k[37] == lport:
-	            v = [int(b, 16) for b in e["value"]]
-	            v[0] = state
-	            subprocess.check_call(["bpftool", "map", "update", "id", str(mid), "key", "hex"] +
-	                                  ["%02x" % b for b in k] + ["value", "hex"] +
-	                                  ["%02x" % b for b in v])
-	            sys.exit(0)
-	sys.exit(1)
-	PY
-}
-
 two_hosts
 tcd_start h1 "$H1" "${HB[@]}" || fail "h1 daemon starts"
 tcd_start h2 "$H2" "${HB[@]}" || fail "h2 daemon starts"

@@ -3,8 +3,9 @@
 # Toolchain smoke test: the two mechanisms the datapath is built on.
 #  1. XDP from bpf/ loaded through libxdp redirects frames into an AF_XDP
 #     socket that receives them, in native and in skb mode.
-#  2. A tc clsact egress program redirecting into an internal veth whose
-#     peer runs XDP->XSK captures locally generated egress packets.
+#  2. A tc clsact egress program redirecting into the ingress of an internal
+#     veth end running generic (skb-mode) XDP->XSK captures locally
+#     generated egress packets.
 source "$(dirname "$0")/lib.sh"
 
 SMOKE=$BUILD/tests/xsk_smoke
@@ -36,14 +37,14 @@ for mode in native skb; do
 			[ $rc -eq 0 ]
 	fi
 
-	# egress: H1's own packets leave eth0's clsact egress into tcs0, come
-	# out of tcs1 and land in the AF_XDP socket bound there. tcs1 always
-	# runs native XDP: generic XDP skips skbs a tc program redirected
-	# (netif_receive_generic_xdp), so an skb-mode tcs1 would see nothing.
+	# egress: H1's own packets leave eth0's clsact egress into tcs1's
+	# ingress and land in the AF_XDP socket bound there. tcs1 runs generic
+	# XDP: an INGRESS redirect reaches it (an egress redirect into tcs0
+	# would not: generic XDP skips skbs marked redirected).
 	ip -n "$H1" link add tcs0 type veth peer name tcs1 &&
 		ip -n "$H1" link set tcs0 up && ip -n "$H1" link set tcs1 up
-	if ! start_smoke "$H1" -i tcs1 -m native -e 0x0800 -n 10 -t 15 \
-		--tc-egress eth0 --redirect tcs0; then
+	if ! start_smoke "$H1" -i tcs1 -m skb -e 0x0800 -n 10 -t 15 \
+		--tc-egress eth0 --redirect tcs1; then
 		fail "$mode: xsk socket bound on the internal veth"
 		cat "$SMOKE_OUT"
 	else
@@ -51,7 +52,7 @@ for mode in native skb; do
 		ip netns exec "$H1" ping -q -c 10 -i 0.05 -W 1 192.0.2.2 >/dev/null 2>&1
 		wait "$SMOKE_PID"
 		rc=$?
-		check "$mode: tc egress -> veth (native XDP) -> XDP -> AF_XDP captures local egress ($(tail -1 "$SMOKE_OUT"))" \
+		check "$mode: tc egress -> veth ingress (generic XDP) -> AF_XDP captures local egress ($(tail -1 "$SMOKE_OUT"))" \
 			[ $rc -eq 0 ]
 	fi
 	# nothing left attached once the tool exits

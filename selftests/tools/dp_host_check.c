@@ -3,8 +3,8 @@
  * dp_host_check IFACE TCV1 TCV0 SECONDS [--hold]
  *
  * A stand-in for tcpcryptd's datapath side, for test_loader.sh: finds the
- * attachment on IFACE (dp_open), attaches xdp_host to TCV1 with TCV0 as the
- * egress redirect target (dp_attach_host), binds an AF_XDP socket on queue 0
+ * attachment on IFACE (dp_open), attaches xdp_host to TCV1 (tc egress on
+ * IFACE redirects into its ingress) and tc_host_tx to TCV0 (dp_attach_host), binds an AF_XDP socket on queue 0
  * of IFACE and of TCV1, puts them into the XSKMAPs, heartbeats, and counts
  * the frames each socket receives. Prints "ready" once steering is live and
  * "wire_rx N host_rx M" at the end; exits 0 if both saw a TCP SYN within
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	err = dp_open(argv[1], &dp);
 	if (err)
 		return 1;
-	err = dp_attach_host(dp, argv[2], tcv0, DP_MODE_AUTO);
+	err = dp_attach_host(dp, argv[2], argv[3]);
 	if (err)
 		return 1;
 	err = sock_open(&wire, argv[1]) ?: sock_open(&host, argv[2]);

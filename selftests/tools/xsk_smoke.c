@@ -8,7 +8,7 @@
  * Attaches smoke_xdp (bpf/xsk_smoke.bpf.c) to IFACE through libxdp, binds an
  * AF_XDP socket (copy mode) to queue 0, and counts received
  * frames of ETHERTYPE. With --tc-egress, also attaches smoke_tc_egress to
- * DEV's clsact egress hook, redirecting into VETH (whose peer is IFACE), and
+ * DEV's clsact egress hook, redirecting into the ingress of VETH (IFACE), and
  * counts only frames whose source MAC is DEV's: locally generated egress.
  * Prints "ready" once bound, then "received N" and exits 0 once COUNT
  * frames arrived, 1 on timeout or error.
@@ -34,6 +34,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
+
+#ifndef XDP_USE_SG	/* not in Debian 12's uapi headers */
+#define XDP_USE_SG	(1 << 4)
+#endif
 
 #include "xsk_smoke.skel.h"
 
@@ -87,7 +91,7 @@ static int run(const struct opts *o)
 		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
 		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
 	};
 	struct xsk_umem_config ucfg = {
 		.fill_size = XSK_RING_PROD__DEFAULT_NUM_DESCS * 2,
@@ -127,7 +131,7 @@ static int run(const struct opts *o)
 			goto out_skel;
 		}
 	}
-	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+	prog = xdp_program__from_bpf_obj(skel->obj, "xdp.frags");
 	err = libxdp_get_error(prog);
 	if (err) {
 		prog = NULL;

@@ -147,6 +147,18 @@ static void test_fragments(void **state)
 		assert_int_equal(s.sport, 1111);
 		assert_int_equal(s.payload_len, 64);
 	}
+	/* extension headers after the fragment header (RFC 8200 allows
+	 * destination options there): the first fragment still shows TCP */
+	t.v6 = 1;
+	t.frag_mf = 1;
+	t.frag_off = 0;
+	t.ext_after[0] = IPPROTO_DSTOPTS;
+	assert_int_equal(parse(&t, &s), TC_SEG_FRAG_FIRST);
+	assert_int_equal(s.sport, 1111);
+	assert_int_equal(s.dport, 2222);
+	t.frag_off = 10;
+	assert_int_equal(parse(&t, &s), TC_SEG_FRAG_LATER);
+	t.ext_after[0] = 0;
 	/* a later IPv6 fragment of UDP still cannot be shown to be TCP... */
 	t.v6 = 1;
 	t.proto = IPPROTO_UDP;

@@ -174,6 +174,39 @@ static void test_syn_key_and_close(void **state)
 	assert_int_equal(ft->st.removed_closed, 1);
 }
 
+/*
+ * A connection opened here starts on the queue its SYN was hashed to and
+ * moves to the queue its answer arrives on (where all its wire segments
+ * will arrive); after that, nothing moves it.
+ */
+static void test_owner_queue_follows_the_wire(void **state)
+{
+	struct flow_table *ft = *state;
+	struct flow *f;
+	struct seg s;
+	uint32_t len;
+
+	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
+	flow_packet(ft, XQ_HOST, 1, frame, len, tcd_now_ns(), NULL);
+	assert_int_equal(tc_seg_parse(frame, len, &s.t), TC_SEG_TCP);
+	seg_key(&s, XQ_HOST);
+	f = *lookup(ft, key_hash(&s.key) & (ft->nbuckets - 1), &s.key);
+	assert_non_null(f);
+	assert_int_equal(f->queue, 1);
+	len = mkframe(frame, 0, 0, F_SYN | F_ACK, 0, 0, 0);
+	flow_packet(ft, XQ_WIRE, 3, frame, len, tcd_now_ns(), NULL);
+	assert_int_equal(f->queue, 3);
+	len = mkframe(frame, 0, 0, F_ACK, 10, 0, 0);
+	flow_packet(ft, XQ_WIRE, 2, frame, len, tcd_now_ns(), NULL);
+	assert_int_equal(f->queue, 3);
+	/* a connection opened by the peer is owned by its SYN's wire queue */
+	len = mkframe(frame, 1, 0, F_SYN, 0, 0, 0);
+	flow_packet(ft, XQ_WIRE, 2, frame, len, tcd_now_ns(), NULL);
+	assert_int_equal(tc_seg_parse(frame, len, &s.t), TC_SEG_TCP);
+	seg_key(&s, XQ_WIRE);
+	assert_int_equal((*lookup(ft, key_hash(&s.key) & (ft->nbuckets - 1), &s.key))->queue, 2);
+}
+
 static void test_rst_idle_reuse(void **state)
 {
 	struct flow_table *ft = *state;
@@ -540,6 +573,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_syn_key_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_queue_follows_the_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_idle_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_open_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_ext_and_non_tcp, setup, teardown),

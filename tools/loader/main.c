@@ -259,6 +259,16 @@ static int print_status(struct dp *dp, struct jp *jp)
 	jp_uint(jp, "ifindex", " (ifindex %llu):", dp->ifindex);
 	jp_obj_open(jp, "xdp");
 	print_mode(jp, dp->mode, dp->xdp_prog_id);
+	{
+		char drv[32];
+
+		/* --mode auto picks by driver (docs/design.md): show which and that it did */
+		dp_driver(dp->ifname, drv, sizeof(drv));
+		jp_bool(jp, "auto", cfg.flags & TC_CFG_MODE_AUTO ? " (auto" : " (", 
+			cfg.flags & TC_CFG_MODE_AUTO);
+		jp_str(jp, "driver", cfg.flags & TC_CFG_MODE_AUTO ? ", driver %s)" : "driver %s)",
+		       drv);
+	}
 	jp_obj_close(jp);
 	jp_obj_open(jp, "tc");
 	jp_uint(jp, "prog_id", ", tc egress id %llu", dp->tc_prog_id);
@@ -270,8 +280,8 @@ static int print_status(struct dp *dp, struct jp *jp)
 		jp_str(jp, "ifname", "  host %s", host);
 		jp_uint(jp, "ifindex", " (ifindex %llu):", dp->host_ifindex);
 		print_mode(jp, dp->host_mode, dp->host_prog_id);
-		jp_uint(jp, "tcv0_ifindex", ", egress redirect to ifindex %llu\n",
-			cfg.tcv0_ifindex);
+		jp_uint(jp, "tcv0_ifindex", ", host end ifindex %llu (reinjection into the "
+			"interface)\n", cfg.tcv0_ifindex);
 		jp_obj_close(jp);
 	} else {
 		jp_null(jp, "host", "  host: none (tcpcryptd not running)\n");

@@ -32,13 +32,9 @@
 #include "common/log.h"
 #include "tcpcrypt.skel.h"
 
-/* veth: largest MTU native XDP accepts without frags, 4 KiB pages, x86-64:
- * SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM) - ETH_HLEN. */
-#define VETH_XDP_MAX_MTU	3506
-
 struct dp_priv {
 	struct tcpcrypt_bpf *skel;	/* when we loaded the object */
-	struct tcpcrypt_bpf *host_skel;	/* xdp_host instance sharing maps */
+	struct tcpcrypt_bpf *host_skel;	/* xdp_host + tc_host_tx sharing maps */
 	struct tcpcrypt_bpf *probe_skel;	/* xdp_probe instance sharing maps */
 	int xdp_prog_fd, tc_prog_fd, host_prog_fd;
 };
@@ -108,12 +104,43 @@ static int if_mtu(const char *ifname)
 	return err ? err : ifr.ifr_mtu;
 }
 
-static bool if_is_veth(const char *ifname)
+int dp_driver(const char *ifname, char *buf, size_t len)
 {
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr = { .ifr_data = (void *)&di };
+	int err = if_ioctl(ifname, SIOCETHTOOL, &ifr);
 
-	return !if_ioctl(ifname, SIOCETHTOOL, &ifr) && !strcmp(di.driver, "veth");
+	snprintf(buf, len, "%s", err || !*di.driver ? "unknown" : di.driver);
+	return err;
+}
+
+/*
+ * --mode auto, per driver: the mode that costs traffic tcpcrypt does not
+ * steer least (docs/design.md has the table and the measurements).
+ */
+static const struct {
+	const char *driver;
+	enum dp_mode mode;
+	const char *why;
+} auto_modes[] = {
+	{ "veth", DP_MODE_SKB, "native XDP on a veth turns off its peer's TSO/GSO: "
+	  "traffic not steered keeps about 1.0 of plain TCP in skb mode, 0.4-0.5 in native" },
+};
+
+enum dp_mode dp_auto_mode(const char *ifname, const char **why)
+{
+	char drv[32];
+	size_t i;
+
+	dp_driver(ifname, drv, sizeof(drv));
+	for (i = 0; i < sizeof(auto_modes) / sizeof(auto_modes[0]); i++)
+		if (!strcmp(drv, auto_modes[i].driver)) {
+			*why = auto_modes[i].why;
+			return auto_modes[i].mode;
+		}
+	*why = "native XDP runs in the driver, before any skb is built (skb mode if the "
+	       "driver refuses it)";
+	return DP_MODE_NATIVE;
 }
 
 int dp_queue_count(const char *ifname)
@@ -348,8 +375,8 @@ static int reuse(struct bpf_map *map, int fd)
 	return fd >= 0 ? bpf_map__reuse_fd(map, fd) : 0;
 }
 
-/* A program instance of ours sharing DP's maps; only PROG is loaded. */
-static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
+/* A program instance of ours sharing DP's maps; only PROG (and PROG2) loaded. */
+static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog, const char *prog2)
 {
 	struct tcpcrypt_bpf *skel = tcpcrypt_bpf__open();
 	struct bpf_program *p;
@@ -357,9 +384,12 @@ static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog)
 
 	if (!skel)
 		return NULL;
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog));
-	/* used by tc_egress only: not worth a copy per instance */
+	bpf_object__for_each_program(p, skel->obj) {
+		const char *n = bpf_program__name(p);
+
+		bpf_program__set_autoload(p, !strcmp(n, prog) || (prog2 && !strcmp(n, prog2)));
+	}
+	/* used by xdp_wire and tc_egress only: not worth a copy per instance */
 	bpf_map__set_autocreate(skel->maps.tc_frags, false);
 	err = reuse(skel->maps.tc_config, dp->maps.config) ?:
 	      reuse(skel->maps.tc_live, dp->maps.live) ?:
@@ -402,11 +432,14 @@ static void explain_xdp_failure(const char *ifname, enum dp_mode mode, int err)
 {
 	int mtu = if_mtu(ifname);
 
-	if (mode == DP_MODE_NATIVE && if_is_veth(ifname) && mtu > VETH_XDP_MAX_MTU &&
-	    (err == -ERANGE || err == -EINVAL))
-		pr_warn("%s: MTU %d too large for native XDP on veth (max %d, on both "
-			"ends): lower the MTU or use --mode skb\n", ifname, mtu,
-			VETH_XDP_MAX_MTU);
+	/*
+	 * Our programs are frags-aware (multi-buffer): a driver without
+	 * multi-buffer support may still refuse them above one page.
+	 */
+	if (mode == DP_MODE_NATIVE && (err == -ERANGE || err == -EINVAL) && mtu > 3000)
+		pr_warn("%s: the driver refused native XDP at MTU %d%s%s (no multi-buffer "
+			"XDP in this driver?): lower the MTU or use --mode skb\n", ifname, mtu,
+			*last_kernel_msg ? ": " : "", last_kernel_msg);
 	else if (mode == DP_MODE_NATIVE && err == -EOPNOTSUPP)
 		pr_warn("%s: the driver has no native XDP support: use --mode skb\n", ifname);
 	else if (err == -EBUSY || err == -EEXIST)
@@ -419,15 +452,26 @@ static void explain_xdp_failure(const char *ifname, enum dp_mode mode, int err)
 }
 
 /*
- * Attach PROG_FD to IFINDEX through libxdp in MODE; auto tries native and
- * falls back to skb. *USED gets the mode that worked.
+ * Attach PROG_FD to IFINDEX through libxdp in MODE; auto picks the mode by
+ * driver (dp_auto_mode) and falls back from native to skb. *USED gets the
+ * mode that worked.
  */
 static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
 			   enum dp_mode mode, enum dp_mode *used)
 {
 	struct xdp_program *xp;
-	enum dp_mode m = mode == DP_MODE_AUTO ? DP_MODE_NATIVE : mode;
+	enum dp_mode m = mode;
+	const char *why;
 	int err;
+
+	if (mode == DP_MODE_AUTO) {
+		char drv[32];
+
+		m = dp_auto_mode(ifname, &why);
+		dp_driver(ifname, drv, sizeof(drv));
+		pr_info("%s: --mode auto: %s mode for driver %s (%s)\n", ifname, dp_mode_name(m),
+			drv, why);
+	}
 
 	xp = xdp_program__from_fd(prog_fd);
 	err = libxdp_get_error(xp);
@@ -482,10 +526,11 @@ static int xdp_detach_id(int ifindex, __u32 id, enum dp_mode mode)
 	return err;
 }
 
-static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact)
+static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact, bool autom)
 {
 	struct tc_config cfg = {
-		.flags = TC_CFG_ENABLED | (own_clsact ? TC_CFG_OWN_CLSACT : 0),
+		.flags = TC_CFG_ENABLED | (own_clsact ? TC_CFG_OWN_CLSACT : 0) |
+			 (autom ? TC_CFG_MODE_AUTO : 0),
 		.hb_timeout_ms = TC_HB_TIMEOUT_MS,
 		.iface_ifindex = dp->ifindex,
 		.xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE,
@@ -545,6 +590,7 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 	}
 	dp->priv->skel = skel;
 	bpf_program__set_autoload(skel->progs.xdp_host, false);
+	bpf_program__set_autoload(skel->progs.tc_host_tx, false);
 	bpf_program__set_autoload(skel->progs.xdp_probe, false);
 	err = tcpcrypt_bpf__load(skel);
 	if (err) {
@@ -573,7 +619,7 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 		warn_perm("attaching the tc egress program", err);
 		goto err_tc;
 	}
-	err = config_init(dp, used, own_clsact);
+	err = config_init(dp, used, own_clsact, mode == DP_MODE_AUTO);
 	if (err)
 		goto err_tc_filter;
 
@@ -711,25 +757,46 @@ int dp_detach(const char *ifname)
 	return ret;
 }
 
-int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
-		   enum dp_mode mode)
+/* tc_host_tx on tcv0's egress (clsact created here; it goes with the veth). */
+static int attach_host_tx(struct tcpcrypt_bpf *skel, int tcv0_ifindex, const char *tcv0)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tcv0_ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("%s: creating the clsact qdisc: %s\n", tcv0, strerror(-err));
+		return err;
+	}
+	tco.prog_fd = bpf_program__fd(skel->progs.tc_host_tx);
+	err = bpf_tc_attach(&hook, &tco);
+	if (err)
+		pr_warn("%s: attaching tc_host_tx: %s\n", tcv0, strerror(-err));
+	return err;
+}
+
+int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0)
 {
 	struct tcpcrypt_bpf *skel;
 	struct tc_config cfg;
-	enum dp_mode used = DP_MODE_NATIVE, cur;
-	int ifindex, err, fd;
+	enum dp_mode used, cur;
+	int ifindex, ifindex0, err, fd;
 	__u32 id;
 
 	lib_init();
-	ifindex = resolve_ifindex(host_ifname);
+	ifindex = resolve_ifindex(tcv1);
 	if (ifindex < 0)
 		return ifindex;
+	ifindex0 = resolve_ifindex(tcv0);
+	if (ifindex0 < 0)
+		return ifindex0;
 	id = xdp_attached(ifindex, &cur);
 	if (id) {
 		fd = prog_fd_by_id_name(id, TC_PROG_XDP_HOST);
 		if (fd < 0) {
-			pr_warn("%s: another XDP program (prog id %u) is attached\n",
-				host_ifname, id);
+			pr_warn("%s: another XDP program (prog id %u) is attached\n", tcv1, id);
 			return -EBUSY;
 		}
 		close(fd);
@@ -740,23 +807,30 @@ int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
 		}
 	}
 
-	skel = load_sharing(dp, TC_PROG_XDP_HOST);
+	skel = load_sharing(dp, TC_PROG_XDP_HOST, TC_PROG_TC_HOST_TX);
 	if (!skel) {
 		err = -errno;
 		warn_perm("loading xdp_host", err);
 		return err;
 	}
-	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_host), host_ifname, ifindex,
-			      mode, &used);
+	err = attach_host_tx(skel, ifindex0, tcv0);
+	if (err)
+		goto err_skel;
+	/*
+	 * Generic XDP: tc_egress redirects into tcv1's ingress (netif_rx),
+	 * which only generic XDP sees, whole and with its fragments.
+	 */
+	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_host), tcv1, ifindex,
+			      DP_MODE_SKB, &used);
 	if (err)
 		goto err_skel;
 
 	err = dp_config_get(dp, &cfg);
 	if (err)
 		goto err_detach;
-	cfg.tcv0_ifindex = tcv0_ifindex;
+	cfg.tcv0_ifindex = ifindex0;
 	cfg.tcv1_ifindex = ifindex;
-	cfg.host_xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE;
+	cfg.host_xdp_mode = TC_XDP_MODE_SKB;
 	err = dp_config_set(dp, &cfg);
 	if (err)
 		goto err_detach;
@@ -791,6 +865,7 @@ int dp_detach_host(struct dp *dp)
 		cfg.host_xdp_mode = TC_XDP_MODE_NONE;
 		dp_config_set(dp, &cfg);
 	}
+	/* tc_host_tx and its clsact go with the veth pair (deleted by tcpcryptd) */
 	if (dp->host_ifindex && dp->host_prog_id) {
 		__u32 id = xdp_attached(dp->host_ifindex, NULL);
 
@@ -947,7 +1022,7 @@ int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap)
 	if (bitmap)
 		*bitmap = 0;
 	if (!dp->priv->probe_skel) {
-		dp->priv->probe_skel = load_sharing(dp, "xdp_probe");
+		dp->priv->probe_skel = load_sharing(dp, "xdp_probe", NULL);
 		if (!dp->priv->probe_skel)
 			return -errno;
 	}

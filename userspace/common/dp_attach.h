@@ -13,13 +13,14 @@
 #define TC_DP_ATTACH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <linux/types.h>
 
 #include "tcpcrypt_shared.h"
 
 enum dp_mode {
-	DP_MODE_AUTO = 0,	/* native, falling back to skb with a log line */
+	DP_MODE_AUTO = 0,	/* by driver (dp_auto_mode), with a log line */
 	DP_MODE_NATIVE,
 	DP_MODE_SKB,
 };
@@ -78,12 +79,11 @@ int dp_detach(const char *ifname);
 void dp_close(struct dp *dp);
 
 /*
- * Attach xdp_host (same maps) to HOST_IFNAME (tcv1) and record
- * tcv0_ifindex as the tc egress redirect target. Replaces a previous
- * xdp_host of ours on that device.
+ * The internal veth pair: attach xdp_host (same maps) to TCV1 in skb mode
+ * (tc_egress redirects into its ingress) and tc_host_tx to TCV0's egress,
+ * and record both in the config. Replaces a previous xdp_host of ours.
  */
-int dp_attach_host(struct dp *dp, const char *host_ifname, int tcv0_ifindex,
-		   enum dp_mode mode);
+int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0);
 /* Detach xdp_host from tcv1 and clear tcv0/tcv1 in the config. */
 int dp_detach_host(struct dp *dp);
 
@@ -143,6 +143,14 @@ int dp_dstats_get(struct dp *dp, __u32 slot, struct tc_dstats *st);
 
 /* Number of RX queues of IFNAME (sysfs-free: ethtool ioctl), >= 1. */
 int dp_queue_count(const char *ifname);
+
+/* The driver of IFNAME ("unknown" if it has none), 0 or negative errno. */
+int dp_driver(const char *ifname, char *buf, size_t len);
+/*
+ * The mode --mode auto uses on IFNAME's driver: the one that costs traffic
+ * tcpcrypt does not steer least; *WHY says why (a static string).
+ */
+enum dp_mode dp_auto_mode(const char *ifname, const char **why);
 
 const char *dp_mode_name(enum dp_mode mode);
 /* "native"/"skb"/"auto" -> mode; -EINVAL otherwise. */

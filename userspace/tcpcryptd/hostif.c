@@ -1,36 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Internal veth pair: created and deleted with rtnetlink, configured with
- * ioctls (flags, MTU, MAC, ethtool offloads) and /proc/sys.
+ * Internal veth pair: created and deleted with rtnetlink, configured at
+ * creation (MAC, MTU, NOARP) and through rtnetlink (the reinjection filter).
  *
- * Offloads on tcv0: tc egress on IFACE redirects steered segments into tcv0
- * with bpf_redirect(); dev_queue_xmit() on tcv0 then runs validate_xmit_skb(),
- * which segments GSO super-packets and completes CHECKSUM_PARTIAL checksums
- * in software when tcv0 lacks TSO/tx-checksum offload. So the daemon gets
- * MTU-sized frames with full checksums without touching a byte.
+ * Host-bound frames leave tcpcryptd through AF_XDP TX on tcv1 and arrive on
+ * tcv0, whose tc ingress has one filter: u32 "match everything" with a
+ * mirred ingress redirect to IFACE. The local stack therefore receives them
+ * on IFACE itself: netfilter iif/iifname, conntrack zones, SO_BINDTODEVICE,
+ * IPv6 link-local scope and strict rp_filter see what they see without
+ * tcpcryptd (measured; docs/design.md). Mirred marks the skb redirected, so
+ * generic XDP on IFACE does not run on it again; a bpf_redirect() into
+ * IFACE's ingress would not, and in skb mode xdp_wire re-steered such frames
+ * forever. pkt_type is computed on tcv0, so tcv0 gets IFACE's MAC: frames
+ * keep their real destination MAC and the stack classifies them as it would
+ * on IFACE.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <linux/veth.h>
+#include <bpf/libbpf.h>
 
 #include "common/log.h"
 #include "tcpcryptd/hostif.h"
 
 /* ---- rtnetlink ---- */
 
-/* A request: nlmsghdr + ifinfomsg + attributes, in one aligned buffer. */
+/* A request: nlmsghdr + ifinfomsg/tcmsg + attributes, in one aligned buffer. */
 struct nlreq {
 	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
@@ -45,6 +55,20 @@ static struct nlmsghdr *nlreq_init(struct nlreq *r, unsigned short type, unsigne
 	n->nlmsg_type = type;
 	n->nlmsg_flags = flags;
 	i->ifi_family = AF_UNSPEC;
+	return n;
+}
+
+static struct nlmsghdr *nlreq_tc(struct nlreq *r, unsigned short type, unsigned short flags,
+				 struct tcmsg **t)
+{
+	struct nlmsghdr *n = (struct nlmsghdr *)r->buf;
+
+	memset(r->buf, 0, sizeof(r->buf));
+	n->nlmsg_len = NLMSG_LENGTH(sizeof(**t));
+	n->nlmsg_type = type;
+	n->nlmsg_flags = flags;
+	*t = NLMSG_DATA(n);
+	(*t)->tcm_family = AF_UNSPEC;
 	return n;
 }
 
@@ -105,15 +129,25 @@ out:
 	return err;
 }
 
+/*
+ * tcv0 (NAME0) gets MAC; both ends NOARP (they never resolve neighbours) and
+ * MTU: host-bound frames are coalesced up to 64 KB, and veth_xmit() drops a
+ * non-GSO skb longer than the receiver's MTU.
+ */
 static int veth_create(const char *name0, const char *name1, unsigned int queues,
-		       unsigned int mtu)
+		       unsigned int mtu, const uint8_t *mac)
 {
 	struct nlreq req;
 	struct nlmsghdr *n = nlreq_init(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = NLMSG_DATA(n);
 	struct rtattr *li, *data, *peer;
-	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_NOARP,
+				.ifi_change = IFF_NOARP };
 
+	ifi->ifi_flags = IFF_NOARP;
+	ifi->ifi_change = IFF_NOARP;
 	nla_put(n, IFLA_IFNAME, name0, strlen(name0) + 1);
+	nla_put(n, IFLA_ADDRESS, mac, ETH_ALEN);
 	nla_put(n, IFLA_MTU, &mtu, 4);
 	nla_put(n, IFLA_NUM_TX_QUEUES, &queues, 4);
 	nla_put(n, IFLA_NUM_RX_QUEUES, &queues, 4);
@@ -169,6 +203,16 @@ int if_get_mtu(const char *ifname, unsigned int *mtu)
 	return err;
 }
 
+int if_get_mac(const char *ifname, uint8_t *mac)
+{
+	struct ifreq ifr = {};
+	int err = ifreq_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (!err)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	return err;
+}
+
 static int if_up(const char *ifname)
 {
 	struct ifreq ifr = {};
@@ -180,120 +224,90 @@ static int if_up(const char *ifname)
 	return ifreq_ioctl(ifname, SIOCSIFFLAGS, &ifr);
 }
 
-static int ethtool_set(const char *ifname, __u32 cmd, __u32 val)
+/* ---- sysctls of our own devices: they go with the devices, nothing to restore ---- */
+
+static int dev_sysctl(const char *fmt, const char *dev, const char *val)
 {
-	struct ethtool_value ev = { .cmd = cmd, .data = val };
-	struct ifreq ifr = { .ifr_data = (void *)&ev };
+	char path[128];
+	int fd, err = 0;
 
-	return ifreq_ioctl(ifname, SIOCETHTOOL, &ifr);
-}
-
-/* ---- sysctls, saved and restored ---- */
-
-static int sysctl_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
+	snprintf(path, sizeof(path), fmt, dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = 0;
-	return 0;
-}
-
-static int sysctl_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
+		return errno == ENOENT ? 0 : -errno;	/* no IPv6 in this kernel */
 	if (write(fd, val, strlen(val)) < 0)
 		err = -errno;
 	close(fd);
+	if (err)
+		pr_warn("sysctl %s=%s: %s\n", path, val, strerror(-err));
 	return err;
 }
 
-static int hostif_sysctl(struct hostif *h, const char *fmt, const char *dev, const char *val)
-{
-	struct hostif_sysctl *s;
-	int err;
-
-	if (h->nsaved >= HOSTIF_MAX_SYSCTLS)
-		return -ENOSPC;
-	s = &h->saved[h->nsaved];
-	snprintf(s->path, sizeof(s->path), fmt, dev);
-	err = sysctl_read(s->path, s->old, sizeof(s->old));
-	if (err) {
-		pr_warn("sysctl %s: %s\n", s->path, strerror(-err));
-		return err;
-	}
-	err = sysctl_write(s->path, val);
-	if (err) {
-		pr_warn("sysctl %s=%s: %s\n", s->path, val, strerror(-err));
-		return err;
-	}
-	pr_info("set %s = %s (was %s)\n", s->path, val, s->old);
-	h->nsaved++;
-	return 0;
-}
-
-static void hostif_sysctl_restore(struct hostif *h)
-{
-	while (h->nsaved > 0) {
-		struct hostif_sysctl *s = &h->saved[--h->nsaved];
-		int err = sysctl_write(s->path, s->old);
-
-		if (err == -ENOENT)
-			continue;	/* device already gone: nothing to restore */
-		if (err)
-			pr_warn("restore %s = %s: %s\n", s->path, s->old, strerror(-err));
-		else
-			pr_info("restored %s = %s\n", s->path, s->old);
-	}
-}
+/* ---- reinjection: tcv0 ingress -> IFACE ingress (tc u32 + mirred) ---- */
 
 /*
- * If net.ipv4.conf.all.rp_filter is set it overrides tcv0's 0. Then move it
- * down to the devices: raise each device's own value to the old 'all' (so
- * their effective filter does not change) and set 'all' to 0. Everything is
- * logged and restored at exit.
+ * tc filter add dev TCV0 ingress prio HOSTIF_TC_PRIO protocol all
+ *	u32 match u32 0 0 action mirred ingress redirect dev IFACE
  */
-static int rp_filter_all_off(struct hostif *h)
+static int reinject_filter(int tcv0_ifindex, int iface_ifindex)
 {
-	static const char *base = "/proc/sys/net/ipv4/conf";
-	char path[320], all[32], val[32];
-	struct dirent *de;
-	DIR *d;
+	struct nlreq req;
+	struct tcmsg *t;
+	struct nlmsghdr *n = nlreq_tc(&req, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, &t);
+	struct tc_mirred m = {
+		.action = TC_ACT_STOLEN,
+		.eaction = TCA_INGRESS_REDIR,
+		.ifindex = iface_ifindex,
+	};
+	/* struct tc_u32_sel with one key (mask 0: every frame), TC_U32_TERMINAL */
+	uint8_t sel[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)] = {};
+	struct rtattr *opts, *acts, *act, *aopts;
+
+	((struct tc_u32_sel *)sel)->flags = TC_U32_TERMINAL;
+	((struct tc_u32_sel *)sel)->nkeys = 1;
+	t->tcm_ifindex = tcv0_ifindex;
+	t->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	t->tcm_info = TC_H_MAKE(HOSTIF_TC_PRIO << 16, htons(ETH_P_ALL));
+	nla_put(n, TCA_KIND, "u32", sizeof("u32"));
+	opts = nla_nest(n, TCA_OPTIONS);
+	nla_put(n, TCA_U32_SEL, sel, sizeof(sel));
+	acts = nla_nest(n, TCA_U32_ACT);
+	act = nla_nest(n, 1);		/* the first action */
+	nla_put(n, TCA_ACT_KIND, "mirred", sizeof("mirred"));
+	aopts = nla_nest(n, TCA_ACT_OPTIONS);
+	nla_put(n, TCA_MIRRED_PARMS, &m, sizeof(m));
+	nla_nest_end(n, aopts);
+	nla_nest_end(n, act);
+	nla_nest_end(n, acts);
+	nla_nest_end(n, opts);
+	return nl_talk(n);
+}
+
+int hostif_reinject(struct hostif *h, int iface_ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex0, .attach_point = BPF_TC_INGRESS);
 	int err;
 
-	snprintf(path, sizeof(path), "%s/all/rp_filter", base);
-	err = sysctl_read(path, all, sizeof(all));
-	if (err || !strcmp(all, "0"))
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("%s: clsact qdisc: %s\n", h->name0, strerror(-err));
 		return err;
-	d = opendir(base);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "all") ||
-		    !strcmp(de->d_name, "default") || !strcmp(de->d_name, h->name0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/rp_filter", base, de->d_name);
-		if (sysctl_read(path, val, sizeof(val)) || atoi(val) >= atoi(all))
-			continue;
-		err = hostif_sysctl(h, "/proc/sys/net/ipv4/conf/%s/rp_filter", de->d_name, all);
-		if (err)
-			break;
 	}
-	closedir(d);
-	if (!err)
-		err = hostif_sysctl(h, "/proc/sys/net/ipv4/conf/%s/rp_filter", "all", "0");
+	err = reinject_filter(h->ifindex0, iface_ifindex);
+	if (err)
+		pr_warn("%s: tc filter u32 + mirred ingress redirect: %s%s\n", h->name0,
+			strerror(-err), err == -ENOENT || err == -EOPNOTSUPP ?
+			" (needs CONFIG_NET_CLS_U32 and CONFIG_NET_ACT_MIRRED)" : "");
 	return err;
+}
+
+int hostif_set_mac(struct hostif *h, const uint8_t *mac)
+{
+	struct ifreq ifr = {};
+
+	ifr.ifr_hwaddr.sa_family = 1;	/* ARPHRD_ETHER */
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, ETH_ALEN);
+	return ifreq_ioctl(h->name0, SIOCSIFHWADDR, &ifr);
 }
 
 void hostif_names(int iface_ifindex, char *name0, char *name1)
@@ -302,65 +316,34 @@ void hostif_names(int iface_ifindex, char *name0, char *name1)
 	snprintf(name1, IF_NAMESIZE, "tcx-%dd", iface_ifindex);
 }
 
-int hostif_create(struct hostif *h, int iface_ifindex, unsigned int queues, unsigned int mtu)
+int hostif_create(struct hostif *h, int iface_ifindex, unsigned int queues,
+		  const uint8_t *iface_mac)
 {
-	static const struct { __u32 cmd; const char *name; } offloads[] = {
-		{ ETHTOOL_STSO, "tso" },
-		{ ETHTOOL_SGSO, "gso" },
-		{ ETHTOOL_STXCSUM, "tx-checksumming" },
-		{ ETHTOOL_SSG, "scatter-gather" },
-	};
-	struct ifreq ifr = {};
-	unsigned int i;
 	int err;
 
 	memset(h, 0, sizeof(*h));
 	hostif_names(iface_ifindex, h->name0, h->name1);
-	err = veth_create(h->name0, h->name1, queues, mtu);
+	err = veth_create(h->name0, h->name1, queues, HOSTIF_MTU, iface_mac);
 	if (err) {
 		if (err != -EEXIST)
 			pr_warn("create veth %s/%s: %s\n", h->name0, h->name1, strerror(-err));
 		return err;
 	}
 	h->created = 1;
-	pr_info("created internal veth pair %s (host side) / %s (daemon side), %u queue%s, mtu %u\n",
-		h->name0, h->name1, queues, queues == 1 ? "" : "s", mtu);
+	pr_info("created internal veth pair %s (host side) / %s (daemon side), %u queue%s, "
+		"mtu %u, NOARP, IPv6 off\n", h->name0, h->name1, queues, queues == 1 ? "" : "s",
+		HOSTIF_MTU);
 	h->ifindex0 = if_nametoindex(h->name0);
 	h->ifindex1 = if_nametoindex(h->name1);
 	if (!h->ifindex0 || !h->ifindex1) {
 		err = -ENODEV;
 		goto err;
 	}
-	for (i = 0; i < sizeof(offloads) / sizeof(offloads[0]); i++) {
-		err = ethtool_set(h->name0, offloads[i].cmd, 0);
-		if (err && err != -EOPNOTSUPP) {
-			pr_warn("%s: ethtool %s off: %s\n", h->name0, offloads[i].name,
-				strerror(-err));
-			goto err;
-		}
-	}
-	pr_info("%s: tso, gso, tx-checksumming, scatter-gather off (software segmentation "
-		"and checksums on the egress path)\n", h->name0);
-	/* no addresses: no IPv6 link-local, no DAD/RS; tcv1 carries no stack traffic */
-	err = hostif_sysctl(h, "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", h->name0, "1");
-	if (!err)
-		err = hostif_sysctl(h, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", h->name1, "1");
-	/*
-	 * Frames from the wire enter on tcv0 while the reverse route points at
-	 * IFACE. Loose mode (2) is not enough: tcv0 has no IPv4 address and
-	 * fib_validate_source() rejects any rp_filter on such a device, so tcv0
-	 * needs an effective 0 (= max(all, tcv0)).
-	 */
-	if (!err)
-		err = hostif_sysctl(h, "/proc/sys/net/ipv4/conf/%s/rp_filter", h->name0, "0");
-	if (!err)
-		err = rp_filter_all_off(h);
+	/* no addresses, no neighbour discovery, no DAD: they carry no stack traffic */
+	err = dev_sysctl("/proc/sys/net/ipv6/conf/%s/disable_ipv6", h->name0, "1") ?:
+	      dev_sysctl("/proc/sys/net/ipv6/conf/%s/disable_ipv6", h->name1, "1");
 	if (err)
 		goto err;
-	err = ifreq_ioctl(h->name0, SIOCGIFHWADDR, &ifr);
-	if (err)
-		goto err;
-	memcpy(h->mac0, ifr.ifr_hwaddr.sa_data, 6);
 	err = if_up(h->name1);
 	if (!err)
 		err = if_up(h->name0);
@@ -378,7 +361,6 @@ void hostif_destroy(struct hostif *h)
 {
 	int err;
 
-	hostif_sysctl_restore(h);
 	if (!h->created)
 		return;
 	err = hostif_delete_link(h->name0);

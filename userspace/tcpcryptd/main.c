@@ -5,9 +5,16 @@
  * segment engine, lib/engine) when the peer runs it too; --passthrough
  * carries them unchanged. See docs/man/tcpcryptd.8.
  *
- * Threads: main (signals, heartbeat, flow expiry, stats) and one poller per
- * queue. Signals are blocked in every thread and read by main from a
- * signalfd, so pollers never see EINTR and shutdown is ordered.
+ * Threads: main (signals, heartbeat, flow expiry, stats, link events) and
+ * one poller per queue. Signals are blocked in every thread and read by main
+ * from a signalfd, so pollers never see EINTR and shutdown is ordered.
+ *
+ * Setup, in order: the per-interface lock (one daemon per interface and
+ * namespace), the BPF attachment (made, or taken over from a killed
+ * predecessor, or tcpcrypt-loader's used as it is), the internal veth pair
+ * and its reinjection filter, the policy, the AF_XDP sockets and pollers;
+ * then the heartbeat makes BPF steer. At exit everything this process
+ * created, and only that, is torn down.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,10 +41,17 @@
 #include "tcpcryptd/ctl.h"
 #include "tcpcryptd/flow.h"
 #include "tcpcryptd/hostif.h"
+#include "tcpcryptd/instance.h"
+#include "tcpcryptd/linkwatch.h"
+#include "tcpcryptd/pcap.h"
 #include "tcpcryptd/poller.h"
 
 #define EXIT_USAGE 2
-#define TCD_MAX_MTU 3506
+#ifndef IFF_LOWER_UP		/* <linux/if.h>, which clashes with <net/if.h> */
+#define IFF_LOWER_UP	0x10000
+#endif
+#define TCD_MAX_RULES 64
+#define TCD_DEF_SPIN_US 50
 
 struct cfg {
 	const char *ifname;
@@ -54,6 +68,12 @@ struct cfg {
 	bool policy_given;		/* a policy option was given */
 	unsigned int hb_timeout_ms;
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
+	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
+	const char *pcap_path, *pcap_filter;
+	/* the policy options as given, replayed by SIGHUP */
+	const char *policy_file;
+	const char *rules[TCD_MAX_RULES][2];	/* action, rule */
+	int nrules;
 	struct policy pol;
 };
 
@@ -63,6 +83,7 @@ static struct cfg cfg = {
 	.idle_s = 600,
 	.grace_ms = 2000,
 	.max_flows = TC_FLOWS_MAX,
+	.spin_us = TCD_DEF_SPIN_US,
 };
 
 /* ---- the option table: getopt_long and -h are both generated from it ---- */
@@ -137,27 +158,52 @@ static int set_idle(const char *a) { return parse_uint(a, 1, 86400 * 7, &cfg.idl
 static int set_grace(const char *a) { return parse_uint(a, 0, 600000, &cfg.grace_ms); }
 static int set_maxf(const char *a) { return parse_uint(a, 16, TC_FLOWS_MAX, &cfg.max_flows); }
 static int set_stats(const char *a) { return parse_uint(a, 0, 86400, &cfg.stats_s); }
+static int set_spin(const char *a) { return parse_uint(a, 0, 10000, &cfg.spin_us); }
+static int set_ring(const char *a, unsigned int *v)
+{
+	/* powers of two, as AF_XDP rings must be */
+	if (parse_uint(a, 64, 65536, v) || (*v & (*v - 1)))
+		return -EINVAL;
+	return 0;
+}
+static int set_rx_ring(const char *a) { return set_ring(a, &cfg.rx_ring); }
+static int set_tx_ring(const char *a) { return set_ring(a, &cfg.tx_ring); }
+static int set_fill_ring(const char *a) { return set_ring(a, &cfg.fill_ring); }
+static int set_pcap(const char *a) { cfg.pcap_path = a; return 0; }
+static int set_pcap_filter(const char *a) { cfg.pcap_filter = a; return 0; }
 static int set_verbose(const char *a) { log_set_level(LOG_LEVEL_DEBUG); return 0; }
 static int set_quiet(const char *a) { log_set_level(LOG_LEVEL_WARN); return 0; }
 
-/* "include port 80" style rules: ACTION + the words of A */
-static int add_rule(const char *action, const char *a)
+/* "include port 80" style rules: ACTION + the words of A, into P */
+static int parse_rule(struct policy *p, const char *action, const char *a)
 {
 	char buf[256], err[128], *words[8], *save = NULL, *w;
 	int n = 0, used = 0, ret;
 
-	cfg.policy_given = true;
 	words[n++] = (char *)action;
 	snprintf(buf, sizeof(buf), "%s", a);
 	for (w = strtok_r(buf, " \t", &save); w && n < 8; w = strtok_r(NULL, " \t", &save))
 		words[n++] = w;
-	ret = policy_parse_words(&cfg.pol, n, words, &used, err, sizeof(err));
+	ret = policy_parse_words(p, n, words, &used, err, sizeof(err));
 	if (ret || used != n) {
-		fprintf(stderr, "tcpcryptd: --%s '%s': %s\n", action, a,
-			ret ? err : "trailing words");
+		pr_warn("--%s '%s': %s\n", action, a, ret ? err : "trailing words");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int add_rule(const char *action, const char *a)
+{
+	cfg.policy_given = true;
+	if (cfg.nrules == TCD_MAX_RULES) {
+		fprintf(stderr, "tcpcryptd: more than %d rules: use --policy FILE\n",
+			TCD_MAX_RULES);
+		return -EINVAL;
+	}
+	cfg.rules[cfg.nrules][0] = action;
+	cfg.rules[cfg.nrules][1] = a;
+	cfg.nrules++;
+	return parse_rule(&cfg.pol, action, a);
 }
 static int set_include(const char *a) { return add_rule("include", a); }
 static int set_exclude(const char *a) { return add_rule("exclude", a); }
@@ -166,6 +212,7 @@ static int set_policy(const char *a)
 	char err[256];
 
 	cfg.policy_given = true;
+	cfg.policy_file = a;
 	if (policy_parse_file(&cfg.pol, a, err, sizeof(err))) {
 		fprintf(stderr, "tcpcryptd: --policy %s: %s\n", a, err);
 		return -EINVAL;
@@ -184,12 +231,20 @@ static const struct opt opts[] = {
 	{ "interface", 'i', "IFACE", "interface to attach to (required)", set_iface },
 	{ "queues", 0, "N", "use queues 0..N-1 (default: all RX queues of IFACE); "
 	  "one AF_XDP socket pair and one poller thread per queue", set_queues },
-	{ "mode", 0, "native|skb|auto", "XDP attach mode (default auto: native, else skb)",
-	  set_mode },
+	{ "mode", 0, "native|skb|auto", "XDP attach mode on IFACE (default auto: by driver, "
+	  "the mode that costs traffic tcpcrypt does not steer least; veth: skb)", set_mode },
 	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
 	  "only does copy mode, so auto means copy mode)", set_zc },
 	{ "busy-poll", 0, NULL, "pollers spin instead of sleeping in poll() when idle",
 	  set_busy },
+	{ "spin-us", 0, "US", "after traffic, pollers keep polling this long before they "
+	  "sleep, yielding the CPU to anything runnable (default 50; 0: sleep at once)",
+	  set_spin },
+	{ "rx-ring", 0, "N", "AF_XDP RX ring size per socket, a power of 2 (default 4096)",
+	  set_rx_ring },
+	{ "tx-ring", 0, "N", "AF_XDP TX ring size per socket (default 4096)", set_tx_ring },
+	{ "fill-ring", 0, "N", "AF_XDP fill ring size per socket (default 2x --rx-ring)",
+	  set_fill_ring },
 	{ "passthrough", 0, NULL, "carry steered segments unchanged (no encryption): a "
 	  "diagnostic", set_pt },
 	{ "tep", 0, "LIST", "key exchanges offered, most preferred first, comma-separated: "
@@ -217,6 +272,10 @@ static const struct opt opts[] = {
 	{ "max-flows", 0, "N", "flow table size (default 65536)", set_maxf },
 	{ "stats-interval", 0, "S", "log counters every S seconds (default 0: only on "
 	  "SIGUSR1 and at exit)", set_stats },
+	{ "pcap", 0, "FILE", "write the frames tcpcryptd receives from and sends to the "
+	  "wire, as on the wire, to FILE (pcapng)", set_pcap },
+	{ "pcap-filter", 0, "EXPR", "with --pcap: only frames matching EXPR "
+	  "(pcap-filter(7) syntax)", set_pcap_filter },
 	{ "cleanup", 0, NULL, "remove the leftovers of a killed tcpcryptd on IFACE and exit",
 	  set_cleanup },
 	{ "force", 0, NULL, "with --cleanup: detach even if flows that need encryption remain",
@@ -269,7 +328,8 @@ static int usage(const char *a)
 	       "Encrypts the TCP connections steered by the tcpcrypt BPF datapath with\n"
 	       "TCP-ENO (RFC 8547) and tcpcrypt (RFC 8548) when the peer runs tcpcrypt too;\n"
 	       "others stay plain TCP. Runs in the foreground until SIGINT/SIGTERM, then\n"
-	       "detaches everything it created. SIGUSR1 logs the counters.\n\noptions:\n");
+	       "detaches everything it created. SIGUSR1 logs the counters; SIGHUP reloads\n"
+	       "the policy (--policy FILE and the --include/--exclude rules).\n\noptions:\n");
 	for (i = 0; i < NOPTS; i++) {
 		int n = 0;
 
@@ -327,6 +387,10 @@ static int parse_args(int argc, char **argv)
 	}
 	if (!cfg.ifname) {
 		fprintf(stderr, "tcpcryptd: -i IFACE is required (try -h)\n");
+		return -EINVAL;
+	}
+	if (cfg.pcap_filter && !cfg.pcap_path) {
+		fprintf(stderr, "tcpcryptd: --pcap-filter needs --pcap FILE\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -463,59 +527,62 @@ static struct poller *pollers;
 static unsigned int npollers;
 static bool attached_by_us;
 static struct ctl ctl;
+static struct instance inst = { .lock_fd = -1 };
+static struct pcapw *pcap;
+static struct linkwatch lw = { .fd = -1 };
+static int stop_fd_global = -1;
 
 /* Counters were asked for (SIGUSR1, exit, --stats-interval): shown even with -q. */
 #define pr_stats(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+
+#define U(x) ((unsigned long long)(x))
+
+static void log_poller(const char *why, struct poller *p)
+{
+	const struct poller_stats *st = &p->st;
+	struct xdp_statistics xs[XQ_SIDES];
+	int s;
+
+	pr_stats("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
+		 "wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
+		 "tx_full=%llu/%llu polls=%llu spins=%llu no_frames=%llu\n", why, p->q.qid,
+		 U(st->rx_pkts[XQ_WIRE]), U(st->rx_pkts[XQ_HOST]), U(st->tx_pkts[XQ_WIRE]),
+		 U(st->tx_pkts[XQ_HOST]), U(st->rx_bytes[XQ_WIRE]), U(st->rx_bytes[XQ_HOST]),
+		 U(st->dropped[XQ_WIRE]), U(st->dropped[XQ_HOST]), U(st->kicks[XQ_WIRE]),
+		 U(st->kicks[XQ_HOST]), U(st->tx_full[XQ_WIRE]), U(st->tx_full[XQ_HOST]),
+		 U(st->polls), U(st->spins), U(st->no_frames));
+	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
+		 "segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
+		 "emitted=%llu/%llu\n", why, p->q.qid, U(st->rx_chains[XQ_WIRE]),
+		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->segs_cut), U(st->coalesced),
+		 U(st->runs), U(st->tx_descs[XQ_WIRE]), U(st->tx_descs[XQ_HOST]),
+		 U(st->emitted[XQ_WIRE]), U(st->emitted[XQ_HOST]));
+	for (s = 0; s < XQ_SIDES; s++) {
+		if (xq_stats(&p->q, s, &xs[s]))
+			continue;
+		pr_stats("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
+			 "rx_ring_full=%llu rx_fill_ring_empty_descs=%llu "
+			 "tx_invalid_descs=%llu tx_ring_empty_descs=%llu\n", why, p->q.qid,
+			 s == XQ_WIRE ? "wire" : "host", U(xs[s].rx_dropped),
+			 U(xs[s].rx_invalid_descs), U(xs[s].rx_ring_full),
+			 U(xs[s].rx_fill_ring_empty_descs), U(xs[s].tx_invalid_descs),
+			 U(xs[s].tx_ring_empty_descs));
+	}
+}
 
 static void log_stats(const char *why)
 {
 	__u64 ctr[TC_DIR_MAX][TC_CTR_MAX];
 	unsigned int i, d, c;
 
-	for (i = 0; i < npollers; i++) {
-		struct poller *p = &pollers[i];
-		struct xdp_statistics xs[XQ_SIDES];
-		int s;
-
-		pr_stats("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
-			"wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
-			"tx_full=%llu/%llu polls=%llu no_frames=%llu\n", why, p->q.qid,
-			(unsigned long long)p->st.rx_pkts[XQ_WIRE],
-			(unsigned long long)p->st.rx_pkts[XQ_HOST],
-			(unsigned long long)p->st.tx_pkts[XQ_WIRE],
-			(unsigned long long)p->st.tx_pkts[XQ_HOST],
-			(unsigned long long)p->st.rx_bytes[XQ_WIRE],
-			(unsigned long long)p->st.rx_bytes[XQ_HOST],
-			(unsigned long long)p->st.dropped[XQ_WIRE],
-			(unsigned long long)p->st.dropped[XQ_HOST],
-			(unsigned long long)p->st.kicks[XQ_WIRE],
-			(unsigned long long)p->st.kicks[XQ_HOST],
-			(unsigned long long)p->st.tx_full[XQ_WIRE],
-			(unsigned long long)p->st.tx_full[XQ_HOST],
-			(unsigned long long)p->st.polls, (unsigned long long)p->st.no_frames);
-		for (s = 0; s < XQ_SIDES; s++) {
-			if (xq_stats(&p->q, s, &xs[s]))
-				continue;
-			pr_stats("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
-				"rx_ring_full=%llu rx_fill_ring_empty_descs=%llu "
-				"tx_invalid_descs=%llu tx_ring_empty_descs=%llu\n", why, p->q.qid,
-				s == XQ_WIRE ? "wire" : "host",
-				(unsigned long long)xs[s].rx_dropped,
-				(unsigned long long)xs[s].rx_invalid_descs,
-				(unsigned long long)xs[s].rx_ring_full,
-				(unsigned long long)xs[s].rx_fill_ring_empty_descs,
-				(unsigned long long)xs[s].tx_invalid_descs,
-				(unsigned long long)xs[s].tx_ring_empty_descs);
-		}
-	}
+	for (i = 0; i < npollers; i++)
+		log_poller(why, &pollers[i]);
 	pr_stats("flows(%s): active=%u created=%llu adopted=%llu closed=%llu idle=%llu "
-		"map_errors=%llu non_tcp=%llu table_full=%llu lost_keys_dropped=%llu "
-		"csum_fixed=%llu\n", why, ft.count,
-		(unsigned long long)ft.st.created, (unsigned long long)ft.st.adopted,
-		(unsigned long long)ft.st.removed_closed, (unsigned long long)ft.st.removed_idle,
-		(unsigned long long)ft.st.map_errors, (unsigned long long)ft.st.non_tcp,
-		(unsigned long long)ft.st.table_full,
-		(unsigned long long)ft.st.lost_keys_dropped, (unsigned long long)ft.st.csum_fixed);
+		 "map_errors=%llu non_tcp=%llu table_full=%llu lost_keys_dropped=%llu "
+		 "csum_fixed=%llu\n", why, ft.count, U(ft.st.created), U(ft.st.adopted),
+		 U(ft.st.removed_closed), U(ft.st.removed_idle), U(ft.st.map_errors),
+		 U(ft.st.non_tcp), U(ft.st.table_full), U(ft.st.lost_keys_dropped),
+		 U(ft.st.csum_fixed));
 	pr_stats("flows(%s): csum_bad=%llu fragments=%llu malformed=%llu fallbacks=%llu "
 		"encrypted=%llu kept_socket=%llu\n", why, (unsigned long long)ft.st.csum_bad,
 		(unsigned long long)ft.st.fragments, (unsigned long long)ft.st.malformed,
@@ -543,15 +610,19 @@ static void log_stats(const char *why)
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
 			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started);
 	}
+	if (pcap) {
+		pcapw_flush(pcap);
+		pr_stats("pcap(%s): frames=%llu\n", why, U(pcapw_count(pcap)));
+	}
 	if (!dp || dp_counters_read(dp, ctr))
 		return;
 	for (d = 0; d < TC_DIR_MAX; d++) {
-		char line[1024];
+		char line[2048];
 		int n = 0;
 
 		for (c = 0; c < TC_CTR_MAX; c++)
 			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", tc_ctr_names[c],
-				      (unsigned long long)ctr[d][c]);
+				      U(ctr[d][c]));
 		pr_stats("bpf(%s) %s:%s\n", why, tc_dir_names[d], line);
 	}
 }
@@ -587,11 +658,12 @@ static void adopt_flows(void)
 }
 
 /*
- * Attach, or reuse a dead daemon's attachment. The maps (and so the flow map)
- * are kept across a kill -9, so flows that required encryption stay known
- * and are never passed in plaintext.
+ * Attach, or take over a killed daemon's attachment, or use tcpcrypt-loader's.
+ * PREV is the state a killed predecessor left (pid 0: none). The maps (and
+ * so the flow map) outlive a kill -9, so flows that required encryption
+ * stay known and are never passed in plaintext.
  */
-static int attach_or_adopt(void)
+static int attach_or_adopt(const struct instance_state *prev)
 {
 	struct tc_live live = {};
 	int err;
@@ -607,10 +679,14 @@ static int attach_or_adopt(void)
 	if (err)
 		return err;
 	dp_live_get(dp, &live);
-	if (dp_daemon_alive(dp) == 1) {
-		pr_warn("%s: another tcpcryptd (pid %u) is serving this interface\n",
-			cfg.ifname, live.pid);
-		return -EBUSY;
+	if (prev->pid) {
+		/* what the dead daemon created is ours to tear down now, nothing else */
+		attached_by_us = prev->owns_attachment;
+		pr_warn("%s: leftovers of a dead tcpcryptd (pid %d) found: taking them over%s "
+			"(tcpcryptd -i %s --cleanup removes them)\n", cfg.ifname, (int)prev->pid,
+			attached_by_us ? "" : "; the attachment is tcpcrypt-loader's and stays",
+			cfg.ifname);
+		return 0;
 	}
 	if (!live.heartbeat_ns && !live.pid) {
 		/*
@@ -621,10 +697,11 @@ static int attach_or_adopt(void)
 			"attached after tcpcryptd exits\n", cfg.ifname, dp_mode_name(dp->mode));
 		return 0;
 	}
+	/* served before, no state file: a daemon of a version without one, or /run lost */
 	pr_warn("%s: leftovers of a dead tcpcryptd (pid %u, generation %u) found: taking "
 		"them over (tcpcryptd -i %s --cleanup removes them)\n", cfg.ifname, live.pid,
 		live.generation, cfg.ifname);
-	attached_by_us = true;	/* ours now: detached at exit */
+	attached_by_us = true;
 	return 0;
 }
 
@@ -645,6 +722,7 @@ static int count_keyed_flows(void)
 	return n;
 }
 
+/* Holding the lock: no daemon runs on this interface. */
 static int cleanup_leftovers(int ifindex)
 {
 	char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
@@ -652,14 +730,6 @@ static int cleanup_leftovers(int ifindex)
 
 	err = dp_open(cfg.ifname, &dp);
 	if (!err) {
-		if (dp_daemon_alive(dp) == 1) {
-			struct tc_live live = {};
-
-			dp_live_get(dp, &live);
-			pr_warn("%s: tcpcryptd (pid %u) is alive: stop it instead\n",
-				cfg.ifname, live.pid);
-			return -EBUSY;
-		}
 		/*
 		 * Without the programs, the local sockets of flows that needed
 		 * encryption would retransmit in plaintext: refuse unless forced.
@@ -689,11 +759,14 @@ static int cleanup_leftovers(int ifindex)
 	return 0;
 }
 
-static int start_pollers(int stop_fd)
+static int start_pollers(int stop_fd, unsigned int mtu)
 {
 	struct xq_opts xo = {
 		.need_wakeup = true,
 		.zero_copy_on = cfg.zero_copy > 0,
+		.rx_size = cfg.rx_ring,
+		.tx_size = cfg.tx_ring,
+		.fill_size = cfg.fill_ring,
 	};
 	unsigned int i;
 	int err;
@@ -711,23 +784,30 @@ static int start_pollers(int stop_fd)
 		if (err)
 			return err;
 		npollers++;
+		err = poller_init(p);
+		if (err)
+			return err;
 		err = dp_xsk_set(dp, false, i, p->q.s[XQ_WIRE].fd);
 		if (!err)
 			err = dp_xsk_set(dp, true, i, p->q.s[XQ_HOST].fd);
 		if (err)
 			return err;
-		memcpy(p->host_mac, hif.mac0, 6);
 		p->ft = &ft;
-		poller_init_emit(p);
 		p->busy_poll = cfg.busy_poll;
+		p->spin_ns = cfg.spin_us * 1000;
 		p->stop_fd = stop_fd;
+		p->wire_mtu = mtu;
+		p->pcap = pcap;
 		err = poller_start(p);
 		if (err)
 			return err;
 	}
-	pr_info("%u queue%s: AF_XDP copy mode, need_wakeup, batch %u, rx %u tx %u fill %u, "
-		"frame %u%s\n", cfg.queues, cfg.queues == 1 ? "" : "s", POLLER_BATCH, XQ_RX_SIZE,
-		XQ_TX_SIZE, XQ_FILL_SIZE, XQ_FRAME_SIZE, cfg.busy_poll ? ", busy-poll" : "");
+	pr_info("%u queue%s: AF_XDP copy mode, multi-buffer, need_wakeup, batch %u, rx %u tx %u "
+		"fill %u, frame %u, %u frames + %u 64 KB buffers per queue, spin %u us%s\n",
+		cfg.queues, cfg.queues == 1 ? "" : "s", POLLER_BATCH, pollers[0].q.rx_size,
+		pollers[0].q.tx_size, pollers[0].q.fill_size, XQ_FRAME_SIZE,
+		pollers[0].q.nframes, pollers[0].q.nslots, cfg.spin_us,
+		cfg.busy_poll ? ", busy-poll" : "");
 	return 0;
 }
 
@@ -744,9 +824,8 @@ static void stop_pollers(int stop_fd)
 }
 
 /*
- * The kernel drops frames that do not fit an AF_XDP frame (xdp_wire passes
- * most of those itself) or find the RX ring full, and counts them in
- * XDP_STATISTICS: say so in the log, at most every 10 s.
+ * The kernel drops frames that find the RX ring full or no fill entry, and
+ * counts them in XDP_STATISTICS: say so in the log, at most every 10 s.
  */
 static void watch_drops(uint64_t now)
 {
@@ -762,25 +841,145 @@ static void watch_drops(uint64_t now)
 				total += xs.rx_dropped + xs.rx_ring_full;
 	if (total > last_total && now - last_warn >= 10000000000ull) {
 		pr_warn("%llu frames dropped by the kernel before reaching tcpcryptd (rx_dropped + "
-			"rx_ring_full, all queues): frames larger than %u bytes, or a poller "
-			"not keeping up\n", (unsigned long long)(total - last_total),
-			XQ_FRAME_SIZE - 256);
+			"rx_ring_full, all queues): a poller not keeping up (see --rx-ring)\n",
+			U(total - last_total));
 		last_warn = now;
 		last_total = total;
 	}
 }
 
-static int run(int sfd)
+/* The policy from the options, as given at start (also for SIGHUP). */
+static int build_policy(struct policy *p)
+{
+	char err[256];
+	int i;
+
+	policy_init(p);
+	for (i = 0; i < cfg.nrules; i++)
+		if (parse_rule(p, cfg.rules[i][0], cfg.rules[i][1]))
+			return -EINVAL;
+	if (cfg.policy_file && policy_parse_file(p, cfg.policy_file, err, sizeof(err))) {
+		pr_warn("--policy %s: %s\n", cfg.policy_file, err);
+		return -EINVAL;
+	}
+	if (cfg.fail_closed)
+		p->fail_closed = 1;
+	if (cfg.pol.steer_all > 0)
+		p->steer_all = 1;
+	return 0;
+}
+
+/* SIGHUP: read the policy file and the rules again; on error keep the old one. */
+static void reload_policy(void)
+{
+	struct policy np;
+	int err;
+
+	if (!attached_by_us && !cfg.policy_given) {
+		pr_info("SIGHUP: no policy options: tcpcrypt-loader's policy stays\n");
+		return;
+	}
+	err = build_policy(&np);
+	if (!err)
+		err = policy_apply(dp, &np);
+	if (err) {
+		pr_warn("SIGHUP: policy not reloaded (%s): the previous one stays in force\n",
+			strerror(-err));
+		policy_free(&np);
+		return;
+	}
+	policy_free(&cfg.pol);
+	cfg.pol = np;
+	pr_info("SIGHUP: policy reloaded (%d rules%s%s)\n", np.n,
+		cfg.policy_file ? " from " : "", cfg.policy_file ? cfg.policy_file : "");
+}
+
+/*
+ * IFACE or the veth pair changed (rtnetlink). Returns 1 when tcpcryptd must
+ * stop (a device deleted).
+ */
+static int on_link_events(unsigned int *mtu, uint8_t *mac, unsigned int *flags)
+{
+	struct link_state *st = &lw.st[0];
+	unsigned int i;
+
+	if (linkwatch_read(&lw) == -ENOBUFS)
+		pr_warn("link events lost (netlink overrun): state may be stale\n");
+	if ((lw.seen[1] && lw.st[1].deleted) || (lw.seen[2] && lw.st[2].deleted)) {
+		pr_warn("the internal veth pair %s/%s was deleted: stopping\n", hif.name0,
+			hif.name1);
+		hif.created = 0;
+		return 1;
+	}
+	lw.seen[1] = lw.seen[2] = false;
+	if (!lw.seen[0])
+		return 0;
+	lw.seen[0] = false;
+	if (st->deleted) {
+		pr_warn("%s was deleted: stopping (its programs went with it)\n", cfg.ifname);
+		return 1;
+	}
+	if (st->mtu && st->mtu != *mtu) {
+		pr_info("%s: MTU %u -> %u: segments cut to the new MTU\n", cfg.ifname, *mtu,
+			st->mtu);
+		*mtu = st->mtu;
+		for (i = 0; i < npollers; i++)
+			__atomic_store_n(&pollers[i].wire_mtu, *mtu, __ATOMIC_RELAXED);
+	}
+	if (memcmp(st->mac, mac, 6) && memcmp(st->mac, "\0\0\0\0\0\0", 6)) {
+		memcpy(mac, st->mac, 6);
+		if (hostif_set_mac(&hif, mac))
+			pr_warn("%s: MAC address changed; giving it to %s failed\n", cfg.ifname,
+				hif.name0);
+		else
+			pr_info("%s: MAC address changed: %s follows\n", cfg.ifname, hif.name0);
+	}
+	if ((st->flags ^ *flags) & (IFF_UP | IFF_LOWER_UP)) {
+		if ((st->flags & (IFF_UP | IFF_LOWER_UP)) == (IFF_UP | IFF_LOWER_UP))
+			pr_info("%s: link up\n", cfg.ifname);
+		else
+			pr_warn("%s: link down: steered connections wait with the others\n",
+				cfg.ifname);
+		*flags = st->flags;
+	}
+	return 0;
+}
+
+/*
+ * RX queues added under us (ethtool -L sends no rtnetlink event: checked
+ * every second): BPF drops what it would steer there, say so once.
+ */
+static void watch_queues(void)
+{
+	static int warned;
+	int q = dp_queue_count(cfg.ifname);
+
+	if (q <= 0 || q == warned)
+		return;
+	if ((unsigned int)q != cfg.queues)
+		pr_warn("%s now has %d RX queues, tcpcryptd serves %u: segments to steer on the "
+			"others are dropped, never passed as plain TCP; restart tcpcryptd\n",
+			cfg.ifname, q, cfg.queues);
+	warned = q;
+}
+
+static int run(int sfd, unsigned int mtu, const uint8_t *iface_mac)
 {
 	uint64_t last_expire = tcd_now_ns(), last_stats = last_expire;
+	unsigned int flags = IFF_UP | IFF_LOWER_UP;
 	struct tc_live live = {};
+	uint8_t mac[6];
 	__u32 gen;
 	int err;
 
+	memcpy(mac, iface_mac, 6);
 	dp_live_get(dp, &live);
 	gen = live.generation + 1;
 	for (;;) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lw.fd, .events = POLLIN },
+		};
 		struct signalfd_siginfo si;
 		uint64_t now;
 
@@ -788,19 +987,27 @@ static int run(int sfd)
 		if (err)
 			pr_warn("heartbeat: %s\n", strerror(-err));
 		/* four heartbeats per timeout: a busy machine must not look dead */
-		if (poll(&pfd, 1, cfg.hb_timeout_ms / 4) > 0 &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGUSR1) {
-				log_stats("SIGUSR1");
-			} else {
-				pr_info("%s: stopping\n", strsignal(si.ssi_signo));
+		if (poll(pfd, 2, cfg.hb_timeout_ms / 4) > 0) {
+			if ((pfd[1].revents & POLLIN) && on_link_events(&mtu, mac, &flags))
 				return 0;
+			if ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1) {
+					log_stats("SIGUSR1");
+				} else if (si.ssi_signo == SIGHUP) {
+					reload_policy();
+				} else {
+					pr_info("%s: stopping\n", strsignal(si.ssi_signo));
+					return 0;
+				}
 			}
 		}
 		now = tcd_now_ns();
 		if (now - last_expire >= 1000000000ull) {
 			flow_expire(&ft, now);
 			watch_drops(now);
+			watch_queues();
+			if (pcap)
+				pcapw_flush(pcap);
 			last_expire = now;
 		}
 		if (cfg.stats_s && now - last_stats >= cfg.stats_s * 1000000000ull) {
@@ -810,148 +1017,108 @@ static int run(int sfd)
 	}
 }
 
-int main(int argc, char **argv)
+/*
+ * Every RX queue of IFACE must be served: a SYN hashed to a queue without a
+ * socket would pass as plain TCP (or, with the BPF check, be dropped).
+ */
+static int check_queues(void)
 {
-	static char prefix[IF_NAMESIZE + 16];
-	int ifindex, sfd = -1, stop_fd = -1, err, ret = 1;
-	unsigned int mtu;
-	struct tc_config tcfg;
-	sigset_t mask;
+	int n = dp_queue_count(cfg.ifname);
 
-	policy_init(&cfg.pol);
-	if (parse_args(argc, argv))
-		return EXIT_USAGE;
-	snprintf(prefix, sizeof(prefix), "tcpcryptd[%s]", cfg.ifname);
-	log_set_prefix(prefix);
-	ifindex = if_nametoindex(cfg.ifname);
-	if (!ifindex) {
-		pr_warn("no interface %s in this network namespace\n", cfg.ifname);
-		return 1;
+	if (n > 0 && cfg.queues && cfg.queues != (unsigned int)n) {
+		pr_warn("%s has %d RX queue%s (ethtool -l): --queues %u would leave %s unserved, "
+			"and connections hashed there would not get tcpcrypt; serve all queues, "
+			"or reduce the device's queues first (ethtool -L %s combined %u)\n",
+			cfg.ifname, n, n == 1 ? "" : "s", cfg.queues,
+			(unsigned int)n > cfg.queues ? "some" : "none of the extra ones",
+			cfg.ifname, cfg.queues);
+		return -EINVAL;
 	}
-	if (cfg.cleanup_only)
-		return cleanup_leftovers(ifindex) ? 1 : 0;
+	if (n > TC_MAX_QUEUES) {
+		pr_warn("%s has %d RX queues; tcpcryptd serves at most %d\n", cfg.ifname, n,
+			TC_MAX_QUEUES);
+		return -EINVAL;
+	}
+	cfg.queues = n > 0 ? (unsigned int)n : 1;
+	return 0;
+}
 
-	/* signals: blocked everywhere (threads inherit), read from a signalfd */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sfd < 0 || stop_fd < 0) {
-		pr_warn("signalfd/eventfd: %s\n", strerror(errno));
-		return 1;
-	}
+/* Take the lock; another daemon on this interface: say so, touch nothing. */
+static int lock_interface(int ifindex)
+{
+	pid_t holder;
+	int err = instance_lock(&inst, ifindex, &holder);
 
-	err = dp_queue_count(cfg.ifname);
-	if (err > 0 && cfg.queues > (unsigned int)err) {
-		pr_warn("%s has %d queue%s (ethtool -l): --queues %u is too many\n", cfg.ifname,
-			err, err == 1 ? "" : "s", cfg.queues);
-		return EXIT_USAGE;
-	}
-	if (!cfg.queues) {
-		cfg.queues = err > 0 ? (unsigned int)err : 1;
-		if (cfg.queues > TC_MAX_QUEUES)
-			cfg.queues = TC_MAX_QUEUES;
-	}
-	err = if_get_mtu(cfg.ifname, &mtu);
-	if (err) {
-		pr_warn("%s: MTU: %s\n", cfg.ifname, strerror(-err));
-		return 1;
-	}
-	/*
-	 * tcv0 gets IFACE's MTU and xdp_host runs natively on its peer: XDP
-	 * on a veth (no multi-buffer) takes frames of one page less 256 bytes
-	 * of headroom and 320 of skb_shared_info, 3520 bytes: MTU 3506. That
-	 * also fits a 4096-byte AF_XDP frame (3840 after the XDP headroom).
-	 */
-	if (mtu > TCD_MAX_MTU) {
-		pr_warn("%s: MTU %u is too large: the largest MTU tcpcryptd supports is %u "
-			"(XDP on its internal veth: one 4 KB page less headroom and "
-			"skb_shared_info)\n", cfg.ifname, mtu, TCD_MAX_MTU);
-		return 1;
-	}
+	if (err == -EBUSY)
+		pr_warn("%s: another tcpcryptd (pid %d) serves this interface in this network "
+			"namespace: stop it first\n", cfg.ifname, (int)holder);
+	else if (err)
+		pr_warn("%s: lock under %s: %s\n", cfg.ifname, TCD_RUN_DIR, strerror(-err));
+	return err;
+}
 
-	err = attach_or_adopt();
-	if (err)
-		goto out;
-	pr_info("%s: attached (%s mode), %u queue%s, mtu %u\n", cfg.ifname,
-		dp_mode_name(dp->mode), cfg.queues, cfg.queues == 1 ? "" : "s", mtu);
+/* The internal veth pair (a dead daemon's leftover is ours to replace) and its filters. */
+static int setup_host_side(int ifindex, const uint8_t *mac)
+{
+	int err = hostif_create(&hif, ifindex, cfg.queues, mac);
 
-	err = hostif_create(&hif, ifindex, cfg.queues, mtu);
 	if (err == -EEXIST) {
 		char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
 
+		/* we hold the interface's lock: no live daemon owns it */
 		hostif_names(ifindex, n0, n1);
 		pr_warn("stale internal veth pair %s/%s: deleting it\n", n0, n1);
 		hostif_delete_link(n0);
-		err = hostif_create(&hif, ifindex, cfg.queues, mtu);
+		err = hostif_create(&hif, ifindex, cfg.queues, mac);
 	}
 	if (err)
-		goto out;
-	/*
-	 * xdp_host is always native: generic XDP skips skbs that were
-	 * bpf_redirect()ed (netif_receive_generic_xdp: skb_is_redirected), and
-	 * every frame reaching tcv1 was redirected by tc_egress. Measured here:
-	 * in skb mode on tcv1 the steered SYN never reached the socket.
-	 */
-	err = dp_attach_host(dp, hif.name1, hif.ifindex0, DP_MODE_NATIVE);
+		return err;
+	err = dp_attach_host(dp, hif.name1, hif.name0);
 	if (err)
-		goto out;
+		return err;
+	return hostif_reinject(&hif, ifindex);
+}
 
-	/* policy and flags, before the heartbeat makes BPF steer anything */
+/* Policy and flags, before the heartbeat makes BPF steer anything. */
+static int setup_policy(void)
+{
+	struct tc_config tcfg;
+	int err;
+
 	if (cfg.fail_closed)
 		cfg.pol.fail_closed = 1;
 	/* on a loader's attachment without policy options, keep its policy */
 	if (attached_by_us || cfg.policy_given) {
 		err = policy_apply(dp, &cfg.pol);
 		if (err)
-			goto out;
+			return err;
 	}
 	err = dp_config_get(dp, &tcfg);
 	if (err)
-		goto out;
+		return err;
 	tcfg.hb_timeout_ms = cfg.hb_timeout_ms;
 	tcfg.flags |= TC_CFG_ENABLED;
-	err = dp_config_set(dp, &tcfg);
-	if (err)
-		goto out;
+	tcfg.queues = cfg.queues;
+	return dp_config_set(dp, &tcfg);
+}
 
-	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
-	if (err)
-		goto out;
-	if (!cfg.passthrough) {
-		/* host-bound frames enter the stack through tcv0, which has IFACE's MTU */
-		err = engine_setup(mtu);
-		if (err)
-			goto out;
-		flow_table_set_engine(&ft, &ecfg);
-	}
-	adopt_flows();
-	err = start_pollers(stop_fd);
-	if (err) {
-		pr_warn("AF_XDP setup: %s\n", strerror(-err));
-		goto out;
-	}
-	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
-	ctl_start(&ctl, cfg.ifname, dp, &ft, pollers, npollers);
-	pr_info("running (%s), pid %d\n", cfg.passthrough ? "pass-through" : "encrypting",
-		getpid());
-	ret = run(sfd) ? 1 : 0;
-out:
+/* Tear down what this process created, and only that. */
+static int teardown(void)
+{
+	int err, ret = 0;
+	unsigned int i;
+
 	if (dp)
 		dp_mark_dead(dp);
-	stop_pollers(stop_fd);
+	stop_pollers(stop_fd_global);
 	ctl_stop(&ctl);
 	if (npollers)
 		log_stats("exit");
-	for (unsigned int i = 0; i < npollers; i++) {
+	for (i = 0; i < npollers; i++) {
 		dp_xsk_clear(dp, false, i);
 		dp_xsk_clear(dp, true, i);
 		xq_destroy(&pollers[i].q);
+		poller_fini(&pollers[i]);
 	}
 	free(pollers);
 	flow_table_fini(&ft);
@@ -971,16 +1138,137 @@ out:
 		dp_close(dp);
 		dp = NULL;
 		err = dp_detach(cfg.ifname);
-		if (err && err != -ENOENT)
+		if (err && err != -ENOENT && err != -ENODEV)
 			ret = 1;
 		else
 			pr_info("%s: detached\n", cfg.ifname);
 	}
 	dp_close(dp);
+	dp = NULL;
 	hostif_destroy(&hif);
+	pcapw_close(pcap);
+	linkwatch_close(&lw);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static char prefix[IF_NAMESIZE + 16];
+	struct instance_state prev = {}, mine = { .pid = getpid() };
+	int ifindex, sfd = -1, err, ret = 1;
+	uint8_t mac[6];
+	unsigned int mtu;
+	sigset_t mask;
+
+	policy_init(&cfg.pol);
+	if (parse_args(argc, argv))
+		return EXIT_USAGE;
+	snprintf(prefix, sizeof(prefix), "tcpcryptd[%s]", cfg.ifname);
+	log_set_prefix(prefix);
+	ifindex = if_nametoindex(cfg.ifname);
+	if (!ifindex) {
+		pr_warn("no interface %s in this network namespace\n", cfg.ifname);
+		return 1;
+	}
+	if (lock_interface(ifindex))
+		return 1;
+	if (cfg.cleanup_only) {
+		ret = cleanup_leftovers(ifindex) ? 1 : 0;
+		instance_unlock(&inst);
+		return ret;
+	}
+	if (check_queues()) {
+		instance_unlock(&inst);
+		return EXIT_USAGE;
+	}
+
+	/* signals: blocked everywhere (threads inherit), read from a signalfd */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	stop_fd_global = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || stop_fd_global < 0) {
+		pr_warn("signalfd/eventfd: %s\n", strerror(errno));
+		instance_unlock(&inst);
+		return 1;
+	}
+	err = if_get_mtu(cfg.ifname, &mtu) ?: if_get_mac(cfg.ifname, mac);
+	if (err) {
+		pr_warn("%s: %s\n", cfg.ifname, strerror(-err));
+		goto out_unlock;
+	}
+	if (cfg.pcap_path) {
+		char perr[256];
+
+		err = pcapw_open(&pcap, cfg.pcap_path, cfg.pcap_filter, cfg.ifname, perr,
+				 sizeof(perr));
+		if (err) {
+			pr_warn("--pcap: %s\n", perr);
+			goto out_unlock;
+		}
+	}
+
+	/* a killed predecessor's record of what it created */
+	if (!instance_state_read(&inst, &prev) && prev.pid == mine.pid)
+		prev.pid = 0;
+	err = attach_or_adopt(&prev);
+	if (err)
+		goto out;
+	/* recorded before the rest is created: a kill -9 from here on is recoverable */
+	mine.owns_attachment = attached_by_us;
+	err = instance_state_write(&inst, &mine);
+	if (err) {
+		pr_warn("state file %s: %s\n", inst.state_path, strerror(-err));
+		goto out;
+	}
+	pr_info("%s: attached (%s mode), %u queue%s, mtu %u\n", cfg.ifname,
+		dp_mode_name(dp->mode), cfg.queues, cfg.queues == 1 ? "" : "s", mtu);
+
+	err = setup_host_side(ifindex, mac);
+	if (err)
+		goto out;
+	err = linkwatch_open(&lw, ifindex, hif.ifindex0, hif.ifindex1);
+	if (err) {
+		pr_warn("rtnetlink link events: %s\n", strerror(-err));
+		goto out;
+	}
+	err = setup_policy();
+	if (err)
+		goto out;
+	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
+	if (err)
+		goto out;
+	if (!cfg.passthrough) {
+		/* host-bound segments, coalesced, reach the stack through tcv0 */
+		err = engine_setup(HOSTIF_MTU);
+		if (err)
+			goto out;
+		flow_table_set_engine(&ft, &ecfg);
+	}
+	adopt_flows();
+	err = start_pollers(stop_fd_global, mtu);
+	if (err) {
+		pr_warn("AF_XDP setup: %s\n", strerror(-err));
+		goto out;
+	}
+	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
+	ctl_start(&ctl, cfg.ifname, dp, &ft, pollers, npollers);
+	pr_info("running (%s), pid %d%s%s\n", cfg.passthrough ? "pass-through" : "encrypting",
+		getpid(), pcap ? ", capturing to " : "", pcap ? cfg.pcap_path : "");
+	ret = run(sfd, mtu, mac) ? 1 : 0;
+out:
+	if (teardown())
+		ret = 1;
+out_unlock:
+	instance_unlock(&inst);
 	policy_free(&cfg.pol);
 	tc_algs_free(&algs);
 	close(sfd);
-	close(stop_fd);
+	close(stop_fd_global);
 	return ret;
 }

@@ -1,37 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The per-queue loop. A frame received on one socket is handed to the other
- * socket's TX ring by its UMEM address (shared UMEM: no byte copy). Work is
- * done in batches of POLLER_BATCH descriptors; TX is kicked with sendto()
- * only when the kernel asks for it (XDP_USE_NEED_WAKEUP; in copy mode it
- * always does, and one sendto() sends at most 32 frames, so we kick until
- * the ring is drained). When a pass finds nothing to do the thread sleeps in
- * poll() on both sockets and the stop eventfd: no CPU while idle.
+ * socket's TX ring by its UMEM descriptors (shared UMEM: no byte copy), in
+ * batches of POLLER_BATCH descriptors. Frames may be descriptor chains
+ * (multi-buffer AF_XDP): the local stack's GSO super-packets arrive whole
+ * from tcv1, and wire frames longer than a UMEM frame (jumbo MTU, GRO
+ * packets in skb mode) arrive in pieces.
+ *
+ * Host -> wire: a frame longer than the wire MTU is a super-packet; it is
+ *   cut into segments of the stack's own segment size (tc_egress passes it
+ *   in the urgent pointer, see tcpcrypt_shared.h) the way the kernel's GSO
+ *   would: payload split, sequence numbers, IPv4 ids and lengths fixed, FIN
+ *   and PSH on the last segment only, CWR on the first. Frames from the
+ *   local stack carry CHECKSUM_PARTIAL (pseudo header only): every one gets
+ *   its full TCP checksum here.
+ * Wire -> host: in-order payload of one flow received in the same batch is
+ *   coalesced into one segment (as GRO would, see coalesce.h for what ends
+ *   a run) sent as one descriptor chain that points at the received
+ *   payloads: the bytes are not copied. Runs also end with the batch.
+ *
+ * TX is kicked with sendto() when the kernel asks for it (copy mode: always;
+ * one call sends at most 32 descriptors, so we kick until the ring drains).
+ * Idle, the thread sleeps in poll() on both sockets and the stop eventfd,
+ * after spinning spin_ns past the last traffic (sched_yield() between
+ * passes, so that applications sharing the CPU run first): a reply that
+ * arrives within that window costs no wakeup.
  */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "common/log.h"
 #include "tcpcryptd/flow.h"
+#include "tcpcryptd/pcap.h"
 #include "tcpcryptd/poller.h"
 
 volatile int tcd_stopping;
+
+_Static_assert(EMIT_MAX_FRAME <= XQ_SLOT_FRAMES * XQ_FRAME_SIZE, "emit slot too small");
+_Static_assert(EMIT_MAX_FRAME == TC_DP_FRAME_MAX, "BPF and userspace frame limits differ");
+_Static_assert(COAL_MAX_DESCS == XQ_MAX_CHAIN, "a run is one TX chain");
+
+/* ---- TX ---- */
 
 static uint32_t reap_completions(struct poller *p, enum xq_side side)
 {
 	struct xq_sock *s = &p->q.s[side];
 	uint32_t idx, n, i;
 
-	n = xsk_ring_cons__peek(&s->comp, XQ_COMP_SIZE, &idx);
+	n = xsk_ring_cons__peek(&s->comp, p->q.comp_size, &idx);
 	if (!n)
 		return 0;
 	for (i = 0; i < n; i++)
-		xq_free_frame(&p->q, *xsk_ring_cons__comp_addr(&s->comp, idx + i) &
-			      ~(uint64_t)(XQ_FRAME_SIZE - 1));
+		xq_release(&p->q, *xsk_ring_cons__comp_addr(&s->comp, idx + i));
 	xsk_ring_cons__release(&s->comp, n);
 	s->outstanding_tx -= n < s->outstanding_tx ? n : s->outstanding_tx;
 	return n;
@@ -42,10 +71,11 @@ static void kick_tx(struct poller *p, enum xq_side side)
 	struct xq_sock *s = &p->q.s[side];
 	unsigned int i;
 
+	p->tx_dirty[side] = false;
 	if (!xsk_ring_prod__needs_wakeup(&s->tx))
 		return;
-	/* copy mode: each sendto() transmits up to 32 frames, EAGAIN = more */
-	for (i = 0; i < XQ_TX_SIZE / 32; i++) {
+	/* copy mode: each sendto() transmits up to 32 descriptors, EAGAIN = more */
+	for (i = 0; i < p->q.tx_size / 32; i++) {
 		p->st.kicks[side]++;
 		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 			break;
@@ -54,67 +84,456 @@ static void kick_tx(struct poller *p, enum xq_side side)
 	}
 }
 
-/* ---- emit: frames the engine makes, written once into a UMEM frame ---- */
+/* Room for N more descriptors on SIDE's TX ring, beyond those promised. */
+static bool tx_room(struct poller *p, enum xq_side side, uint32_t n)
+{
+	struct xq_sock *s = &p->q.s[side];
+	uint32_t need = n + p->tx_reserved[side] + (side == XQ_HOST ? p->held_descs : 0);
+
+	if (xsk_prod_nb_free(&s->tx, need) >= need)
+		return true;
+	kick_tx(p, side);
+	reap_completions(p, side);
+	return xsk_prod_nb_free(&s->tx, need) >= need;
+}
+
+/* Queue one frame (N descriptors) for SIDE; tx_room() said yes. */
+static void tx_frame(struct poller *p, enum xq_side side, const struct xdp_desc *d, uint32_t n)
+{
+	struct xq_sock *s = &p->q.s[side];
+	uint32_t idx, i;
+
+	if (xsk_ring_prod__reserve(&s->tx, n, &idx) != n) {
+		/* cannot happen: room was checked; never leak the frames */
+		for (i = 0; i < n; i++)
+			xq_release(&p->q, d[i].addr);
+		p->st.dropped[side ^ 1]++;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct xdp_desc *t = xsk_ring_prod__tx_desc(&s->tx, idx + i);
+
+		t->addr = d[i].addr;
+		t->len = d[i].len;
+		t->options = i + 1 < n ? XDP_PKT_CONTD : 0;
+	}
+	xsk_ring_prod__submit(&s->tx, n);
+	s->outstanding_tx += n;
+	p->tx_dirty[side] = true;
+	p->st.tx_pkts[side]++;
+	p->st.tx_descs[side] += n;
+	if (side == XQ_WIRE && p->pcap)
+		pcapw_frame(p->pcap, true, p->q.area, d, n);
+}
+
+static void free_descs(struct poller *p, const struct xdp_desc *d, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		xq_release(&p->q, d[i].addr);
+}
+
+/* ---- emit: the engine's frames, written once into the UMEM ---- */
+
+static inline struct poller *em_poller(struct emit *em)
+{
+	return (struct poller *)((char *)em - offsetof(struct poller, em));
+}
+
+static uint32_t frames_of(uint32_t len)
+{
+	return (len + XQ_FRAME_SIZE - 1) / XQ_FRAME_SIZE;
+}
+
+static void flush_runs(struct poller *p);
 
 static uint8_t *em_get(struct emit *em, enum xq_side to, uint32_t len)
 {
-	struct poller *p = (struct poller *)em;
+	struct poller *p = em_poller(em);
+	struct xq *q = &p->q;
+	uint32_t nd = frames_of(len);
+	uint64_t addr;
 
-	if (len > XQ_FRAME_SIZE || !p->q.nfree) {
-		p->st.emit_no_room[to]++;
+	/* a slot is always sent as up to XQ_SLOT_FRAMES descriptors */
+	if (nd > 1)
+		nd = XQ_SLOT_FRAMES;
+	if (!len || len > EMIT_MAX_FRAME || !tx_room(p, to, nd))
 		return NULL;
+	if (nd == 1) {
+		if (!q->nfree)
+			return NULL;
+		addr = q->free[--q->nfree];
+	} else {
+		/* a contiguous run of frames: the writer sees one buffer */
+		if (!q->nslot_free)
+			return NULL;
+		addr = q->arena + (uint64_t)q->slot_free[--q->nslot_free] *
+				  XQ_SLOT_FRAMES * XQ_FRAME_SIZE;
 	}
-	return xsk_umem__get_data(p->q.area, p->q.free[--p->q.nfree]);
+	p->tx_reserved[to] += nd;
+	return xsk_umem__get_data(q->area, addr);
 }
 
 static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 {
-	struct poller *p = (struct poller *)em;
-	uint64_t addr = buf - (uint8_t *)p->q.area;
+	struct poller *p = em_poller(em);
+	struct xq *q = &p->q;
+	uint64_t addr = buf - (uint8_t *)q->area;
+	struct xdp_desc d[XQ_SLOT_FRAMES];
+	uint32_t nd, i, reserved;
 
-	if (!len || p->nout[to] == POLLER_OUT_MAX) {
-		if (len)
-			p->st.emit_no_room[to]++;
-		xq_free_frame(&p->q, addr);
+	/* what em_get() reserved: one frame, or a slot's worth of descriptors */
+	reserved = addr >= q->arena ? XQ_SLOT_FRAMES : 1;
+	nd = frames_of(len);
+	if (!len || nd > reserved) {
+		p->tx_reserved[to] -= reserved < p->tx_reserved[to] ? reserved : p->tx_reserved[to];
+		if (addr >= q->arena) {
+			q->slot_refs[(addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE)] = 1;
+			xq_release(q, addr);
+		} else {
+			xq_free_frame(q, addr);
+		}
 		return;
 	}
-	/* host-bound: the local stack accepts only frames sent to tcv0 */
+	p->tx_reserved[to] -= reserved < p->tx_reserved[to] ? reserved : p->tx_reserved[to];
+	/* host-bound runs of earlier segments go first: a flow's order holds */
 	if (to == XQ_HOST)
-		memcpy(buf, p->host_mac, 6);
-	p->out[to][p->nout[to]++] = (struct xdp_desc){ .addr = addr, .len = len };
+		flush_runs(p);
+	for (i = 0; i < nd; i++) {
+		d[i].addr = addr + (uint64_t)i * XQ_FRAME_SIZE;
+		d[i].len = i + 1 < nd ? XQ_FRAME_SIZE : len - i * XQ_FRAME_SIZE;
+	}
+	if (addr >= q->arena)
+		q->slot_refs[(addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE)] = nd;
+	tx_frame(p, to, d, nd);
+	p->st.emitted[to]++;
 }
 
-/* Hand the engine's frames of this pass to the TX rings. */
-static void emit_submit(struct poller *p, enum xq_side side)
-{
-	struct xq_sock *s = &p->q.s[side];
-	uint32_t n = p->nout[side], idx, i, got;
+/* ---- frames as descriptor chains ---- */
 
-	if (!n)
+/*
+ * The bytes [FROM, TO) of a frame made of D[0..N) as descriptors into OUT
+ * (at most OUT_MAX); USED[i] is set for every input descriptor referenced.
+ * Returns the number written, or XQ_MAX_CHAIN + 1 when OUT_MAX is too few.
+ */
+static uint32_t map_range(const struct xdp_desc *d, uint32_t n, uint32_t from, uint32_t to,
+			  struct xdp_desc *out, uint32_t out_max, bool *used)
+{
+	uint32_t off = 0, k = 0, i;
+
+	for (i = 0; i < n && off < to; off += d[i].len, i++) {
+		uint32_t a = from > off ? from : off;
+		uint32_t b = to < off + d[i].len ? to : off + d[i].len;
+
+		if (a >= b)
+			continue;
+		if (k == out_max)
+			return XQ_MAX_CHAIN + 1;
+		out[k].addr = d[i].addr + (a - off);
+		out[k].len = b - a;
+		out[k].options = 0;
+		k++;
+		if (used)
+			used[i] = true;
+	}
+	return k;
+}
+
+static uint32_t count_range(const struct xdp_desc *d, uint32_t n, uint32_t from, uint32_t to)
+{
+	uint32_t off = 0, k = 0, i;
+
+	for (i = 0; i < n && off < to; off += d[i].len, i++)
+		if ((from > off ? from : off) < (to < off + d[i].len ? to : off + d[i].len))
+			k++;
+	return k;
+}
+
+/* ---- wire -> host: coalescing (the headers: coalesce.c) ---- */
+
+static struct run *run_of(struct poller *p, const struct tc_seg *s)
+{
+	int i;
+
+	for (i = 0; i < POLLER_RUNS; i++) {
+		struct run *r = &p->runs[i];
+
+		if (r->active && r->seg.family == s->family && r->seg.sport == s->sport &&
+		    r->seg.dport == s->dport && !memcmp(r->seg.saddr, s->saddr, s->alen) &&
+		    !memcmp(r->seg.daddr, s->daddr, s->alen))
+			return r;
+	}
+	return NULL;
+}
+
+/* Send the run's frames as one segment (headers of the first rewritten). */
+static void run_flush(struct poller *p, struct run *r)
+{
+	if (!r || !r->active)
 		return;
-	got = xsk_ring_prod__reserve(&s->tx, n, &idx);
-	if (!got && xsk_prod_nb_free(&s->tx, n))
-		got = xsk_ring_prod__reserve(&s->tx, xsk_prod_nb_free(&s->tx, n), &idx);
-	for (i = 0; i < got; i++)
-		*xsk_ring_prod__tx_desc(&s->tx, idx + i) = p->out[side][i];
-	if (got) {
-		xsk_ring_prod__submit(&s->tx, got);
-		s->outstanding_tx += got;
-		p->st.tx_pkts[side] += got;
-		p->st.emitted[side] += got;
+	if (r->nframes > 1) {
+		coal_finish(r);
+		p->st.runs++;
+		p->st.coalesced += r->nframes;
 	}
-	/* TX ring full: those are lost like frames on a congested link */
-	for (i = got; i < n; i++) {
-		p->st.emit_no_room[side]++;
-		xq_free_frame(&p->q, p->out[side][i].addr);
-	}
-	p->nout[side] = 0;
+	p->held_descs -= r->nd;
+	tx_frame(p, XQ_HOST, r->d, r->nd);
+	r->active = false;
 }
 
-void poller_init_emit(struct poller *p)
+static void flush_runs(struct poller *p)
 {
-	p->em.get = em_get;
-	p->em.put = em_put;
+	int i;
+
+	for (i = 0; i < POLLER_RUNS; i++)
+		run_flush(p, &p->runs[i]);
+}
+
+static struct run *run_slot(struct poller *p)
+{
+	static __thread unsigned int victim;
+	int i;
+
+	for (i = 0; i < POLLER_RUNS; i++)
+		if (!p->runs[i].active)
+			return &p->runs[i];
+	/* all busy: flush one, round robin */
+	i = victim++ % POLLER_RUNS;
+	run_flush(p, &p->runs[i]);
+	return &p->runs[i];
+}
+
+/*
+ * A frame for the local stack: PKT is its contiguous view (the UMEM frame,
+ * or the scratch copy of a chain D[0..N)), S its parse.
+ */
+static void to_host(struct poller *p, const uint8_t *pkt, const struct tc_seg *s,
+		    const struct xdp_desc *d, uint32_t n, enum tc_seg_kind kind)
+{
+	bool used[XQ_MAX_CHAIN] = {};
+	struct run *r = kind == TC_SEG_TCP ? run_of(p, s) : NULL;
+	uint32_t i, np;
+
+	if (kind == TC_SEG_TCP && coal_eligible(pkt, s)) {
+		np = count_range(d, n, s->payload_off, s->ip_end);
+		if (r && coal_joins(r, pkt, s, np)) {
+			map_range(d, n, s->payload_off, s->ip_end, r->d + r->nd, np, used);
+			r->nd += np;
+			p->held_descs += np;
+			coal_add(r, pkt, s);
+			goto unused;
+		}
+		run_flush(p, r);
+		np = count_range(d, n, 0, s->ip_end);
+		if (np <= XQ_MAX_CHAIN && !(s->flags & TC_TH_PSH)) {
+			/* start a run with this frame */
+			r = run_slot(p);
+			coal_start(r, xsk_umem__get_data(p->q.area, d[0].addr), pkt, s);
+			r->nd = map_range(d, n, 0, s->ip_end, r->d, XQ_MAX_CHAIN, used);
+			p->held_descs += r->nd;
+			goto unused;
+		}
+	} else {
+		run_flush(p, r);	/* the flow's earlier segments go first */
+	}
+	tx_frame(p, XQ_HOST, d, n);
+	return;
+unused:
+	/* descriptors holding no byte of the run (Ethernet padding) */
+	for (i = 0; i < n; i++)
+		if (!used[i])
+			xq_release(&p->q, d[i].addr);
+}
+
+/* ---- host -> wire: cutting super-packets ---- */
+
+/* The segment size for a super-packet S (IP datagram longer than the MTU). */
+static uint32_t cut_mss(struct poller *p, const struct tc_seg *s)
+{
+	uint32_t hdrs = s->payload_off - s->l3_off;	/* IP + TCP headers */
+	uint32_t mtu = __atomic_load_n(&p->wire_mtu, __ATOMIC_RELAXED);
+	uint32_t max = mtu > hdrs + 8 ? mtu - hdrs : 8;
+	uint32_t mss = 0;
+
+	/* tc_egress's gso_size, unless URG uses the field */
+	if (!(s->flags & TC_TH_URG))
+		mss = s->urg;
+	/* none, or larger than the MTU now allows (the MTU just shrank) */
+	if (!mss || mss > max)
+		mss = max;
+	return mss;
+}
+
+static uint32_t cut_count(const struct tc_seg *s, uint32_t mss)
+{
+	return (s->payload_len + mss - 1) / mss;
+}
+
+/*
+ * Cut super-packet PKT (contiguous) into segments of MSS payload bytes, each
+ * in fresh UMEM frames, and send them to the wire. Room was checked.
+ */
+static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_seg *s,
+			 uint32_t mss)
+{
+	uint32_t hlen = s->payload_off, nsegs = cut_count(s, mss), k;
+	uint16_t id = s->family == AF_INET ? tc_get16(pkt + s->l3_off + 4) : 0;
+	bool use_marker = !(s->flags & TC_TH_URG);
+
+	for (k = 0; k < nsegs; k++) {
+		uint32_t off = k * mss;
+		uint32_t plen = s->payload_len - off < mss ? s->payload_len - off : mss;
+		uint32_t flen = hlen + plen, nf = frames_of(flen), i, done;
+		const uint8_t *src = pkt + s->payload_off + off;
+		struct xdp_desc d[XQ_MAX_CHAIN];
+		bool last = k + 1 == nsegs;
+		uint8_t *f, *th, fl;
+		uint64_t sum;
+
+		d[0].addr = d[0].len = 0;	/* nf >= 1: flen holds the headers */
+		for (i = 0; i < nf; i++) {
+			d[i].addr = p->q.free[--p->q.nfree];
+			d[i].len = i + 1 < nf ? XQ_FRAME_SIZE : flen - i * XQ_FRAME_SIZE;
+		}
+		/* headers, then the payload across the frames */
+		f = xsk_umem__get_data(p->q.area, d[0].addr);
+		memcpy(f, pkt, hlen);
+		done = d[0].len - hlen < plen ? d[0].len - hlen : plen;
+		memcpy(f + hlen, src, done);
+		for (i = 1; i < nf; i++) {
+			memcpy(xsk_umem__get_data(p->q.area, d[i].addr), src + done, d[i].len);
+			done += d[i].len;
+		}
+		/* IP */
+		if (s->family == AF_INET) {
+			tc_put16(f + s->l3_off + 2, flen - s->l3_off);
+			tc_put16(f + s->l3_off + 4, id + k);
+			tc_seg_fill_ip_csum(f, s);
+		} else {
+			tc_put16(f + s->l3_off + 4, flen - s->l3_off - 40);
+		}
+		/* TCP: what tcp_gso_segment() does */
+		th = f + s->l4_off;
+		tc_put32(th + 4, s->seq + off);
+		fl = s->flags;
+		if (!last)
+			fl &= ~(TC_TH_FIN | TC_TH_PSH);
+		if (k)
+			fl &= ~TC_TH_CWR;
+		if (use_marker) {
+			tc_put16(th + 18, 0);
+		} else if (s->urg > off) {
+			tc_put16(th + 18, s->urg - off);
+		} else {
+			fl &= ~TC_TH_URG;
+			tc_put16(th + 18, 0);
+		}
+		th[13] = fl;
+		th[16] = th[17] = 0;
+		sum = tc_csum_pseudo(s->saddr, s->daddr, s->alen, s->thl + plen);
+		sum = tc_csum_add(sum, th, s->thl);
+		sum = tc_csum_add(sum, src, plen);
+		tc_put16(th + 16, ~tc_csum_fold(sum));
+		tx_frame(p, XQ_WIRE, d, nf);
+	}
+	p->st.super_cut++;
+	p->st.segs_cut += nsegs;
+}
+
+/* The full TCP checksum of a frame from the local stack (CHECKSUM_PARTIAL). */
+static void fill_csum(uint8_t *pkt, const struct tc_seg *s, const struct xdp_desc *d,
+		      uint32_t n, struct poller *p)
+{
+	tc_seg_fill_tcp_csum(pkt, s);
+	if (n > 1)	/* PKT is the scratch copy: the field lives in the first descriptor */
+		memcpy((uint8_t *)xsk_umem__get_data(p->q.area, d[0].addr) + s->l4_off + 16,
+		       pkt + s->l4_off + 16, 2);
+}
+
+/* ---- one received frame ---- */
+
+/*
+ * Handle one frame D[0..N) received on FROM. -EAGAIN: no TX room or no
+ * frames for its output; it stays in the RX ring for the next pass.
+ */
+static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_desc *d,
+			uint32_t n, uint64_t now)
+{
+	enum xq_side to = from ^ 1;
+	uint32_t len = 0, i, mss = 0, need_d = n, need_f = 0;
+	enum flow_verdict v;
+	enum tc_seg_kind kind;
+	struct tc_seg s;
+	uint8_t *pkt;
+
+	for (i = 0; i < n; i++)
+		len += d[i].len;
+	if (n == 1) {
+		pkt = xsk_umem__get_data(p->q.area, d[0].addr);
+	} else {
+		/* flow_packet() takes one contiguous frame */
+		if (len > EMIT_MAX_FRAME) {
+			free_descs(p, d, n);
+			p->st.dropped[from]++;
+			return 0;
+		}
+		pkt = p->scratch;
+		for (i = 0, len = 0; i < n; len += d[i].len, i++)
+			memcpy(pkt + len, xsk_umem__get_data(p->q.area, d[i].addr), d[i].len);
+	}
+	kind = tc_seg_parse(pkt, len, &s);
+	if (kind == TC_SEG_TCP && from == XQ_HOST && s.ip_end - s.l3_off >
+	    __atomic_load_n(&p->wire_mtu, __ATOMIC_RELAXED)) {
+		uint32_t nsegs;
+
+		mss = cut_mss(p, &s);
+		nsegs = cut_count(&s, mss);
+		need_f = nsegs * frames_of(s.payload_off + mss);
+		need_d = need_f;
+	}
+	if (need_d > p->q.tx_size / 2) {
+		/* a segment size so small the cut could never fit the ring */
+		free_descs(p, d, n);
+		p->st.dropped[from]++;
+		return 0;
+	}
+	if (!tx_room(p, to, need_d) || p->q.nfree < need_f) {
+		p->st.tx_full[to]++;
+		return -EAGAIN;
+	}
+	if (from == XQ_WIRE && p->pcap)
+		pcapw_frame(p->pcap, false, p->q.area, d, n);
+
+	p->st.rx_pkts[from]++;
+	p->st.rx_bytes[from] += len;
+	if (n > 1)
+		p->st.rx_chains[from]++;
+	v = flow_packet(p->ft, from, p->q.qid, pkt, len, now, &p->em);
+	if (v != FV_FORWARD || kind != TC_SEG_TCP) {
+		/* FV_CONSUMED: the engine sent what it had to through em */
+		if (v != FV_CONSUMED)
+			p->st.dropped[from]++;
+		free_descs(p, d, n);
+		return 0;
+	}
+	/* flow_packet() may have rewritten headers (a checksum): back into the UMEM */
+	if (n > 1)
+		memcpy(xsk_umem__get_data(p->q.area, d[0].addr), pkt,
+		       s.payload_off < d[0].len ? s.payload_off : d[0].len);
+
+	if (from == XQ_WIRE) {
+		to_host(p, pkt, &s, d, n, kind);
+		return 0;
+	}
+	if (mss) {
+		cut_and_send(p, pkt, &s, mss);
+		free_descs(p, d, n);
+		return 0;
+	}
+	fill_csum(pkt, &s, d, n, p);
+	tx_frame(p, XQ_WIRE, d, n);
+	return 0;
 }
 
 #define POLLER_PREFETCH 4
@@ -127,80 +546,55 @@ static inline void prefetch_frame(struct poller *p, uint64_t addr)
 	__builtin_prefetch(h + 64, 1);
 }
 
-/* Move one batch from FROM's RX ring to the other side's TX ring. */
-static uint32_t forward_batch(struct poller *p, enum xq_side from, uint64_t now)
+/* One batch from FROM's RX ring. Returns the descriptors consumed. */
+static uint32_t rx_batch(struct poller *p, enum xq_side from, uint64_t now)
 {
-	enum xq_side to = from == XQ_WIRE ? XQ_HOST : XQ_WIRE;
-	struct xq_sock *src = &p->q.s[from], *dst = &p->q.s[to];
-	uint32_t n, room, idx_rx, idx_tx = 0, i, sent = 0;
+	struct xq_sock *src = &p->q.s[from];
+	struct xdp_desc d[XQ_MAX_CHAIN];
+	uint32_t n, idx, i = 0, k;
 
-	room = xsk_prod_nb_free(&dst->tx, POLLER_BATCH);
-	if (room > POLLER_BATCH)
-		room = POLLER_BATCH;
-	if (!room) {
-		p->st.tx_full[to]++;
-		kick_tx(p, to);
-		return 0;
-	}
-	n = xsk_ring_cons__peek(&src->rx, room, &idx_rx);
+	n = xsk_ring_cons__peek(&src->rx, POLLER_BATCH + XQ_MAX_CHAIN, &idx);
 	if (!n)
 		return 0;
-	if (xsk_ring_prod__reserve(&dst->tx, n, &idx_tx) != n) {
-		/* cannot happen: room was checked; keep the frames in RX */
-		xsk_ring_cons__cancel(&src->rx, n);
-		return 0;
-	}
 	/*
 	 * The first read of a frame's headers misses the cache (another CPU's
 	 * softirq wrote it): prefetch a few frames ahead.
 	 */
-	for (i = 0; i < n && i < POLLER_PREFETCH; i++)
-		prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx, idx_rx + i)->addr);
-	for (i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&src->rx, idx_rx + i);
-		uint64_t addr = d->addr;
-		uint8_t *pkt = xsk_umem__get_data(p->q.area, addr);
-		struct xdp_desc *t;
+	for (k = 0; k < n && k < POLLER_PREFETCH; k++)
+		prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx, idx + k)->addr);
+	while (i < n && i < POLLER_BATCH) {
+		uint32_t nd = 0;
+		bool more = true;
 
-		if (i + POLLER_PREFETCH < n)
-			prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx,
-						idx_rx + i + POLLER_PREFETCH)->addr);
-		p->st.rx_bytes[from] += d->len;
-		switch (flow_packet(p->ft, from, p->q.qid, pkt, d->len, now, &p->em)) {
-		case FV_FORWARD:
-			break;
-		case FV_DROP:
+		/* one frame: the descriptors up to the first without XDP_PKT_CONTD */
+		while (more && i + nd < n) {
+			const struct xdp_desc *r = xsk_ring_cons__rx_desc(&src->rx, idx + i + nd);
+
+			more = r->options & XDP_PKT_CONTD;
+			if (nd < XQ_MAX_CHAIN)
+				d[nd] = *r;
+			nd++;
+		}
+		if (more)
+			break;		/* the rest of the chain is not here yet */
+		if (nd > XQ_MAX_CHAIN) {
+			/* longer than any frame BPF steers: drop it whole */
+			for (k = 0; k < nd; k++)
+				xq_release(&p->q, xsk_ring_cons__rx_desc(&src->rx, idx + i + k)->addr);
 			p->st.dropped[from]++;
-			/* fall through */
-		default:
-			xq_free_frame(&p->q, addr & ~(uint64_t)(XQ_FRAME_SIZE - 1));
+			i += nd;
 			continue;
 		}
-		/* host-bound: the local stack accepts only frames sent to tcv0 */
-		if (to == XQ_HOST)
-			memcpy(pkt, p->host_mac, 6);
-		t = xsk_ring_prod__tx_desc(&dst->tx, idx_tx + sent);
-		t->addr = addr;
-		t->len = d->len;
-		t->options = 0;
-		sent++;
+		if (i + nd + POLLER_PREFETCH < n)
+			prefetch_frame(p, xsk_ring_cons__rx_desc(&src->rx,
+						idx + i + nd + POLLER_PREFETCH)->addr);
+		if (handle_frame(p, from, d, nd, now) == -EAGAIN)
+			break;
+		i += nd;
 	}
-	xsk_ring_cons__release(&src->rx, n);
-	p->st.rx_pkts[from] += n;
-	/* give back the slots reserved for frames not forwarded */
-	dst->tx.cached_prod -= n - sent;
-	if (sent) {
-		xsk_ring_prod__submit(&dst->tx, sent);
-		dst->outstanding_tx += sent;
-		p->st.tx_pkts[to] += sent;
-	}
-	/* the engine's coalesced output, then everything out */
-	flow_flush(p->ft, &p->em);
-	emit_submit(p, XQ_WIRE);
-	emit_submit(p, XQ_HOST);
-	kick_tx(p, XQ_WIRE);
-	kick_tx(p, XQ_HOST);
-	return n;
+	xsk_ring_cons__cancel(&src->rx, n - i);
+	xsk_ring_cons__release(&src->rx, i);
+	return i;
 }
 
 static void refill(struct poller *p)
@@ -249,6 +643,29 @@ static void pin_cpu(struct poller *p)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* How long poll() may sleep: until the engine's next timer, at most 1 s. */
+static int poll_timeout_ms(struct poller *p, uint64_t now)
+{
+	uint64_t next = flow_next_timer(p->ft);
+	int ms = p->q.s[XQ_WIRE].outstanding_tx || p->q.s[XQ_HOST].outstanding_tx ? 10 : 1000;
+
+	if (next != UINT64_MAX) {
+		uint64_t wait = next > now ? (next - now + 999999) / 1000000 : 0;
+
+		if (wait < (uint64_t)ms)
+			ms = wait;
+	}
+	return ms;
+}
+
 static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
@@ -257,41 +674,60 @@ static void *poller_main(void *arg)
 		{ .fd = p->q.s[XQ_HOST].fd, .events = POLLIN },
 		{ .fd = p->stop_fd, .events = POLLIN },
 	};
+	uint64_t spin_until = 0;
 
 	pin_cpu(p);
 	while (!tcd_stopping) {
 		uint64_t now = tcd_now_ns();	/* once per pass, not per frame */
 		uint32_t work = 0;
+		int side;
 
 		work += reap_completions(p, XQ_WIRE);
 		work += reap_completions(p, XQ_HOST);
-		work += forward_batch(p, XQ_WIRE, now);
-		work += forward_batch(p, XQ_HOST, now);
-		/* the engine's own timers (Init retransmission) */
-		if (flow_next_timer(p->ft) <= now) {
-			flow_timers(p->ft, now, &p->em);
-			emit_submit(p, XQ_WIRE);
-			emit_submit(p, XQ_HOST);
-			kick_tx(p, XQ_WIRE);
-			kick_tx(p, XQ_HOST);
-		}
+		work += rx_batch(p, XQ_WIRE, now);
+		work += rx_batch(p, XQ_HOST, now);
+		/* end of the batch: held runs and the engine's held frames go out */
+		flush_runs(p);
+		flow_flush(p->ft, &p->em);
+		flow_timers(p->ft, now, &p->em);
+		for (side = 0; side < XQ_SIDES; side++)
+			if (p->tx_dirty[side])
+				kick_tx(p, side);
 		refill(p);
-		if (work || p->busy_poll)
+		if (work) {
+			if (p->spin_ns)
+				spin_until = mono_ns() + p->spin_ns;
 			continue;
-		/* idle: sleep; wake on RX, on stop, for the engine's next timer,
-		 * or soon if TX is in flight */
-		p->st.polls++;
-		{
-			uint64_t t = flow_next_timer(p->ft);
-			int ms = p->q.s[XQ_WIRE].outstanding_tx ||
-				 p->q.s[XQ_HOST].outstanding_tx ? 10 : 1000;
-
-			if (t != UINT64_MAX && (t <= now || (t - now) / 1000000 < (uint64_t)ms))
-				ms = t <= now ? 0 : (int)((t - now) / 1000000) + 1;
-			poll(pfd, 3, ms);
 		}
+		if (p->busy_poll)
+			continue;
+		if (spin_until && mono_ns() < spin_until) {
+			p->st.spins++;
+			sched_yield();
+			continue;
+		}
+		spin_until = 0;
+		/* idle: sleep; wake on RX, on stop, a timer, or soon if TX is in flight */
+		p->st.polls++;
+		poll(pfd, 3, poll_timeout_ms(p, now));
 	}
 	return NULL;
+}
+
+int poller_init(struct poller *p)
+{
+	p->scratch = malloc(EMIT_MAX_FRAME);
+	if (!p->scratch)
+		return -ENOMEM;
+	p->em.get = em_get;
+	p->em.put = em_put;
+	return 0;
+}
+
+void poller_fini(struct poller *p)
+{
+	free(p->scratch);
+	p->scratch = NULL;
 }
 
 int poller_start(struct poller *p)

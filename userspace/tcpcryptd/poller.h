@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* One poller thread per queue: moves frames wire <-> host by descriptor. */
+/*
+ * One poller thread per queue: moves frames wire <-> host by descriptor,
+ * cuts the local stack's super-packets into wire segments, coalesces
+ * host-bound segments, and backs the engine's emit buffers with UMEM.
+ */
 #ifndef TCD_POLLER_H
 #define TCD_POLLER_H
 
@@ -7,47 +11,60 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/seg.h"
+#include "tcpcryptd/coalesce.h"
 #include "tcpcryptd/emit.h"
 #include "tcpcryptd/xsk.h"
 
 #define POLLER_BATCH	64
-#define POLLER_OUT_MAX	512	/* engine frames queued per side per pass */
+#define POLLER_RUNS	8	/* host-bound coalescing runs held at once (one per flow) */
 
 struct flow_table;
+struct pcapw;
 
 /* Counters of one poller; written by its thread only, read racily by main. */
 struct poller_stats {
 	uint64_t rx_pkts[XQ_SIDES];	/* frames received on the wire/host socket */
 	uint64_t rx_bytes[XQ_SIDES];
+	uint64_t rx_chains[XQ_SIDES];	/* of which: multi-descriptor frames */
 	uint64_t tx_pkts[XQ_SIDES];	/* frames sent on the wire/host socket */
+	uint64_t tx_descs[XQ_SIDES];	/* descriptors they took */
 	uint64_t dropped[XQ_SIDES];	/* received on SIDE, not forwarded */
 	uint64_t kicks[XQ_SIDES];	/* sendto() on SIDE */
-	uint64_t tx_full[XQ_SIDES];	/* batches cut short by a full TX ring */
+	uint64_t tx_full[XQ_SIDES];	/* passes cut short: no TX room or no frames */
+	uint64_t super_cut;		/* host super-packets cut into wire segments */
+	uint64_t segs_cut;		/* the wire segments made of them */
+	uint64_t coalesced;		/* host-bound frames sent inside a larger one */
+	uint64_t runs;			/* host-bound frames made of several */
+	uint64_t emitted[XQ_SIDES];	/* frames the engine emitted */
 	uint64_t polls;			/* poll() calls (idle) */
-	uint64_t emitted[XQ_SIDES];	/* frames the engine made, sent on SIDE */
-	uint64_t emit_no_room[XQ_SIDES];	/* no frame or TX slot for one */
+	uint64_t spins;			/* passes spent spinning after traffic */
 	uint64_t no_frames;		/* fill ring could not be refilled */
 };
 
 struct poller {
-	struct emit em;			/* first: the engine's buffers come from here */
 	struct xq q;
 	pthread_t thread;
 	bool started;
 	bool busy_poll;
+	uint32_t spin_ns;		/* keep polling this long after traffic; 0: never */
 	int stop_fd;			/* eventfd: readable when stopping */
-	uint8_t host_mac[6];		/* tcv0's MAC: dst of host-bound frames */
+	uint32_t wire_mtu;		/* IFACE's MTU; main updates it (relaxed atomics) */
 	struct flow_table *ft;
+	struct pcapw *pcap;		/* NULL: no capture */
+	struct emit em;			/* the engine's frames, backed by this UMEM */
+	uint8_t *scratch;		/* one received chain, contiguous (EMIT_MAX_FRAME) */
+	struct run runs[POLLER_RUNS];
+	uint32_t held_descs;		/* host TX descriptors the runs will take */
+	uint32_t tx_reserved[XQ_SIDES];	/* descriptors promised to emit_get() buffers */
+	bool tx_dirty[XQ_SIDES];	/* submitted since the last kick */
 	struct poller_stats st;
-	/* frames the engine made in this pass, submitted after the forwarded ones */
-	struct xdp_desc out[XQ_SIDES][POLLER_OUT_MAX];
-	uint32_t nout[XQ_SIDES];
 };
 
 extern volatile int tcd_stopping;
 
-/* Set up the engine's buffers (p->em) before the thread starts. */
-void poller_init_emit(struct poller *p);
+int poller_init(struct poller *p);
+void poller_fini(struct poller *p);
 int poller_start(struct poller *p);
 void poller_join(struct poller *p);
 

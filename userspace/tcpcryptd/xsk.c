@@ -7,6 +7,11 @@
  * both are copy mode. The host side is a veth, which has no zero-copy: the
  * pair is therefore always copy mode here; --zero-copy=on is refused by the
  * caller and auto falls back with a log line.
+ *
+ * Multi-buffer: the wire socket is bound with XDP_USE_SG, which marks the
+ * UMEM; the host socket, bound with XDP_SHARED_UMEM (which takes no other
+ * flag), inherits it from the UMEM (measured on 6.18: it receives and sends
+ * chains).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,8 +29,8 @@ static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
 {
 	struct xq_sock *s = &q->s[side];
 	struct xsk_socket_config cfg = {
-		.rx_size = XQ_RX_SIZE,
-		.tx_size = XQ_TX_SIZE,
+		.rx_size = q->rx_size,
+		.tx_size = q->tx_size,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = bind_flags,
 	};
@@ -40,14 +45,23 @@ static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
 	return 0;
 }
 
+/*
+ * Frames kept out of the fill rings: cutting a 64 KB super-packet into
+ * segments needs up to about 50 of them at once.
+ */
+#define XQ_FILL_RESERVE	(XQ_SLACK_FRAMES / 2)
+
 void xq_fill(struct xq *q, enum xq_side side)
 {
 	struct xq_sock *s = &q->s[side];
-	uint32_t n, idx, i;
+	uint32_t n, idx, i, avail;
 
-	n = xsk_prod_nb_free(&s->fill, q->nfree);
-	if (n > q->nfree)
-		n = q->nfree;
+	if (q->nfree <= XQ_FILL_RESERVE)
+		return;
+	avail = q->nfree - XQ_FILL_RESERVE;
+	n = xsk_prod_nb_free(&s->fill, avail);
+	if (n > avail)
+		n = avail;
 	if (!n || xsk_ring_prod__reserve(&s->fill, n, &idx) != n)
 		return;
 	for (i = 0; i < n; i++)
@@ -55,48 +69,79 @@ void xq_fill(struct xq *q, enum xq_side side)
 	xsk_ring_prod__submit(&s->fill, n);
 }
 
+static uint32_t pow2_or(uint32_t v, uint32_t def)
+{
+	return v && !(v & (v - 1)) ? v : def;
+}
+
+/*
+ * The UMEM: both fill rings full, both TX and completion rings, and some
+ * slack, as single frames; then the arena. Single frames are handed out
+ * from the top of a stack, lowest addresses first.
+ */
+static int umem_layout(struct xq *q, const struct xq_opts *o)
+{
+	uint32_t i;
+
+	q->rx_size = pow2_or(o->rx_size, XQ_DEF_RX_SIZE);
+	q->tx_size = pow2_or(o->tx_size, XQ_DEF_TX_SIZE);
+	q->fill_size = pow2_or(o->fill_size, 2 * q->rx_size);
+	q->comp_size = q->tx_size;
+	q->nframes = 2 * q->fill_size + 2 * q->tx_size + XQ_SLACK_FRAMES;
+	q->nslots = o->slots ? o->slots : XQ_DEF_SLOTS;
+	q->arena = (uint64_t)q->nframes * XQ_FRAME_SIZE;
+	q->area_size = q->arena + (uint64_t)q->nslots * XQ_SLOT_FRAMES * XQ_FRAME_SIZE;
+
+	q->free = calloc(q->nframes, sizeof(*q->free));
+	q->slot_free = calloc(q->nslots, sizeof(*q->slot_free));
+	q->slot_refs = calloc(q->nslots, sizeof(*q->slot_refs));
+	if (!q->free || !q->slot_free || !q->slot_refs)
+		return -ENOMEM;
+	for (i = 0; i < q->nframes; i++)
+		q->free[i] = (uint64_t)(q->nframes - 1 - i) * XQ_FRAME_SIZE;
+	q->nfree = q->nframes;
+	for (i = 0; i < q->nslots; i++)
+		q->slot_free[i] = q->nslots - 1 - i;
+	q->nslot_free = q->nslots;
+	return 0;
+}
+
 int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_if,
 	      const struct xq_opts *o)
 {
 	struct xsk_umem_config ucfg = {
-		.fill_size = XQ_FILL_SIZE,
-		.comp_size = XQ_COMP_SIZE,
 		.frame_size = XQ_FRAME_SIZE,
 		.frame_headroom = 0,
 		.flags = 0,
 	};
-	uint16_t bind_flags = XDP_COPY;
-	uint32_t i;
+	uint16_t bind_flags = XDP_COPY | XDP_USE_SG;
 	int err;
 
 	memset(q, 0, sizeof(*q));
 	q->qid = qid;
 	q->s[XQ_WIRE].fd = q->s[XQ_HOST].fd = -1;
-	q->area_size = (uint64_t)XQ_NUM_FRAMES * XQ_FRAME_SIZE;
+	err = umem_layout(q, o);
+	if (err)
+		goto err;
+	ucfg.fill_size = q->fill_size;
+	ucfg.comp_size = q->comp_size;
 	/*
-	 * Every frame is its own 4 KB page: with small pages each packet
-	 * costs a TLB miss in the poller. Ask for transparent huge pages
-	 * (2 MB aligned) before the memory is touched.
+	 * With small pages each 4 KB frame is its own page: a TLB miss per
+	 * packet in the poller. Ask for transparent huge pages (2 MB
+	 * aligned) before the memory is touched.
 	 */
-	q->area = mmap(NULL, q->area_size + XQ_HUGE_ALIGN, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->area == MAP_FAILED) {
-		q->area = NULL;
-		return -errno;
+	q->map_base = mmap(NULL, q->area_size + XQ_HUGE_ALIGN, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->map_base == MAP_FAILED) {
+		q->map_base = NULL;
+		err = -errno;
+		goto err;
 	}
-	q->map_base = q->area;
-	q->area = (void *)(((uintptr_t)q->area + XQ_HUGE_ALIGN - 1) & ~(uintptr_t)(XQ_HUGE_ALIGN - 1));
+	q->area = (void *)(((uintptr_t)q->map_base + XQ_HUGE_ALIGN - 1) &
+			   ~(uintptr_t)(XQ_HUGE_ALIGN - 1));
 	if (madvise(q->area, q->area_size, MADV_HUGEPAGE))
 		pr_debug("queue %u: no transparent huge pages for the UMEM\n", qid);
 	memset(q->area, 0, q->area_size);	/* populate */
-	q->free = calloc(XQ_NUM_FRAMES, sizeof(*q->free));
-	if (!q->free) {
-		err = -ENOMEM;
-		goto err;
-	}
-	for (i = 0; i < XQ_NUM_FRAMES; i++)
-		q->free[i] = (uint64_t)(XQ_NUM_FRAMES - 1 - i) * XQ_FRAME_SIZE;
-	q->nfree = XQ_NUM_FRAMES;
 
 	err = xsk_umem__create(&q->umem, q->area, q->area_size,
 			       &q->s[XQ_WIRE].fill, &q->s[XQ_WIRE].comp, &ucfg);
@@ -115,7 +160,8 @@ int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_
 	}
 	err = xq_sock_create(q, XQ_WIRE, wire_if, bind_flags);
 	if (err) {
-		pr_warn("queue %u: AF_XDP socket on %s: %s\n", qid, wire_if, strerror(-err));
+		pr_warn("queue %u: AF_XDP socket on %s: %s%s\n", qid, wire_if, strerror(-err),
+			err == -EINVAL ? " (multi-buffer AF_XDP needs Linux 6.6 or later)" : "");
 		goto err;
 	}
 	err = xq_sock_create(q, XQ_HOST, host_if, bind_flags);
@@ -148,7 +194,11 @@ void xq_destroy(struct xq *q)
 		munmap(q->map_base, q->area_size + XQ_HUGE_ALIGN);
 	q->area = q->map_base = NULL;
 	free(q->free);
+	free(q->slot_free);
+	free(q->slot_refs);
 	q->free = NULL;
+	q->slot_free = NULL;
+	q->slot_refs = NULL;
 }
 
 int xq_update_maps(struct xq *q, int wire_xskmap_fd, int host_xskmap_fd)

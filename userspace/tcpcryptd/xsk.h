@@ -2,7 +2,13 @@
 /*
  * AF_XDP plumbing for one queue: a wire socket (IFACE, q) and a host socket
  * (tcv1, q) sharing ONE UMEM, so a frame received on one socket is sent on
- * the other by handing over its descriptor; the bytes are never copied.
+ * the other by handing over its descriptors; the bytes are never copied.
+ *
+ * Both sockets are multi-buffer (XDP_USE_SG): a frame longer than one UMEM
+ * frame arrives as a chain of descriptors (XDP_PKT_CONTD on all but the
+ * last) and is sent the same way. The UMEM holds single 4 KB frames (RX,
+ * fill, and frames tcpcryptd builds) and an arena of contiguous runs of
+ * XQ_SLOT_FRAMES frames, one per frame of up to 64 KB the engine writes.
  */
 #ifndef TCD_XSK_H
 #define TCD_XSK_H
@@ -11,14 +17,31 @@
 #include <stdint.h>
 #include <xdp/xsk.h>
 
+/* Debian 12's uapi headers (6.1) predate multi-buffer AF_XDP (6.6). */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG	(1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD	(1 << 0)
+#endif
+
 #define XQ_FRAME_SIZE	4096u
-#define XQ_RX_SIZE	2048u
-#define XQ_TX_SIZE	2048u
-#define XQ_FILL_SIZE	(2 * XQ_RX_SIZE)	/* fill ring about 2x the RX ring */
-#define XQ_COMP_SIZE	XQ_TX_SIZE
-/* both fill rings full, both TX rings full, plus slack for the batch in hand */
-#define XQ_HUGE_ALIGN	(2u << 20)
-#define XQ_NUM_FRAMES	(2 * XQ_FILL_SIZE + 2 * XQ_TX_SIZE)
+/* copy mode puts received data XDP_PACKET_HEADROOM into the frame */
+#define XQ_RX_HEADROOM	256u
+/* at most 1 linear + MAX_SKB_FRAGS (17) descriptors per TX chain; longer
+ * chains are dropped by the kernel (tx_invalid_descs) */
+#define XQ_MAX_CHAIN	18u
+/* frames of one engine buffer: a 64 KB datagram plus L2 (EMIT_MAX_FRAME) */
+#define XQ_SLOT_FRAMES	17u
+
+/* Defaults (tcpcryptd --rx-ring, --tx-ring, --fill-ring). */
+#define XQ_DEF_RX_SIZE		4096u
+#define XQ_DEF_TX_SIZE		4096u
+#define XQ_DEF_FILL_SIZE	(2 * XQ_DEF_RX_SIZE)	/* fill ring about 2x the RX ring */
+#define XQ_DEF_SLOTS		32u
+/* frames beyond the rings: runs being coalesced, segments being cut */
+#define XQ_SLACK_FRAMES		1024u
+#define XQ_HUGE_ALIGN		(2u << 20)
 
 enum xq_side {
 	XQ_WIRE,	/* IFACE: frames from/to the network */
@@ -33,12 +56,14 @@ struct xq_sock {
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
 	int fd;
-	uint32_t outstanding_tx;	/* submitted to TX, not yet completed */
+	uint32_t outstanding_tx;	/* descriptors submitted, not yet completed */
 };
 
 struct xq_opts {
 	bool zero_copy_on;	/* XDP_ZEROCOPY required: refused (veth host side) */
 	bool need_wakeup;
+	uint32_t rx_size, tx_size, fill_size;	/* powers of two; 0: defaults */
+	uint32_t slots;				/* engine buffers; 0: default */
 };
 
 struct xq {
@@ -48,9 +73,15 @@ struct xq {
 	uint64_t area_size;
 	struct xsk_umem *umem;
 	struct xq_sock s[XQ_SIDES];
-	/* frames owned by userspace, neither in a ring nor in the kernel */
+	uint32_t rx_size, tx_size, fill_size, comp_size;
+	/* single frames owned by userspace, neither in a ring nor in the kernel */
 	uint64_t *free;
-	uint32_t nfree;
+	uint32_t nfree, nframes;
+	/* the arena: NSLOTS runs of XQ_SLOT_FRAMES frames from ARENA on */
+	uint64_t arena;
+	uint32_t nslots;
+	uint32_t *slot_free, nslot_free;
+	uint8_t *slot_refs;	/* descriptors of a slot's frame not yet completed */
 };
 
 int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_if,
@@ -62,9 +93,27 @@ int xq_stats(struct xq *q, enum xq_side side, struct xdp_statistics *st);
 /* Move frames from the free list into SIDE's fill ring. */
 void xq_fill(struct xq *q, enum xq_side side);
 
+static inline uint64_t xq_chunk(uint64_t addr)
+{
+	return addr & ~(uint64_t)(XQ_FRAME_SIZE - 1);
+}
+
 static inline void xq_free_frame(struct xq *q, uint64_t addr)
 {
-	q->free[q->nfree++] = addr;
+	q->free[q->nfree++] = xq_chunk(addr);
+}
+
+/* A descriptor came back (completion, or a frame never sent): free its frame. */
+static inline void xq_release(struct xq *q, uint64_t addr)
+{
+	if (addr >= q->arena) {
+		uint32_t slot = (addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE);
+
+		if (!--q->slot_refs[slot])
+			q->slot_free[q->nslot_free++] = slot;
+		return;
+	}
+	xq_free_frame(q, addr);
 }
 
 #endif

@@ -27,6 +27,7 @@ struct tf {
 	uint32_t plen;
 	uint8_t ext[10];		/* IPv6 extension header types, 0-terminated list
 					 * (use 255 for Hop-by-Hop, which is 0) */
+	uint8_t ext_after[4];		/* IPv6: extension headers after the fragment header */
 	int frag;			/* 1: add a fragment (IPv4 flags / IPv6 header) */
 	uint16_t frag_off;		/* in 8-byte units */
 	int frag_mf;
@@ -108,6 +109,12 @@ static inline uint32_t tf_build(uint8_t *out, const struct tf *t)
 			tf_put16(out + off + 2, t->frag_off << 3 | (t->frag_mf ? 1 : 0));
 			tf_put32(out + off + 4, 0x11223344);
 			off += 8;
+			for (n = 0; n < 4 && t->ext_after[n]; n++) {
+				*nh_field = t->ext_after[n];
+				memset(out + off, 0, 8);
+				nh_field = out + off;
+				off += 8;
+			}
 		}
 		*nh_field = proto;
 		tf_put16(ip + 4, off - l3 - 40 + tcp_len);
