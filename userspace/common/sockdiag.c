@@ -13,9 +13,10 @@
 
 /*
  * An exact (non-dump) inet_diag request: the kernel looks the socket up by
- * the tuple. 1: exists, 0: no such socket, negative errno: cannot tell.
+ * the tuple. Its TCP state (TCP_ESTABLISHED...), 0: no such socket,
+ * negative errno: cannot tell.
  */
-int tcp_socket_exists(const struct tc_flow_key *k)
+int tcp_socket_state(const struct tc_flow_key *k)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -62,7 +63,10 @@ int tcp_socket_exists(const struct tc_flow_key *k)
 	if (!NLMSG_OK(h, (size_t)n))
 		goto out;
 	if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
-		ret = 1;
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+		ret = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m)) && m->idiag_state ?
+			      m->idiag_state : 1;
 	} else if (h->nlmsg_type == NLMSG_ERROR) {
 		struct nlmsgerr *e = NLMSG_DATA(h);
 
@@ -71,4 +75,11 @@ int tcp_socket_exists(const struct tc_flow_key *k)
 out:
 	close(fd);
 	return ret;
+}
+
+int tcp_socket_exists(const struct tc_flow_key *k)
+{
+	int st = tcp_socket_state(k);
+
+	return st > 0 ? 1 : st;
 }

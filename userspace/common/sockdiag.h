@@ -6,5 +6,7 @@
 
 /* 1: a TCP socket with K's tuple exists in this netns, 0: none, <0: errno. */
 int tcp_socket_exists(const struct tc_flow_key *k);
+/* Its TCP state (TCP_ESTABLISHED = 1 ... as Linux numbers them), 0: none, <0: errno. */
+int tcp_socket_state(const struct tc_flow_key *k);
 
 #endif

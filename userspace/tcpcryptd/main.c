@@ -68,6 +68,7 @@ struct cfg {
 	bool policy_given;		/* a policy option was given */
 	unsigned int hb_timeout_ms;
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
+	unsigned int half_open, half_open_prefix;	/* 0: default */
 	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
 	const char *pcap_path, *pcap_filter;
 	/* the policy options as given, replayed by SIGHUP */
@@ -158,6 +159,11 @@ static int set_idle(const char *a) { return parse_uint(a, 1, 86400 * 7, &cfg.idl
 static int set_grace(const char *a) { return parse_uint(a, 0, 600000, &cfg.grace_ms); }
 static int set_maxf(const char *a) { return parse_uint(a, 16, TC_FLOWS_MAX, &cfg.max_flows); }
 static int set_stats(const char *a) { return parse_uint(a, 0, 86400, &cfg.stats_s); }
+static int set_half(const char *a) { return parse_uint(a, 16, 1u << 20, &cfg.half_open); }
+static int set_half_prefix(const char *a)
+{
+	return parse_uint(a, 1, UINT16_MAX, &cfg.half_open_prefix);
+}
 static int set_spin(const char *a) { return parse_uint(a, 0, 10000, &cfg.spin_us); }
 static int set_ring(const char *a, unsigned int *v)
 {
@@ -270,6 +276,10 @@ static const struct opt opts[] = {
 	{ "grace", 0, "MS", "keep a closed flow (FIN both ways or RST) for MS (default 2000)",
 	  set_grace },
 	{ "max-flows", 0, "N", "flow table size (default 65536)", set_maxf },
+	{ "half-open", 0, "N", "handshakes not yet proven (peer has not acknowledged our "
+	  "ISN) kept per side, the oldest evicted first (default max-flows/4)", set_half },
+	{ "half-open-prefix", 0, "N", "of those from the wire, at most N per remote /24 "
+	  "or /64 (default half-open/8)", set_half_prefix },
 	{ "stats-interval", 0, "S", "log counters every S seconds (default 0: only on "
 	  "SIGUSR1 and at exit)", set_stats },
 	{ "pcap", 0, "FILE", "write the frames tcpcryptd receives from and sends to the "
@@ -588,6 +598,10 @@ static void log_stats(const char *why)
 		(unsigned long long)ft.st.fragments, (unsigned long long)ft.st.malformed,
 		(unsigned long long)ft.st.fallbacks, (unsigned long long)ft.st.encrypted,
 		(unsigned long long)ft.st.kept_socket);
+	pr_stats("flows(%s): half_open=%u half_open_evicted=%llu syn_refused=%llu "
+		 "eno_resets=%llu synack_dropped=%llu\n", why, flow_half_open(&ft),
+		 U(ft.st.half_evicted), U(ft.st.half_refused), U(ft.st.eno_resets),
+		 U(ft.st.synack_dropped));
 	if (ft.engine) {
 		struct tc_engine_stats e;
 
@@ -1098,6 +1112,11 @@ static int setup_policy(void)
 		return err;
 	tcfg.hb_timeout_ms = cfg.hb_timeout_ms;
 	tcfg.flags |= TC_CFG_ENABLED;
+	/* encrypting: no tc_flows entry before the peer proved its address */
+	if (cfg.passthrough)
+		tcfg.flags &= ~TC_CFG_STATELESS_HS;
+	else
+		tcfg.flags |= TC_CFG_STATELESS_HS;
 	tcfg.queues = cfg.queues;
 	return dp_config_set(dp, &tcfg);
 }
@@ -1243,6 +1262,7 @@ int main(int argc, char **argv)
 	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
 	if (err)
 		goto out;
+	flow_table_set_half_open(&ft, cfg.half_open, cfg.half_open_prefix);
 	if (!cfg.passthrough) {
 		/* host-bound segments, coalesced, reach the stack through tcv0 */
 		err = engine_setup(HOSTIF_MTU);
