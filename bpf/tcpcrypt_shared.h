@@ -373,7 +373,8 @@ enum tc_dstat {
 	TC_DS_RESUMPTIONS,	/* resumed sessions (the engine does none yet) */
 	TC_DS_REKEYS,
 	TC_DS_RETRANSMITS,	/* frames re-sent from the kept copy */
-	TC_DS_TABLE_FULL,	/* new connections left plain: flow table full */
+	TC_DS_TABLE_FULL,	/* flow table full: a new SYN passed plain, or a proven
+				 * connection reset (tc_flows full), never plain */
 	TC_DS_FLOWS_ACTIVE,	/* flow records now (table slot only) */
 	TC_DS_HALF_OPEN,	/* of which half-open: peer not proven (table slot) */
 	TC_DS_HALF_EVICTED,	/* half-open flows evicted for newer SYNs */

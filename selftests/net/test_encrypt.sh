@@ -12,7 +12,8 @@
 #  - faults: loss, reordering, duplication, every frame cloned (which
 #    generic XDP never sees): intact; a flipped ciphertext bit: reset, and
 #    no corrupted byte reaches the application;
-#  - kill -9 mid-transfer: nothing of that connection on the wire after.
+#  - kill -9 mid-transfer: nothing of that connection on the wire after;
+#    a clean stop aborts it (the application sees an error), no plaintext.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcd_lib.sh"
 require nc socat curl lighttpd tcpdump tshark python3
@@ -275,29 +276,38 @@ if tcd_enc h1 "$H1" --rekey 1M && tcd_enc h2 "$H2" --rekey 1M; then
 	check "flipped bit: every byte delivered is the byte sent" \
 		cmp -s "$TMPD/flip.out" <(head -c "$(stat -c %s "$TMPD/flip.out")" "$TMPD/flipdata")
 
-	# kill -9 mid-transfer: after it, nothing of that connection on the wire
+	# slow_xfer PORT: a 200 MB marked stream from H1 at 2 MB/s, still running
+	# when the daemon stops; sets srv and cli (nc's status: 0 if complete)
 	mkmarked "$TMPD/long" 200
-	ip netns exec "$H2" timeout 40 nc -l 5012 >/dev/null &
-	srv=$!
-	wait_port "$H2" 5012
-	# 2 MB/s: the transfer is still running when the daemon dies
-	( python3 -c 'import sys, time
+	slow_xfer() {
+		ip netns exec "$H2" timeout 40 nc -l "$1" >/dev/null &
+		srv=$!
+		wait_port "$H2" "$1"
+		( python3 -c 'import sys, time
 f = open(sys.argv[1], "rb")
 while True:
     b = f.read(65536)
     if not b: break
     sys.stdout.buffer.write(b); sys.stdout.flush(); time.sleep(0.03)' "$TMPD/long" 2>/dev/null |
-		ip netns exec "$H1" timeout 30 nc -N "$A4" 5012 ) &
-	cli=$!
-	sleep 2
+			ip netns exec "$H1" timeout 30 nc -N "$A4" "$1" ) &
+		cli=$!
+		sleep 2
+	}
+	# capture_from_h1 PORT FILE SECONDS: what of PORT's connection H1 sends
+	capture_from_h1() {
+		ip netns exec "$R" tcpdump -i eth1 -s 0 -U -w "$2" \
+			"tcp port $1 and src host 192.0.2.1" >/dev/null 2>&1 &
+		cap=$!
+		sleep "$3"
+		kill $cap
+		wait $cap
+	}
+
+	# kill -9 mid-transfer: after it, nothing of that connection on the wire
+	slow_xfer 5012
 	kill -9 "${TCD_PID[h1]}"
 	sleep 0.5
-	ip netns exec "$R" tcpdump -i eth1 -s 0 -U -w "$TMPD/after-kill.pcap" \
-		'tcp port 5012 and src host 192.0.2.1' >/dev/null 2>&1 &
-	cap=$!
-	sleep 4
-	kill $cap
-	wait $cap
+	capture_from_h1 5012 "$TMPD/after-kill.pcap" 4
 	kill $cli $srv 2>/dev/null
 	wait $cli $srv 2>/dev/null
 	n=$(tshark -r "$TMPD/after-kill.pcap" 2>/dev/null | wc -l)
@@ -305,8 +315,36 @@ while True:
 	check "kill -9: none of the connection's frames leave afterwards" [ "$n" = 0 ]
 	check "kill -9: the marker never appears on the wire" \
 		[ "$(grep -c "$MARK" "$TMPD/after-kill.pcap")" = 0 ]
-	tcd_stop h2
 	ip netns exec "$H1" "$TCD" -i eth0 --cleanup --force >/dev/null 2>&1
+
+	# a clean stop mid-transfer: the connection whose keys die with the
+	# daemon is aborted (SOCK_DESTROY), never continued in plaintext
+	if tcd_enc h1 "$H1"; then
+		slow_xfer 5017
+		check "stop: exits 0" tcd_stop h1
+		capture_from_h1 5017 "$TMPD/after-stop.pcap" 4
+		wait $cli
+		rc=$?
+		ip netns exec "$H2" ss -Htn 'sport = :5017' | sed 's/^/# h2: /'
+		kill $srv 2>/dev/null
+		wait $srv 2>/dev/null
+		# a reset (from the aborted socket, or for a peer's late segment) carries nothing
+		n=$(tshark -r "$TMPD/after-stop.pcap" -Y 'tcp.flags.reset == 0' 2>/dev/null | wc -l)
+		log "frames of the connection from h1 on the wire after the stop: $n; nc exit $rc"
+		check "stop: the connection was aborted" \
+			grep -q "stopping: aborted 1 connection" "$TMPD/h1.log"
+		check "stop: h1's socket is gone" \
+			sh -c "! ip netns exec $H1 ss -Htn 'dport = :5017' | grep -q ."
+		check "stop: h2's end was reset" \
+			wait_for 5 sh -c "! ip netns exec $H2 ss -Htn state established 'sport = :5017' | grep -q ."
+		check "stop: nothing but resets of the connection leaves afterwards" [ "$n" = 0 ]
+		check "stop: the marker never appears on the wire" \
+			[ "$(grep -c "$MARK" "$TMPD/after-stop.pcap")" = 0 ]
+		check "stop: the programs are detached" sh -c "! ip -n $H1 link show eth0 | grep -q xdp"
+	else
+		fail "stop: h1 restarts"
+	fi
+	tcd_stop h2
 else
 	fail "tcp_ecn=1: daemons start"
 fi

@@ -505,6 +505,31 @@ static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
 	return err;
 }
 
+/*
+ * Detach PROG_FD from IFINDEX if it is still attached there: one netlink
+ * request, no bpf() lookup by id (which needs CAP_SYS_ADMIN, dropped by a
+ * running tcpcryptd).
+ */
+static int xdp_detach_fd(int ifindex, int prog_fd, enum dp_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = prog_fd);
+
+	return bpf_xdp_detach(ifindex, xdp_flags_of(mode), &o);
+}
+
+/* The fd of a program of DP this process holds (HOST: xdp_host), or -1. */
+static int held_prog_fd(struct dp *dp, bool host)
+{
+	struct tcpcrypt_bpf *skel = host ? dp->priv->host_skel : dp->priv->skel;
+	int fd = host ? dp->priv->host_prog_fd : dp->priv->xdp_prog_fd;
+
+	if (fd >= 0)
+		return fd;
+	if (!skel)
+		return -1;
+	return bpf_program__fd(host ? skel->progs.xdp_host : skel->progs.xdp_wire);
+}
+
 static int xdp_detach_id(int ifindex, __u32 id, enum dp_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
@@ -746,17 +771,30 @@ err:
 
 int dp_detach(const char *ifname)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
-	struct tc_config cfg = {};
 	struct dp *dp;
-	int err, ret = 0;
+	int err;
 
 	err = dp_open(ifname, &dp);
 	if (err == -ENOENT)
 		pr_warn("%s: tcpcrypt is not attached\n", ifname);
 	if (err)
 		return err;
+	err = dp_detach_open(dp);
+	dp_close(dp);
+	return err;
+}
+
+/*
+ * Detach through a handle opened earlier: netlink by the ids it recorded,
+ * so a daemon that dropped CAP_SYS_ADMIN and CAP_BPF can still do it.
+ */
+int dp_detach_open(struct dp *dp)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	struct tc_config cfg = {};
+	int err, ret = 0;
+
 	dp_config_get(dp, &cfg);
 
 	if (dp->host_prog_id) {
@@ -765,7 +803,10 @@ int dp_detach(const char *ifname)
 			ret = err;
 	}
 	if (dp->xdp_prog_id) {
-		err = xdp_detach_id(dp->ifindex, dp->xdp_prog_id, dp->mode);
+		int fd = held_prog_fd(dp, false);
+
+		err = fd >= 0 ? xdp_detach_fd(dp->ifindex, fd, dp->mode) :
+				xdp_detach_id(dp->ifindex, dp->xdp_prog_id, dp->mode);
 		if (err) {
 			warn_perm("detaching XDP", err);
 			ret = err;
@@ -797,7 +838,6 @@ int dp_detach(const char *ifname)
 			}
 		}
 	}
-	dp_close(dp);
 	return ret;
 }
 
@@ -933,7 +973,10 @@ int dp_detach_host(struct dp *dp)
 
 		/* only if it is still the program we know */
 		if (id == dp->host_prog_id) {
-			err = xdp_detach_id(dp->host_ifindex, id, dp->host_mode);
+			int fd = held_prog_fd(dp, true);
+
+			err = fd >= 0 ? xdp_detach_fd(dp->host_ifindex, fd, dp->host_mode) :
+					xdp_detach_id(dp->host_ifindex, id, dp->host_mode);
 			if (err)
 				warn_perm("detaching xdp_host", err);
 		}

@@ -75,6 +75,8 @@ int dp_open(const char *ifname, struct dp **out);
  * last program. -ENOENT if nothing of ours is attached.
  */
 int dp_detach(const char *ifname);
+/* The same through an open handle (no bpf() lookups by id). */
+int dp_detach_open(struct dp *dp);
 
 /* Close file descriptors; attachments stay in the kernel. NULL is fine. */
 void dp_close(struct dp *dp);

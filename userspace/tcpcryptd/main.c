@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 
 #include "common/dp_attach.h"
+#include "common/sockdiag.h"
 #include "core/algs.h"
 #include "core/ecdh.h"
 #include "core/rng.h"
@@ -44,6 +45,7 @@
 #include "tcpcryptd/instance.h"
 #include "tcpcryptd/linkwatch.h"
 #include "tcpcryptd/pcap.h"
+#include "tcpcryptd/privs.h"
 #include "tcpcryptd/poller.h"
 
 #define EXIT_USAGE 2
@@ -719,6 +721,44 @@ static int attach_or_adopt(const struct instance_state *prev)
 	return 0;
 }
 
+/*
+ * Stopping ends the connections whose keys die with us: their sockets are
+ * aborted (the application gets ECONNABORTED, the kernel sends a reset,
+ * which the pollers still carry to the peer). Returns how many of those
+ * connections keep a socket.
+ */
+static int close_keyed_flows(void)
+{
+	struct tc_flow_key k, next, *prev = NULL;
+	struct tc_flow_val v;
+	int n = 0, live = 0, r, err = 0;
+
+	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v) ||
+		    (v.state != TC_FLOW_NEGOTIATING && v.state != TC_FLOW_ENCRYPTED))
+			continue;
+		r = tcp_socket_destroy(&k);
+		if (r > 0)
+			n++;
+		else if (r < 0)
+			err = r;
+		if (tcp_socket_exists(&k) > 0)
+			live++;
+	}
+	if (n) {
+		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n", n,
+			n == 1 ? "" : "s");
+		usleep(100 * 1000);	/* the pollers forward their resets */
+	}
+	if (live)
+		pr_warn("stopping: %d connection%s that need%s encryption could not be aborted "
+			"(SOCK_DESTROY: %s)\n", live, live == 1 ? "" : "s", live == 1 ? "s" : "",
+			strerror(-err));
+	return live;
+}
+
 /* Flows in tc_flows whose state needs keys (NEGOTIATING/ENCRYPTED). */
 static int count_keyed_flows(void)
 {
@@ -773,7 +813,7 @@ static int cleanup_leftovers(int ifindex)
 	return 0;
 }
 
-static int start_pollers(int stop_fd, unsigned int mtu)
+static int create_pollers(int stop_fd, unsigned int mtu)
 {
 	struct xq_opts xo = {
 		.need_wakeup = true,
@@ -812,7 +852,18 @@ static int start_pollers(int stop_fd, unsigned int mtu)
 		p->stop_fd = stop_fd;
 		p->wire_mtu = mtu;
 		p->pcap = pcap;
-		err = poller_start(p);
+	}
+	return 0;
+}
+
+/* Threads start once privileges are dropped: they inherit the sets. */
+static int run_pollers(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < npollers; i++) {
+		err = poller_start(&pollers[i]);
 		if (err)
 			return err;
 	}
@@ -1124,9 +1175,11 @@ static int setup_policy(void)
 /* Tear down what this process created, and only that. */
 static int teardown(void)
 {
-	int err, ret = 0;
+	int err, ret = 0, live = 0;
 	unsigned int i;
 
+	if (dp && npollers)
+		live = close_keyed_flows();
 	if (dp)
 		dp_mark_dead(dp);
 	stop_pollers(stop_fd_global);
@@ -1145,18 +1198,14 @@ static int teardown(void)
 		/* the loader's attachment stays; our host side goes */
 		dp_detach_host(dp);
 		pr_info("%s: left the tcpcrypt-loader attachment in place\n", cfg.ifname);
-	} else if (dp) {
-		int n = count_keyed_flows();
-
-		/* a stop request detaches anyway; say what it costs */
-		if (n > 0)
-			pr_warn("%s: detaching with %d flows that needed encryption (keys lost by "
-				"a killed daemon): their sockets may now send in plaintext\n",
-				cfg.ifname, n);
+	} else if (dp && live > 0) {
+		/* fail closed: BPF drops their segments while no daemon runs */
 		dp_detach_host(dp);
-		dp_close(dp);
-		dp = NULL;
-		err = dp_detach(cfg.ifname);
+		pr_warn("%s: the programs stay attached for them (tcpcryptd -i %s --cleanup "
+			"detaches once they are gone)\n", cfg.ifname, cfg.ifname);
+	} else if (dp) {
+		dp_detach_host(dp);
+		err = dp_detach_open(dp);
 		if (err && err != -ENOENT && err != -ENODEV)
 			ret = 1;
 		else
@@ -1199,6 +1248,11 @@ int main(int argc, char **argv)
 	if (check_queues()) {
 		instance_unlock(&inst);
 		return EXIT_USAGE;
+	}
+	/* before the first secret exists */
+	if (privs_protect_memory(privs_heap_size(cfg.max_flows))) {
+		instance_unlock(&inst);
+		return 1;
 	}
 
 	/* signals: blocked everywhere (threads inherit), read from a signalfd */
@@ -1271,9 +1325,18 @@ int main(int argc, char **argv)
 		flow_table_set_engine(&ft, &ecfg);
 	}
 	adopt_flows();
-	err = start_pollers(stop_fd_global, mtu);
+	err = create_pollers(stop_fd_global, mtu);
 	if (err) {
 		pr_warn("AF_XDP setup: %s\n", strerror(-err));
+		goto out;
+	}
+	/* everything that needs root exists; what runs from here does not */
+	err = privs_drop(PRIVS_KEEP);
+	if (err)
+		goto out;
+	err = run_pollers();
+	if (err) {
+		pr_warn("poller threads: %s\n", strerror(-err));
 		goto out;
 	}
 	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */
