@@ -11,8 +11,8 @@
  * From the wire anything goes (an attacker on path); from the local side
  * the payload is the kernel's own stream at that sequence number (a kernel
  * re-segments and re-flags, but never changes the bytes it sent, never
- * resends what was acknowledged to it, and never sets SYN on a segment of
- * a live connection).
+ * resends what was acknowledged to it, never sets SYN on a segment of
+ * a live connection, and repeats a SYN only with its ISN).
  *
  * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6), then
  * records of 8 bytes + payload:
@@ -103,6 +103,11 @@ static void inject(struct sim *s, const uint8_t *rec, const uint8_t *payload, ui
 	 * means its socket is gone and a new one took the tuple */
 	if (to_host_side && !(g.flags & TC_TH_SYN))
 		f[g.l4_off + 13] &= ~TC_TH_SYN;
+	/* and a SYN it sends again carries its ISN and what it acknowledged */
+	if (to_host_side && (f[g.l4_off + 13] & TC_TH_SYN)) {
+		tf_put32(f + g.l4_off + 4, g.seq);
+		tf_put32(f + g.l4_off + 8, g.ack);
+	}
 	if (g.family == AF_INET)
 		tf_put16(f + g.l3_off + 2, len - g.l3_off);
 	else
