@@ -557,12 +557,13 @@ static void log_poller(const char *why, struct poller *p)
 
 	pr_stats("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
 		 "wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
-		 "tx_full=%llu/%llu polls=%llu spins=%llu no_frames=%llu\n", why, p->q.qid,
+		 "tx_full=%llu/%llu polls=%llu spins=%llu no_frames=%llu reclaims=%llu\n", why,
+		 p->q.qid,
 		 U(st->rx_pkts[XQ_WIRE]), U(st->rx_pkts[XQ_HOST]), U(st->tx_pkts[XQ_WIRE]),
 		 U(st->tx_pkts[XQ_HOST]), U(st->rx_bytes[XQ_WIRE]), U(st->rx_bytes[XQ_HOST]),
 		 U(st->dropped[XQ_WIRE]), U(st->dropped[XQ_HOST]), U(st->kicks[XQ_WIRE]),
 		 U(st->kicks[XQ_HOST]), U(st->tx_full[XQ_WIRE]), U(st->tx_full[XQ_HOST]),
-		 U(st->polls), U(st->spins), U(st->no_frames));
+		 U(st->polls), U(st->spins), U(st->no_frames), U(st->reclaims));
 	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
 		 "segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
 		 "emitted=%llu/%llu\n", why, p->q.qid, U(st->rx_chains[XQ_WIRE]),
