@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Steering programs of the tcpcrypt datapath (see notes in tcpcrypt_shared.h):
- *  xdp_wire   (XDP on IFACE):    SYNs allowed by policy and segments of flows in
+ *  xdp_wire   (XDP on IFACE):    SYNs allowed by policy, the rest of their
+ *                                handshakes (TC_CFG_STATELESS_HS) and segments of flows in
  *                                tc_flows -> xsks_wire[rx queue]; rest XDP_PASS.
  *  tc_egress  (tc egress IFACE): the same selection -> redirected into the
  *                                INGRESS of tcv1, on the flow's owning queue.
@@ -518,6 +519,83 @@ static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
 
 #define NO_OWNER	0xffff
 
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_ENO	69
+
+/* TCP-ENO option scan: a bpf_loop() over a copy of the options. */
+struct eno_scan {
+	__u8 opt[40];
+	__u32 off, n;
+	bool found;
+};
+
+static long eno_step(__u64 i, void *arg)
+{
+	struct eno_scan *sc = arg;
+	__u32 off = sc->off;
+	__u8 len;
+
+	if (off >= sc->n || off >= sizeof(sc->opt))
+		return 1;
+	switch (sc->opt[off]) {
+	case TCPOPT_EOL:
+		return 1;
+	case TCPOPT_NOP:
+		sc->off = off + 1;
+		return 0;
+	case TCPOPT_ENO:
+		sc->found = true;
+		return 1;
+	}
+	if (off + 1 >= sc->n || off + 1 >= sizeof(sc->opt))
+		return 1;
+	len = sc->opt[off + 1];
+	if (len < 2)
+		return 1;
+	sc->off = off + len;
+	return 0;
+}
+
+/*
+ * Does the TCP header at L4_OFF of an XDP frame carry a TCP-ENO option?
+ * Options are walked as tc_tcpopt_parse() walks them, up to the first
+ * malformed one.
+ */
+/* What a program's ctx is, for the byte loaders (a constant at each call site). */
+enum okind {
+	O_NONE,		/* no ENO scan (tc_egress: the stack sends none) */
+	O_XDP,
+	O_SKB,
+};
+
+static __always_inline long load_bytes(void *ctx, int okind, __u32 off, void *to, __u32 len)
+{
+	if (okind == O_XDP)
+		return bpf_xdp_load_bytes(ctx, off, to, len);
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline bool tcp_has_eno(void *ctx, int okind, __u32 l4_off)
+{
+	struct eno_scan sc = {};
+	__u8 doff;
+
+	if (load_bytes(ctx, okind, l4_off + 12, &doff, 1))
+		return false;
+	sc.n = (doff >> 4) * 4;
+	if (sc.n <= 20)
+		return false;
+	sc.n -= 20;
+	if (sc.n > sizeof(sc.opt) || load_bytes(ctx, okind, l4_off + 20, sc.opt, sc.n))
+		return false;
+	/* Linux's usual NOP NOP timestamps: nothing else fits */
+	if (sc.n == 12 && sc.opt[0] == TCPOPT_NOP && sc.opt[1] == TCPOPT_NOP && sc.opt[2] == 8)
+		return false;
+	bpf_loop(sizeof(sc.opt), eno_step, &sc, 0);
+	return sc.found;
+}
+
 /*
  * The decision shared by both directions. ALIVE is the daemon's liveness as
  * this program can see it; OVERSIZE says the frame is longer than tcpcryptd
@@ -526,7 +604,8 @@ static __always_inline bool heartbeat_fresh(const struct tc_config *cfg)
  */
 static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cfg,
 					   const struct tc_flow_key *key, __u8 flags,
-					   bool alive, bool oversize, __u32 *owner)
+					   bool alive, bool oversize, __u32 *owner,
+					   void *octx, int okind, __u32 l4_off)
 {
 	struct tc_flow_val *fv;
 
@@ -563,6 +642,32 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 		count(dir, TC_CTR_DEAD_DROP_FLOW);
 		return V_DROP;
 	}
+	if ((flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK) &&
+	    (cfg->flags & TC_CFG_STATELESS_HS)) {
+		/* a handshake tcpcryptd holds as half-open, or plain TCP's */
+		if (!(cfg->flags & TC_CFG_ENABLED) || !policy_allows(cfg, key))
+			return V_PASS;
+		if (alive) {
+			count(dir, TC_CTR_STEERED_SYNACK);
+			return V_STEER;
+		}
+		if (cfg->flags & TC_CFG_FAIL_CLOSED) {
+			count(dir, TC_CTR_DEAD_DROP_SYN);
+			return V_DROP;
+		}
+		count(dir, TC_CTR_DEAD_PASS_SYN);
+		return V_PASS;
+	}
+	if (!(flags & TCPF_SYN) && okind != O_NONE && (cfg->flags & TC_CFG_STATELESS_HS) &&
+	    tcp_has_eno(octx, okind, l4_off) && policy_allows(cfg, key)) {
+		/* the active opener's ACK (or data) of a handshake half-open here */
+		if (alive) {
+			count(dir, TC_CTR_STEERED_ENO);
+			return V_STEER;
+		}
+		count(dir, TC_CTR_DEAD_DROP_ENO);
+		return V_DROP;
+	}
 	if ((flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
 		return V_PASS;
 	/* disabled: no new connections; tracked flows above keep their state */
@@ -593,8 +698,24 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
  * whole; pass-through and plain flows pass, as they carry plaintext anyway.
  * Later fragments are dropped when their train was recorded.
  */
+/* Would decide() steer this first fragment's segment if it came whole? */
+static __always_inline bool frag_may_steer(const struct tc_config *cfg, struct pinfo *pi,
+					   void *octx, int okind)
+{
+	__u8 hs = pi->flags & (TCPF_SYN | TCPF_ACK);
+
+	if (hs == TCPF_SYN)
+		return true;
+	if (!(cfg->flags & TC_CFG_STATELESS_HS))
+		return false;
+	if (hs == (TCPF_SYN | TCPF_ACK))
+		return true;
+	return !(pi->flags & TCPF_SYN) && okind != O_NONE &&
+	       tcp_has_eno(octx, okind, pi->l4_off);
+}
+
 static __always_inline enum verdict decide_fragment(__u32 dir, const struct tc_config *cfg,
-						    int kind, struct pinfo *pi)
+						    int kind, struct pinfo *pi, void *octx, int okind)
 {
 	struct tc_flow_val *fv;
 	__u8 one = 1;
@@ -613,7 +734,7 @@ static __always_inline enum verdict decide_fragment(__u32 dir, const struct tc_c
 			count(dir, TC_CTR_FRAG);
 			return V_PASS;
 		}
-	} else if ((pi->flags_known && (pi->flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN) ||
+	} else if ((pi->flags_known && !frag_may_steer(cfg, pi, octx, okind)) ||
 		   !(cfg->flags & TC_CFG_ENABLED) || !policy_allows(cfg, &pi->key)) {
 		/* not a new connection the policy would steer */
 		count(dir, TC_CTR_FRAG);
@@ -629,7 +750,7 @@ static __always_inline enum verdict decide_fragment(__u32 dir, const struct tc_c
  * "a whole TCP segment: decide() it".
  */
 static __always_inline enum verdict classify(__u32 dir, const struct tc_config *cfg,
-					     int kind, struct pinfo *pi)
+					     int kind, struct pinfo *pi, void *octx, int okind)
 {
 	switch (kind) {
 	case P_TCP:
@@ -639,7 +760,7 @@ static __always_inline enum verdict classify(__u32 dir, const struct tc_config *
 		return V_PASS;
 	case P_FRAG_FIRST:
 	case P_FRAG_LATER:
-		return decide_fragment(dir, cfg, kind, pi);
+		return decide_fragment(dir, cfg, kind, pi, octx, okind);
 	case P_TOO_DEEP:
 		count(dir, TC_CTR_TOO_DEEP_DROP);
 		return V_DROP;
@@ -673,7 +794,7 @@ int xdp_wire(struct xdp_md *ctx)
 	if (!cfg)
 		goto pass;
 	kind = parse(data, data_end, len, false, &pi);
-	v = classify(TC_DIR_WIRE, cfg, kind, &pi);
+	v = classify(TC_DIR_WIRE, cfg, kind, &pi, ctx, O_XDP);
 	if (v == V_PASS)
 		goto pass;
 	if (v == V_DROP)
@@ -692,7 +813,8 @@ int xdp_wire(struct xdp_md *ctx)
 			alive = false;
 		}
 	}
-	v = decide(TC_DIR_WIRE, cfg, &pi.key, pi.flags, alive, len > TC_DP_FRAME_MAX, &owner);
+	v = decide(TC_DIR_WIRE, cfg, &pi.key, pi.flags, alive, len > TC_DP_FRAME_MAX, &owner,
+		   ctx, O_XDP, pi.l4_off);
 	if (v == V_STEER) {
 		if (unserved) {
 			count(TC_DIR_WIRE, TC_CTR_UNSERVED_DROP);
@@ -708,6 +830,13 @@ int xdp_wire(struct xdp_md *ctx)
 		return XDP_DROP;
 pass:
 	count(TC_DIR_WIRE, TC_CTR_PASSED);
+	/* tell tc_ingress that XDP saw this one (see tc_ingress) */
+	if (cfg && cfg->meta_cookie && !bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		__u32 *meta = (void *)(long)ctx->data_meta;
+
+		if ((void *)(meta + 1) <= (void *)(long)ctx->data)
+			*meta = cfg->meta_cookie;
+	}
 	return XDP_PASS;
 }
 
@@ -722,6 +851,7 @@ int xdp_host(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 qid = ctx->rx_queue_index;
+	const struct tc_config *cfg = get_config();
 	struct tc_flow_val *fv;
 	struct pinfo pi = {};
 	bool syn;
@@ -730,7 +860,9 @@ int xdp_host(struct xdp_md *ctx)
 		count(TC_DIR_HOST, TC_CTR_NOT_STEERED_DROP);
 		return XDP_DROP;
 	}
-	syn = (pi.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	/* what tc_egress steers without an entry: SYNs, and SYN-ACKs of handshakes */
+	syn = (pi.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN ||
+	      (pi.flags & TCPF_SYN && cfg && (cfg->flags & TC_CFG_STATELESS_HS));
 	fv = bpf_map_lookup_elem(&tc_flows, &pi.key);
 	if (!syn && (!fv || fv->state == TC_FLOW_PLAIN)) {
 		count(TC_DIR_HOST, TC_CTR_NOT_STEERED_DROP);
@@ -814,7 +946,8 @@ int tc_egress(struct __sk_buff *skb)
 		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
 			     true, &pi);
 	}
-	v = classify(TC_DIR_EGRESS, cfg, kind, &pi);
+	/* the local stack sends no ENO option: tcpcryptd adds them */
+	v = classify(TC_DIR_EGRESS, cfg, kind, &pi, NULL, O_NONE);
 	if (v == V_PASS)
 		goto pass;
 	if (v == V_DROP)
@@ -826,7 +959,7 @@ int tc_egress(struct __sk_buff *skb)
 		alive = false;
 	}
 	v = decide(TC_DIR_EGRESS, cfg, &pi.key, pi.flags, alive, skb->len > TC_DP_FRAME_MAX,
-		   &owner);
+		   &owner, NULL, O_NONE, 0);
 	if (v == V_STEER) {
 		if (skb->gso_segs > 1 && skb->gso_size && !(pi.flags & TCPF_URG)) {
 			/* the segment size, for tcpcryptd (tcpcrypt_shared.h) */
@@ -861,6 +994,82 @@ int tc_host_tx(struct __sk_buff *skb)
 {
 	count(TC_DIR_HOST, TC_CTR_HOST_TX_DROP);
 	return TC_ACT_SHOT;
+}
+
+/*
+ * tc ingress on tcv0, before the mirred filter that reinjects into IFACE:
+ * marks the frames tcpcryptd sends to the host, for tc_ingress.
+ */
+SEC("tc")
+int tc_host_rx(struct __sk_buff *skb)
+{
+	skb->mark = TC_MARK_HOST;
+	return TC_ACT_UNSPEC;	/* on to the next filter: mirred */
+}
+
+/*
+ * tc ingress on IFACE: generic (skb-mode) XDP does not run on cloned or
+ * redirected skbs (netif_receive_generic_xdp), and a peer on a veth can
+ * send such ones (a bpf_clone_redirect(), a mirred action): they would reach
+ * the stack without xdp_wire's decision, plaintext into an encrypted
+ * connection. Whatever xdp_wire passed carries its cookie in the metadata;
+ * tcpcryptd's own reinjected frames carry TC_MARK_HOST. Anything else is
+ * decided here as xdp_wire would: passed, dropped, or, to be steered, made
+ * private (unshared) and sent into IFACE's ingress once more, where generic
+ * XDP now runs on it. Missed twice: dropped.
+ */
+SEC("tc")
+int tc_ingress(struct __sk_buff *skb)
+{
+	const struct tc_config *cfg;
+	struct pinfo pi = {};
+	__u32 owner, *meta;
+	enum verdict v;
+	bool resteer;
+	int kind;
+
+	cfg = get_config();
+	if (!cfg)
+		return TC_ACT_OK;
+	if (skb->mark == TC_MARK_HOST) {
+		skb->mark = 0;
+		return TC_ACT_OK;
+	}
+	resteer = skb->mark == TC_MARK_RESTEER;
+	if (resteer)
+		skb->mark = 0;
+	meta = (void *)(long)skb->data_meta;
+	if ((void *)(meta + 1) <= (void *)(long)skb->data && cfg->meta_cookie &&
+	    *meta == cfg->meta_cookie)
+		return TC_ACT_OK;
+
+	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, false, &pi);
+	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		__builtin_memset(&pi, 0, sizeof(pi));
+		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			     false, &pi);
+	}
+	v = classify(TC_DIR_GUARD, cfg, kind, &pi, skb, O_SKB);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return TC_ACT_SHOT;
+	v = decide(TC_DIR_GUARD, cfg, &pi.key, pi.flags, heartbeat_fresh(cfg),
+		   skb->len > TC_DP_FRAME_MAX, &owner, skb, O_SKB, pi.l4_off);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return TC_ACT_SHOT;
+	if (resteer) {
+		count(TC_DIR_GUARD, TC_CTR_RESTEER_DROP);
+		return TC_ACT_SHOT;
+	}
+	/* a private copy of the headers: generic XDP skips shared skbs */
+	bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+	skb->mark = TC_MARK_RESTEER;
+	count(TC_DIR_GUARD, TC_CTR_RESTEERED);
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -39,7 +39,18 @@
 #define TC_PROG_XDP_WIRE	"xdp_wire"	/* XDP on IFACE */
 #define TC_PROG_XDP_HOST	"xdp_host"	/* XDP (skb mode) on tcv1 */
 #define TC_PROG_TC_EGRESS	"tc_egress"	/* tc clsact egress on IFACE */
-#define TC_PROG_TC_HOST_TX	"tc_host_tx"	/* tc clsact egress on tcv0: drops all */
+#define TC_PROG_TC_HOST_TX	"tc_host_tx"	/* tc clsact egress on tcv0, tcv1: drops all */
+#define TC_PROG_TC_INGRESS	"tc_ingress"	/* tc clsact ingress on IFACE: what XDP missed */
+#define TC_PROG_TC_HOST_RX	"tc_host_rx"	/* tc clsact ingress on tcv0: marks reinjection */
+
+/*
+ * skb->mark of frames on IFACE's ingress, for tc_ingress: reinjected by
+ * tcpcryptd (tc_host_rx on tcv0, then mirred), or sent around once more by
+ * tc_ingress itself. Marks do not cross network namespaces (skb_scrub_packet),
+ * so a peer cannot forge them; tc_ingress clears them.
+ */
+#define TC_MARK_HOST		0x7463a001
+#define TC_MARK_RESTEER		0x7463a002
 
 /*
  * Egress GSO super-packets carry their segment size to tcpcryptd in the TCP
@@ -53,6 +64,8 @@
 /* tc filter identity on IFACE egress: fixed so any process can find it. */
 #define TC_TC_HANDLE		0x7463		/* "tc" */
 #define TC_TC_PRIORITY		0x7463
+/* tc_host_rx on tcv0's ingress runs before the reinjection filter (prio 2) */
+#define TC_HOST_RX_PRIORITY	1
 
 /* ---- tc_config: BPF_MAP_TYPE_ARRAY, one entry (key 0) ---- */
 enum tc_cfg_flags {
@@ -63,6 +76,12 @@ enum tc_cfg_flags {
 	TC_CFG_PORT_INCLUDE	= 1u << 4,	/* include ports exist: others skipped */
 	TC_CFG_OWN_CLSACT	= 1u << 8,	/* loader created the clsact qdisc */
 	TC_CFG_MODE_AUTO	= 1u << 9,	/* xdp_mode was chosen by --mode auto */
+	/*
+	 * tcpcryptd encrypts and commits no flow entry before the peer proved
+	 * its address: the rest of a handshake is steered without one (see
+	 * "Handshakes" below).
+	 */
+	TC_CFG_STATELESS_HS	= 1u << 10,
 };
 
 struct tc_config {
@@ -77,6 +96,9 @@ struct tc_config {
 	__u32 queues;		/* RX queues 0..queues-1 served by tcpcryptd; 0: unknown.
 				 * A segment to steer arriving on another queue is
 				 * dropped, never passed as plain TCP. */
+	__u32 meta_cookie;	/* random, set at attach: xdp_wire writes it in the
+				 * metadata of what it passes, so tc_ingress knows
+				 * which frames XDP never saw */
 };
 
 enum tc_xdp_mode {
@@ -185,6 +207,16 @@ struct tc_port_key {
  *  - ports: neither port is EXCLUDE, and if TC_CFG_PORT_INCLUDE is set the
  *    local or the remote port is INCLUDE;
  * or TC_CFG_STEER_ALL. Segments of a flow in tc_flows follow its state.
+ *
+ * Handshakes (TC_CFG_STATELESS_HS): tcpcryptd adds a flow to tc_flows only
+ * once the peer has acknowledged our ISN, so that spoofed SYNs cannot fill
+ * it. Until then, segments without an entry are steered by what they are:
+ *  - a SYN-ACK (either direction) the policy allows, while TC_CFG_ENABLED;
+ *  - a wire segment without SYN that carries a TCP-ENO option (kind 69):
+ *    the active opener sends one in every segment until it hears from the
+ *    passive side (RFC 8547 4.6), so the ACK that proves its address always
+ *    has one. Dropped when the daemon is dead: its half-open state is gone
+ *    and the kernel would take the connection as plain TCP.
  */
 
 /*
@@ -197,6 +229,7 @@ enum tc_dir {
 	TC_DIR_WIRE	= 0,	/* xdp_wire: IFACE ingress */
 	TC_DIR_EGRESS	= 1,	/* tc_egress: IFACE egress */
 	TC_DIR_HOST	= 2,	/* xdp_host: tcv1 ingress; tc_host_tx: tcv0 egress */
+	TC_DIR_GUARD	= 3,	/* tc_ingress: IFACE ingress, frames XDP never saw */
 	TC_DIR_MAX
 };
 
@@ -227,6 +260,12 @@ enum tc_ctr {
 	TC_CTR_SUPER,		/* tc_egress: GSO super-packet steered whole */
 	TC_CTR_NOT_STEERED_DROP,/* xdp_host: not a TCP segment of a steered flow */
 	TC_CTR_HOST_TX_DROP,	/* tc_host_tx: sent from tcv0 by the host: dropped */
+	TC_CTR_STEERED_SYNACK,	/* SYN-ACK without a flow entry steered (handshake) */
+	TC_CTR_STEERED_ENO,	/* wire ENO segment without a flow entry steered */
+	TC_CTR_DEAD_DROP_ENO,	/* daemon dead: wire ENO segment without entry dropped */
+	TC_CTR_RESTEERED,	/* tc_ingress: XDP missed it (cloned, redirected): sent
+				 * around again, unshared, so that XDP steers it */
+	TC_CTR_RESTEER_DROP,	/* tc_ingress: missed by XDP twice: dropped */
 	TC_CTR_MAX
 };
 
@@ -235,6 +274,7 @@ static const char *const tc_dir_names[TC_DIR_MAX] __attribute__((unused)) = {
 	[TC_DIR_WIRE] = "wire_rx",
 	[TC_DIR_EGRESS] = "egress",
 	[TC_DIR_HOST] = "host_rx",
+	[TC_DIR_GUARD] = "wire_guard",
 };
 
 static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
@@ -264,6 +304,11 @@ static const char *const tc_ctr_names[TC_CTR_MAX] __attribute__((unused)) = {
 	[TC_CTR_SUPER] = "super_packets",
 	[TC_CTR_NOT_STEERED_DROP] = "dropped_not_steered",
 	[TC_CTR_HOST_TX_DROP] = "dropped_host_tx",
+	[TC_CTR_STEERED_SYNACK] = "steered_synack",
+	[TC_CTR_STEERED_ENO] = "steered_eno",
+	[TC_CTR_DEAD_DROP_ENO] = "dropped_dead_eno",
+	[TC_CTR_RESTEERED] = "resteered",
+	[TC_CTR_RESTEER_DROP] = "dropped_resteer",
 };
 #endif
 
@@ -328,8 +373,13 @@ enum tc_dstat {
 	TC_DS_RESUMPTIONS,	/* resumed sessions (the engine does none yet) */
 	TC_DS_REKEYS,
 	TC_DS_RETRANSMITS,	/* frames re-sent from the kept copy */
-	TC_DS_TABLE_FULL,	/* new connections left plain: flow table full */
+	TC_DS_TABLE_FULL,	/* flow table full: a new SYN passed plain, or a proven
+				 * connection reset (tc_flows full), never plain */
 	TC_DS_FLOWS_ACTIVE,	/* flow records now (table slot only) */
+	TC_DS_HALF_OPEN,	/* of which half-open: peer not proven (table slot) */
+	TC_DS_HALF_EVICTED,	/* half-open flows evicted for newer SYNs */
+	TC_DS_HALF_REFUSED,	/* SYNs dropped: prefix quota or no room */
+	TC_DS_ENO_RESETS,	/* ENO segments of unknown handshakes: reset */
 	/* drops, by reason */
 	TC_DS_DROP_MALFORMED,	/* malformed frame or segment */
 	TC_DS_DROP_OOO,		/* out of order beyond the buffer */
@@ -381,6 +431,10 @@ static const char *const tc_dstat_names[TC_DS_MAX] __attribute__((unused)) = {
 	[TC_DS_RETRANSMITS] = "retransmits",
 	[TC_DS_TABLE_FULL] = "table_full",
 	[TC_DS_FLOWS_ACTIVE] = "flows_active",
+	[TC_DS_HALF_OPEN] = "half_open",
+	[TC_DS_HALF_EVICTED] = "half_open_evicted",
+	[TC_DS_HALF_REFUSED] = "syn_refused",
+	[TC_DS_ENO_RESETS] = "eno_resets",
 	[TC_DS_DROP_MALFORMED] = "drop_malformed",
 	[TC_DS_DROP_OOO] = "drop_out_of_order",
 	[TC_DS_DROP_HELD] = "drop_held_overflow",

@@ -101,6 +101,7 @@ struct tc_conn {
 	bool active;		/* the local kernel opened (sent the first SYN) */
 	uint32_t isn_l, isn_r;
 	bool rst;		/* a reset went by */
+	bool proven;		/* the peer acknowledged our ISN: its address is real */
 
 	struct tc_eno eno;
 	struct tc_eno_tep_ops eno_ops;
@@ -361,18 +362,18 @@ static void tmpl_set(struct tmpl *t, const uint8_t *frame, const struct tc_seg *
 }
 
 /* The same headers for the other direction. */
+/* d may be s: everything is read from a copy */
 static void tmpl_reverse(struct tmpl *d, const struct tmpl *s)
 {
-	uint8_t tmp[16];
+	struct tmpl o = *s;
 
-	*d = *s;
-	memcpy(d->b, s->b + 6, 6);
-	memcpy(d->b + 6, s->b, 6);
-	memcpy(tmp, d->b + d->saddr_off, d->alen);
-	memcpy(d->b + d->saddr_off, d->b + d->daddr_off, d->alen);
-	memcpy(d->b + d->daddr_off, tmp, d->alen);
-	d->sport = s->dport;
-	d->dport = s->sport;
+	*d = o;
+	memcpy(d->b, o.b + 6, 6);
+	memcpy(d->b + 6, o.b, 6);
+	memcpy(d->b + d->saddr_off, o.b + o.daddr_off, o.alen);
+	memcpy(d->b + d->daddr_off, o.b + o.saddr_off, o.alen);
+	d->sport = o.dport;
+	d->dport = o.sport;
 }
 
 /* Headers of a TCP segment of tcp_len bytes; returns the TCP header. */
@@ -663,34 +664,60 @@ static void conn_abort(struct tc_conn *c, enum tc_abort_reason why)
  * An aborted connection answers every segment with a reset its sender
  * accepts: sequence number = the segment's acknowledgement (RFC 5961).
  */
+/* A bare reset built on frame's addresses (swapped if back), sent to TO. */
+static void rst_send(enum tc_side to, bool back, const uint8_t *frame, const struct tc_seg *s,
+		     uint32_t seq, uint32_t ack, uint8_t flags, const struct tc_out *out,
+		     struct tc_engine_stats *st)
+{
+	struct tmpl t;
+	uint8_t *buf;
+
+	tmpl_set(&t, frame, s);
+	if (back)
+		tmpl_reverse(&t, &t);
+	buf = out->get(out->arg, to, t.l4_off + TC_TCP_HLEN);
+	if (!buf) {
+		st->no_buffer++;
+		return;
+	}
+	build_hdr(&t, buf, TC_TCP_HLEN, 0, seq, ack, flags, 0, NULL, 0);
+	finish_frame(&t, buf, TC_TCP_HLEN);
+	out->put(out->arg, to, buf, t.l4_off + TC_TCP_HLEN);
+}
+
+static void rst_to(enum tc_side from, const uint8_t *frame, const struct tc_seg *s,
+		   const struct tc_out *out, struct tc_engine_stats *st)
+{
+	if (s->flags & TC_TH_RST)
+		return;
+	if (s->flags & TC_TH_ACK)
+		rst_send(from, true, frame, s, s->ack, 0, TC_TH_RST, out, st);
+	else
+		rst_send(from, true, frame, s, 0, s->seq + s->payload_len +
+			 !!(s->flags & TC_TH_SYN) + !!(s->flags & TC_TH_FIN),
+			 TC_TH_RST | TC_TH_ACK, out, st);
+}
+
 static void answer_rst(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
 		       const struct tc_seg *s)
 {
-	struct tmpl t;
-	uint8_t *buf, *th;
-	uint32_t seq = 0, ack = 0;
-	uint8_t flags = TC_TH_RST;
+	rst_to(from, frame, s, c->out, c->st);
+}
 
-	if (s->flags & TC_TH_RST)
+void tc_answer_rst(enum tc_side from, const uint8_t *frame, const struct tc_seg *s,
+		   bool both, const struct tc_out *out, struct tc_engine_stats *st)
+{
+	enum tc_side to = from == TC_SIDE_WIRE ? TC_SIDE_HOST : TC_SIDE_WIRE;
+	uint32_t end = s->seq + s->payload_len + !!(s->flags & TC_TH_SYN);
+
+	if (s->kind != TC_SEG_TCP || (s->flags & TC_TH_RST))
 		return;
-	tmpl_set(&t, frame, s);
-	tmpl_reverse(&t, &t);
-	if (s->flags & TC_TH_ACK) {
-		seq = s->ack;
-	} else {
-		ack = s->seq + s->payload_len + !!(s->flags & TC_TH_SYN) +
-		      !!(s->flags & TC_TH_FIN);
-		flags |= TC_TH_ACK;
-	}
-	buf = c->out->get(c->out->arg, from, t.l4_off + TC_TCP_HLEN);
-	if (!buf) {
-		c->st->no_buffer++;
-		return;
-	}
-	th = build_hdr(&t, buf, TC_TCP_HLEN, 0, seq, ack, flags, 0, NULL, 0);
-	(void)th;
-	finish_frame(&t, buf, TC_TCP_HLEN);
-	c->out->put(c->out->arg, from, buf, t.l4_off + TC_TCP_HLEN);
+	rst_to(from, frame, s, out, st);
+	/* and the other side learns it from the sender, as the next segment
+	 * (a SYN_SENT socket takes a RST that acknowledges its SYN) */
+	if (both)
+		rst_send(to, false, frame, s, end, s->ack, TC_TH_RST | (s->flags & TC_TH_ACK),
+			 out, st);
 }
 
 /* ---- the tx direction: sealing and resending ---- */
@@ -1354,6 +1381,14 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	const uint8_t *opt;
 	int len, err;
 
+	/*
+	 * Timestamps from the SYNs on: the first ACK we build must echo the
+	 * SYN-ACK's TSval (a SYN cookie carries the window scale, SACK and ECN
+	 * choices there: echoing 0 lost them and stalled the connection).
+	 */
+	if (o->has_ts)
+		c->tsval_l = o->tsval;
+
 	if (s->flags & TC_TH_ACK) {
 		/* passive: our SYN-ACK carries B's option chosen from the peer's SYN */
 		if (!c->syn_r || c->active || (c->syn_l && s->seq != c->isn_l))
@@ -1528,6 +1563,8 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		}
 		if (c->syn_r && s->seq != c->isn_r)
 			return -EINVAL;
+		if (o->has_ts)
+			c->tsval_r = o->tsval;	/* our SYN-ACK's TSecr (see host_syn) */
 		if (!c->syn_r) {
 			struct tc_eno_cfg ec = { .enabled = true, .passive = true,
 						 .gopt = c->opts.gopt & TC_ENO_GOPT_A,
@@ -1566,6 +1603,9 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	/* the SYN-ACK to our SYN (only one that acknowledges it counts) */
 	if (!c->active || s->ack != c->isn_l + 1 || (c->syn_r && s->seq != c->isn_r))
 		return -EINVAL;
+	c->proven = true;
+	if (o->has_ts)
+		c->tsval_r = o->tsval;	/* our first ACK echoes it (see host_syn) */
 	if (!c->syn_r) {
 		c->syn_r = true;
 		c->isn_r = s->seq;
@@ -1602,6 +1642,7 @@ static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		if (!(s->flags & TC_TH_ACK) || s->ack != c->isn_l + 1 ||
 		    seq_off(s->seq, c->isn_r, 0) != 0)
 			return -EINVAL;
+		c->proven = true;
 
 		tc_eno_on_recv(&c->eno, s->flags, opts, s->thl - TC_TCP_HLEN);
 		if (c->eno.state == TC_ENO_DISABLED)
@@ -1765,6 +1806,7 @@ struct tc_conn *tc_conn_new_lost(const struct tc_engine_cfg *cfg, struct tc_engi
 		c->state = TC_CONN_ABORTED;
 		c->why = TC_ABORT_LOST_KEYS;
 		c->rst = true;
+		c->proven = true;	/* it was encrypted: keep it steered */
 	}
 	return c;
 }
@@ -1899,6 +1941,23 @@ enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c)
 bool tc_conn_finished(const struct tc_conn *c)
 {
 	return c->tx.fin && c->tx.frm_una > c->tx.frm_next && c->rx.fin;
+}
+
+bool tc_conn_proven(const struct tc_conn *c)
+{
+	return c->proven;
+}
+
+/* The checks host_syn() (SYN-ACK) and wire_seg() (ACK) make before proven. */
+bool tc_conn_proves(const struct tc_conn *c, enum tc_side from, const struct tc_seg *s)
+{
+	if (c->proven || from != TC_SIDE_WIRE || c->state != TC_CONN_NEGOTIATING ||
+	    !c->syn_l || !(s->flags & TC_TH_ACK) || s->ack != c->isn_l + 1)
+		return false;
+	if (s->flags & TC_TH_SYN)
+		return c->active && (!c->syn_r || s->seq == c->isn_r);
+	return !c->active && c->syn_r &&
+	       seq_off(s->seq, c->isn_r, 0) == 0;
 }
 
 bool tc_conn_closed(const struct tc_conn *c)

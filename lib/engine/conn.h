@@ -194,6 +194,15 @@ void tc_conn_timer(struct tc_conn *c, uint64_t now, const struct tc_out *out);
 /* Next time tc_conn_timer() has work, UINT64_MAX when none. */
 uint64_t tc_conn_next_timer(const struct tc_conn *c);
 
+/*
+ * Answer a segment that belongs to no connection we know with the reset its
+ * sender accepts (RFC 5961: seq = its acknowledgement), sent back to FROM;
+ * both: the other side gets a reset too, as if the sender had sent it.
+ * For ENO segments of a handshake whose state is gone.
+ */
+void tc_answer_rst(enum tc_side from, const uint8_t *frame, const struct tc_seg *s,
+		   bool both, const struct tc_out *out, struct tc_engine_stats *st);
+
 /* tc_conn_input() result: forward the input frame unchanged (plain TCP). */
 #define TC_CONN_FORWARD	1
 
@@ -214,6 +223,19 @@ bool tc_conn_closed(const struct tc_conn *c);
  * SYN would otherwise make a live connection plain).
  */
 bool tc_conn_finished(const struct tc_conn *c);
+/*
+ * The peer has acknowledged our ISN (its SYN-ACK to our SYN, or its ACK of
+ * our SYN-ACK), so its address is not forged: only then does a connection
+ * deserve state that outlives a handshake (the shell's half-open limit).
+ * Keys never exist before it; a connection aborted or fallen back before
+ * it has nothing to protect.
+ */
+bool tc_conn_proven(const struct tc_conn *c);
+/*
+ * Would this segment from FROM make the connection proven? Lets the shell
+ * commit its state before the segment's effects leave.
+ */
+bool tc_conn_proves(const struct tc_conn *c, enum tc_side from, const struct tc_seg *s);
 /* Session details; -ENOTCONN before keys, -EINVAL when not encrypted. */
 int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info);
 

@@ -159,21 +159,56 @@ static void ooo_remove(struct tc_ooo *o, uint32_t i)
 	o->n--;
 }
 
+/* Room for len more bytes in chunk c (capacity doubles). */
+static int chunk_grow(struct tc_ooo_chunk *c, size_t len)
+{
+	uint32_t cap = c->cap ? c->cap : 2048;
+	uint8_t *d;
+
+	while (cap < c->len + len)
+		cap *= 2;
+	if (cap == c->cap)
+		return 0;
+	d = realloc(c->data, cap);
+	if (!d)
+		return -ENOMEM;
+	c->data = d;
+	c->cap = cap;
+	return 0;
+}
+
+/*
+ * Hold [off, off + len) before chunk at. Bytes that continue the chunk
+ * before extend it (up to TC_OOO_CHUNK_BYTES), so chunks count the holes
+ * of a window, not its segments.
+ */
 static int ooo_insert(struct tc_ooo *o, uint32_t at, uint64_t off, const uint8_t *data,
 		      size_t len)
 {
-	uint8_t *d;
+	struct tc_ooo_chunk *p = at ? &o->c[at - 1] : NULL;
 
-	if (o->n == TC_OOO_CHUNKS_MAX || o->bytes + len > o->max)
+	if (o->bytes + len > o->max)
 		return -ENOSPC;
-	d = malloc(len);
-	if (!d)
-		return -ENOMEM;
-	memcpy(d, data, len);
+	if (p && p->off + p->len == off && p->len + len <= TC_OOO_CHUNK_BYTES) {
+		if (chunk_grow(p, len))
+			return -ENOMEM;
+		memcpy(p->data + p->len, data, len);
+		p->len += len;
+		p->seen = ++o->stamp;
+		o->bytes += len;
+		return 0;
+	}
+	if (o->n == TC_OOO_CHUNKS_MAX)
+		return -ENOSPC;
 	memmove(&o->c[at + 1], &o->c[at], (o->n - at) * sizeof(o->c[0]));
-	o->c[at] = (struct tc_ooo_chunk){ .off = off, .len = len, .seen = ++o->stamp,
-					  .data = d };
+	o->c[at] = (struct tc_ooo_chunk){ .off = off, .seen = ++o->stamp };
 	o->n++;
+	if (chunk_grow(&o->c[at], len)) {
+		ooo_remove(o, at);
+		return -ENOMEM;
+	}
+	memcpy(o->c[at].data, data, len);
+	o->c[at].len = len;
 	o->bytes += len;
 	return 0;
 }

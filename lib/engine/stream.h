@@ -99,12 +99,14 @@ static inline bool tc_bytes_holds(const struct tc_bytes *by, uint64_t off, size_
 /* Out-of-order bytes, as sorted non-overlapping chunks. */
 struct tc_ooo_chunk {
 	uint64_t off;
-	uint32_t len;
+	uint32_t len, cap;
 	uint64_t seen;		/* arrival order, for SACK (most recent first) */
 	uint8_t *data;
 };
 
+/* holes of a window (a contiguous run of arrivals extends its chunk) */
 #define TC_OOO_CHUNKS_MAX	64
+#define TC_OOO_CHUNK_BYTES	(64u << 10)
 
 struct tc_ooo {
 	struct tc_ooo_chunk c[TC_OOO_CHUNKS_MAX];

@@ -207,7 +207,9 @@ stunnel_stop() {
 two_hosts
 echo "datapath: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"iperf3 ${BENCH_SECONDS}s, $BENCH_RR round trips, host 1 on CPU $CPU1, host 2 on CPU $CPU2"
-AEADS=$("$TCD" -h 2>/dev/null | grep -o -- '--aead [A-Za-z0-9|_-]*' | cut -d' ' -f2 | tr '|' ' ')
+# the AEADs its --aead help lists ("... most preferred first: a, b, c (default ...")
+AEADS=$("$TCD" -h 2>/dev/null | tr '\n' ' ' | grep -o -- '--aead LIST .*' |
+	sed -n 's/.*most preferred first: *\([a-z0-9, ]*\).*/\1/p' | tr -d ',' | head -1)
 for MTU in $BENCH_MTUS; do
 	for ns in "$H1" "$H2"; do ip -n "$ns" link set eth0 mtu "$MTU"; done
 	measure "plain" "-" 5301 192.0.2.2

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 
-SECTIONS=(crypto datapath)
+SECTIONS=(crypto datapath engine)
 
 [ $# -gt 0 ] && SECTIONS=("$@")
 rc=0

@@ -10,7 +10,9 @@
  * (sequence and acknowledgement numbers, flags, window, options, payload).
  * From the wire anything goes (an attacker on path); from the local side
  * the payload is the kernel's own stream at that sequence number (a kernel
- * re-segments and re-flags, but never changes the bytes it sent).
+ * re-segments and re-flags, but never changes the bytes it sent, never
+ * resends what was acknowledged to it, never sets SYN on a segment of
+ * a live connection, and repeats a SYN only with its ISN).
  *
  * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6), then
  * records of 8 bytes + payload:
@@ -78,6 +80,11 @@ static void inject(struct sim *s, const uint8_t *rec, const uint8_t *payload, ui
 		const struct ktcp *k = &s->h[host].k;
 		uint64_t a = (uint32_t)(g.seq + (int16_t)(rec[4] << 8 | rec[5]) - k->isn - 1);
 
+		/* nor does it send again what was acknowledged to it (a
+		 * keep-alive below snd_una carries no stream byte) */
+		if (a < k->snd_una)
+			plen = 0;
+
 		if (a < k->app_len) {
 			if (a + plen > k->app_len)
 				plen = k->app_len - a;
@@ -92,6 +99,15 @@ static void inject(struct sim *s, const uint8_t *rec, const uint8_t *payload, ui
 	tf_put32(f + g.l4_off + 8, g.ack + (int16_t)(rec[6] << 8 | rec[7]));
 	if (!(rec[1] & 4))
 		f[g.l4_off + 13] = rec[2];
+	/* nor does it set SYN on a live connection's segment: a SYN from it
+	 * means its socket is gone and a new one took the tuple */
+	if (to_host_side && !(g.flags & TC_TH_SYN))
+		f[g.l4_off + 13] &= ~TC_TH_SYN;
+	/* and a SYN it sends again carries its ISN and what it acknowledged */
+	if (to_host_side && (f[g.l4_off + 13] & TC_TH_SYN)) {
+		tf_put32(f + g.l4_off + 4, g.seq);
+		tf_put32(f + g.l4_off + 8, g.ack);
+	}
 	if (g.family == AF_INET)
 		tf_put16(f + g.l3_off + 2, len - g.l3_off);
 	else

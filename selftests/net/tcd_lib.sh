@@ -40,7 +40,7 @@ tcd_stats() {
 	local name=$1 f=$TMPD/$1.log n
 	n=$(wc -l <"$f")
 	kill -USR1 "${TCD_PID[$name]}"
-	wait_for 5 sh -c "tail -n +$((n + 1)) '$f' | grep -q '^tcpcryptd.*bpf(SIGUSR1) host_rx'"
+	wait_for 5 sh -c "tail -n +$((n + 1)) '$f' | grep -q '^tcpcryptd.*bpf(SIGUSR1) wire_guard'"
 	tail -n +$((n + 1)) "$f"
 }
 

@@ -9,9 +9,11 @@
 #  - session ids: 33 bytes, equal at both ends, new for every connection;
 #  - fallback: a peer without tcpcryptd gets plain TCP, each side opening,
 #    and no segment after the handshake reaches userspace;
-#  - faults: loss, reordering, duplication: intact; a flipped ciphertext
-#    bit: reset, and no corrupted byte reaches the application;
-#  - kill -9 mid-transfer: nothing of that connection on the wire after.
+#  - faults: loss, reordering, duplication, every frame cloned (which
+#    generic XDP never sees): intact; a flipped ciphertext bit: reset, and
+#    no corrupted byte reaches the application;
+#  - kill -9 mid-transfer: nothing of that connection on the wire after;
+#    a clean stop aborts it (the application sees an error), no plaintext.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcd_lib.sh"
 require nc socat curl lighttpd tcpdump tshark python3
@@ -217,6 +219,14 @@ if tcd_enc h1 "$H1" --rekey 1M && tcd_enc h2 "$H2" --rekey 1M; then
 	check "tcp_ecn=1: nc IPv4 intact" xfer_nc "$H2" "$H1" "$A4" 5008 "$F"
 	check "tcp_ecn=1: socat IPv6 intact" xfer_socat "$H2" "$H1" "$A6" 5009 "$F"
 
+	# every handshake answered with a SYN cookie: the server reads its
+	# window scale back from the TSecr of the first ACK, so the daemons
+	# must echo the kernel's own TSval there (a stall at ~15 KB otherwise)
+	for ns in "$H1" "$H2"; do ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=2; done
+	check "tcp_syncookies=2: nc IPv4 intact" xfer_nc "$H2" "$H1" "$A4" 5015 "$F"
+	check "tcp_syncookies=2: socat IPv6 intact" xfer_socat "$H2" "$H1" "$A6" 5016 "$F"
+	for ns in "$H1" "$H2"; do ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=1; done
+
 	# faults on the router, both directions
 	run_faults() {	# ARGS...: faults on R's eth1 and eth2 while a transfer runs
 		local p1 p2 ok=0
@@ -236,6 +246,12 @@ if tcd_enc h1 "$H1" --rekey 1M && tcd_enc h2 "$H2" --rekey 1M; then
 	check "reordering (5% held back): intact" run_faults --delay 50000 --delay-prio 1:20
 	check "duplication (3%): intact" run_faults --dup 30000
 	check "all at once: intact" run_faults --loss 10000 --dup 10000 --delay 20000 --delay-prio 1:20
+	# every frame sent twice as a clone (bpf_clone_redirect): generic XDP skips
+	# cloned skbs, and before tc_ingress they reached the stack as they were
+	r0=$(bpf_ctr "$H2" wire_guard resteered)
+	check "every frame cloned: intact" run_faults --dup 1000000
+	check "every frame cloned: tc_ingress sent the clones through the daemon" \
+		[ "$(bpf_ctr "$H2" wire_guard resteered)" -gt "$r0" ]
 	check "--rekey 1M: both daemons started key generations and saw the peer's" \
 		[ "$(dstat h1 rekeys_started)" -gt 5 -a "$(dstat h2 rekeys)" -gt 5 ]
 
@@ -260,29 +276,38 @@ if tcd_enc h1 "$H1" --rekey 1M && tcd_enc h2 "$H2" --rekey 1M; then
 	check "flipped bit: every byte delivered is the byte sent" \
 		cmp -s "$TMPD/flip.out" <(head -c "$(stat -c %s "$TMPD/flip.out")" "$TMPD/flipdata")
 
-	# kill -9 mid-transfer: after it, nothing of that connection on the wire
+	# slow_xfer PORT: a 200 MB marked stream from H1 at 2 MB/s, still running
+	# when the daemon stops; sets srv and cli (nc's status: 0 if complete)
 	mkmarked "$TMPD/long" 200
-	ip netns exec "$H2" timeout 40 nc -l 5012 >/dev/null &
-	srv=$!
-	wait_port "$H2" 5012
-	# 2 MB/s: the transfer is still running when the daemon dies
-	( python3 -c 'import sys, time
+	slow_xfer() {
+		ip netns exec "$H2" timeout 40 nc -l "$1" >/dev/null &
+		srv=$!
+		wait_port "$H2" "$1"
+		( python3 -c 'import sys, time
 f = open(sys.argv[1], "rb")
 while True:
     b = f.read(65536)
     if not b: break
     sys.stdout.buffer.write(b); sys.stdout.flush(); time.sleep(0.03)' "$TMPD/long" 2>/dev/null |
-		ip netns exec "$H1" timeout 30 nc -N "$A4" 5012 ) &
-	cli=$!
-	sleep 2
+			ip netns exec "$H1" timeout 30 nc -N "$A4" "$1" ) &
+		cli=$!
+		sleep 2
+	}
+	# capture_from_h1 PORT FILE SECONDS: what of PORT's connection H1 sends
+	capture_from_h1() {
+		ip netns exec "$R" tcpdump -i eth1 -s 0 -U -w "$2" \
+			"tcp port $1 and src host 192.0.2.1" >/dev/null 2>&1 &
+		cap=$!
+		sleep "$3"
+		kill $cap
+		wait $cap
+	}
+
+	# kill -9 mid-transfer: after it, nothing of that connection on the wire
+	slow_xfer 5012
 	kill -9 "${TCD_PID[h1]}"
 	sleep 0.5
-	ip netns exec "$R" tcpdump -i eth1 -s 0 -U -w "$TMPD/after-kill.pcap" \
-		'tcp port 5012 and src host 192.0.2.1' >/dev/null 2>&1 &
-	cap=$!
-	sleep 4
-	kill $cap
-	wait $cap
+	capture_from_h1 5012 "$TMPD/after-kill.pcap" 4
 	kill $cli $srv 2>/dev/null
 	wait $cli $srv 2>/dev/null
 	n=$(tshark -r "$TMPD/after-kill.pcap" 2>/dev/null | wc -l)
@@ -290,8 +315,36 @@ while True:
 	check "kill -9: none of the connection's frames leave afterwards" [ "$n" = 0 ]
 	check "kill -9: the marker never appears on the wire" \
 		[ "$(grep -c "$MARK" "$TMPD/after-kill.pcap")" = 0 ]
-	tcd_stop h2
 	ip netns exec "$H1" "$TCD" -i eth0 --cleanup --force >/dev/null 2>&1
+
+	# a clean stop mid-transfer: the connection whose keys die with the
+	# daemon is aborted (SOCK_DESTROY), never continued in plaintext
+	if tcd_enc h1 "$H1"; then
+		slow_xfer 5017
+		check "stop: exits 0" tcd_stop h1
+		capture_from_h1 5017 "$TMPD/after-stop.pcap" 4
+		wait $cli
+		rc=$?
+		ip netns exec "$H2" ss -Htn 'sport = :5017' | sed 's/^/# h2: /'
+		kill $srv 2>/dev/null
+		wait $srv 2>/dev/null
+		# a reset (from the aborted socket, or for a peer's late segment) carries nothing
+		n=$(tshark -r "$TMPD/after-stop.pcap" -Y 'tcp.flags.reset == 0' 2>/dev/null | wc -l)
+		log "frames of the connection from h1 on the wire after the stop: $n; nc exit $rc"
+		check "stop: the connection was aborted" \
+			grep -q "stopping: aborted 1 connection" "$TMPD/h1.log"
+		check "stop: h1's socket is gone" \
+			sh -c "! ip netns exec $H1 ss -Htn 'dport = :5017' | grep -q ."
+		check "stop: h2's end was reset" \
+			wait_for 5 sh -c "! ip netns exec $H2 ss -Htn state established 'sport = :5017' | grep -q ."
+		check "stop: nothing but resets of the connection leaves afterwards" [ "$n" = 0 ]
+		check "stop: the marker never appears on the wire" \
+			[ "$(grep -c "$MARK" "$TMPD/after-stop.pcap")" = 0 ]
+		check "stop: the programs are detached" sh -c "! ip -n $H1 link show eth0 | grep -q xdp"
+	else
+		fail "stop: h1 restarts"
+	fi
+	tcd_stop h2
 else
 	fail "tcp_ecn=1: daemons start"
 fi

@@ -3,6 +3,9 @@
  * TCP request/response latency: tcd_rr server PORT | tcd_rr client ADDR PORT N SIZE
  * The client sends SIZE bytes, waits for the SIZE-byte echo, N times, on one
  * connection with TCP_NODELAY, and prints "p50_us=.. p99_us=.. n=..".
+ * tcd_rr conns ADDR PORT N SIZE: N fresh connections one after another, each
+ * one request/response of SIZE bytes then close; prints "conns_per_s=..
+ * p50_us=.. p99_us=.. n=.." (a connection's whole life, handshake included).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -101,12 +104,60 @@ static int client(const char *addr, const char *port, long n, long size)
 	return 0;
 }
 
+static int conns(const char *addr, const char *port, long n, long size)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct timespec t0, t1;
+	unsigned long long *lat;
+	char *buf;
+	int one = 1;
+	long i;
+
+	if (getaddrinfo(addr, port, &hints, &ai)) {
+		fprintf(stderr, "tcd_rr: bad address %s\n", addr);
+		return 1;
+	}
+	lat = calloc(n, sizeof(*lat));
+	buf = calloc(1, size);
+	if (!lat || !buf)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		struct timespec a, b;
+		int fd;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+			fprintf(stderr, "tcd_rr: connection %ld: %s\n", i, strerror(errno));
+			return 1;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (full_io(fd, buf, size, 1) || full_io(fd, buf, size, 0)) {
+			fprintf(stderr, "tcd_rr: connection %ld lost\n", i);
+			return 1;
+		}
+		close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		lat[i] = (b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("conns_per_s=%.0f p50_us=%.1f p99_us=%.1f n=%ld size=%ld\n",
+	       n / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9),
+	       lat[n / 2] / 1000.0, lat[(n * 99) / 100] / 1000.0, n, size);
+	freeaddrinfo(ai);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "server"))
 		return server(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "client"))
 		return client(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
-	fprintf(stderr, "usage: tcd_rr server PORT | tcd_rr client ADDR PORT N SIZE\n");
+	if (argc == 6 && !strcmp(argv[1], "conns") && atol(argv[4]) > 0)
+		return conns(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+	fprintf(stderr, "usage: tcd_rr server PORT | tcd_rr client|conns ADDR PORT N SIZE\n");
 	return 2;
 }

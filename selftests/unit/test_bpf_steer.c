@@ -84,6 +84,8 @@ struct pkt_opts {
 	int truncate;		/* cut this many bytes off the end */
 	int payload;		/* TCP payload bytes (zeros) */
 	bool bad_ipcsum;	/* IPv4: leave the header checksum wrong */
+	const uint8_t *tcp_opts;	/* TCP options (a multiple of 4 bytes) */
+	int tcp_opts_len;
 };
 
 /* frames up to a 64 KB IPv6 datagram (multi-buffer XDP test runs) */
@@ -178,9 +180,10 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 	if (proto == IPPROTO_TCP) {
 		b[l4] = o->sport >> 8; b[l4 + 1] = o->sport & 0xff;
 		b[l4 + 2] = o->dport >> 8; b[l4 + 3] = o->dport & 0xff;
-		b[l4 + 12] = (o->doff_override ? o->doff_override : 5) << 4;
+		b[l4 + 12] = (o->doff_override ? o->doff_override : 5 + o->tcp_opts_len / 4) << 4;
 		b[l4 + 13] = o->flags;
-		n += 20 + o->payload;
+		memcpy(b + l4 + 20, o->tcp_opts, o->tcp_opts_len);
+		n += 20 + o->tcp_opts_len + o->payload;
 	} else {
 		n += 8;		/* UDP / ICMP header */
 	}
@@ -725,6 +728,143 @@ static void test_xdp_host(void **state)
 		return;
 	set_xsk(true);
 	assert_int_equal(run(fd, &SYN80), XDP_REDIRECT);
+}
+
+/* TCP options: ENO (45 02) with timestamps; timestamps only; ENO after SACK */
+static const uint8_t OPT_ENO_TS[16] = { 0x45, 0x02, 1, 1, 8, 10, [14] = 1, 1 };
+static const uint8_t OPT_TS[12] = { 1, 1, 8, 10 };
+static const uint8_t OPT_TS_SACK_ENO[28] = { 1, 1, 8, 10, [12] = 1, 1, 5, 10,
+					     [24] = 0x45, 0x02 };
+/* a malformed option (length 0) hides the ENO behind it, as for tc_tcpopt_parse */
+static const uint8_t OPT_BAD_ENO[8] = { 30, 0, 0x45, 0x02 };
+
+/*
+ * Finding 3 of the fail-closed review: tcpcryptd commits no flow entry
+ * before the peer proved its address, so with TC_CFG_STATELESS_HS the rest
+ * of a handshake is steered without one: SYN-ACKs the policy allows, and
+ * wire segments carrying ENO; a dead daemon's ENO segments are dropped.
+ */
+static void test_stateless_handshakes(void **state)
+{
+	struct pkt_opts o = SYN80;
+	uint64_t synack, eno, dead;
+
+	NEED_XSK();
+	/* without the flag (pass-through): only the flow map steers these */
+	o.flags = F_SYN | F_ACK;
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	o.flags = F_ACK;
+	o.tcp_opts = OPT_ENO_TS;
+	o.tcp_opts_len = sizeof(OPT_ENO_TS);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS, 7);
+	synack = counter(TC_DIR_WIRE, TC_CTR_STEERED_SYNACK);
+	eno = counter(TC_DIR_WIRE, TC_CTR_STEERED_ENO);
+	o.tcp_opts_len = 0;
+	o.flags = F_SYN | F_ACK;
+	assert_int_equal(xdp_wire(&o), XDP_REDIRECT);
+	assert_int_equal(tc_egress(&o), TC_ACT_REDIRECT);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_STEERED_SYNACK), synack + 1);
+	/* the active opener's ENO segments, wherever the option sits */
+	o.flags = F_ACK;
+	o.tcp_opts = OPT_ENO_TS;
+	o.tcp_opts_len = sizeof(OPT_ENO_TS);
+	assert_int_equal(xdp_wire(&o), XDP_REDIRECT);
+	o.payload = 100;
+	o.tcp_opts = OPT_TS_SACK_ENO;
+	o.tcp_opts_len = sizeof(OPT_TS_SACK_ENO);
+	assert_int_equal(xdp_wire(&o), XDP_REDIRECT);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_STEERED_ENO), eno + 2);
+	/* plain segments, and ENO behind a malformed option, stay on the fast path */
+	o.tcp_opts = OPT_TS;
+	o.tcp_opts_len = sizeof(OPT_TS);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	o.tcp_opts = OPT_BAD_ENO;
+	o.tcp_opts_len = sizeof(OPT_BAD_ENO);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	o.tcp_opts_len = 0;
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	/* the local stack sends no ENO: egress ACKs without an entry pass */
+	o.tcp_opts = OPT_ENO_TS;
+	o.tcp_opts_len = sizeof(OPT_ENO_TS);
+	assert_int_equal(tc_egress(&o), TC_ACT_OK);
+	/* policy still decides */
+	set_policy("exclude lport 80");
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS, 7);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	o.flags = F_SYN | F_ACK;
+	o.tcp_opts_len = 0;
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	set_policy("steer-all off");
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS, 7);
+	/* dead daemon: the SYN-ACK passes (plain, like a SYN), ENO never does */
+	set_heartbeat(0);
+	dead = counter(TC_DIR_WIRE, TC_CTR_DEAD_DROP_ENO);
+	assert_int_equal(xdp_wire(&o), XDP_PASS);
+	o.flags = F_ACK;
+	o.tcp_opts = OPT_ENO_TS;
+	o.tcp_opts_len = sizeof(OPT_ENO_TS);
+	assert_int_equal(xdp_wire(&o), XDP_DROP);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_DEAD_DROP_ENO), dead + 1);
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS | TC_CFG_FAIL_CLOSED, 7);
+	o.flags = F_SYN | F_ACK;
+	o.tcp_opts_len = 0;
+	assert_int_equal(xdp_wire(&o), XDP_DROP);
+	/* xdp_host takes the local SYN-ACK without an entry only with the flag */
+	alive();
+	o.egress = true;
+	assert_int_equal(run(bpf_program__fd(E.skel->progs.xdp_host), &o), XDP_REDIRECT);
+	set_cfg(TC_CFG_ENABLED, 7);
+	assert_int_equal(run(bpf_program__fd(E.skel->progs.xdp_host), &o), XDP_DROP);
+}
+
+/* tc_ingress with skb->mark set to MARK (BPF_PROG_TEST_RUN's ctx_in). */
+static int tc_ingress(const struct pkt_opts *o, uint32_t mark)
+{
+	static uint8_t pkt[PKT_MAX], out[PKT_MAX + 4096];
+	struct __sk_buff ctx = { .mark = mark };
+	size_t len = build(pkt, o);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(E.skel->progs.tc_ingress), &t), 0);
+	return t.retval;
+}
+
+/*
+ * Generic XDP skips cloned and redirected skbs, which a peer on a veth can
+ * send: tc_ingress decides for what XDP never saw (no metadata cookie) as
+ * xdp_wire would, and sends what is to be steered around once more; what
+ * comes back again is dropped, the host's own reinjection passes.
+ */
+static void test_tc_ingress_guard(void **state)
+{
+	struct pkt_opts o = SYN80;
+	uint64_t re, drop;
+
+	NEED_ENV();
+	flow4(false, 80, 40000, TC_FLOW_ENCRYPTED);
+	o.flags = F_ACK;
+	o.payload = 100;
+	re = counter(TC_DIR_GUARD, TC_CTR_RESTEERED);
+	drop = counter(TC_DIR_GUARD, TC_CTR_RESTEER_DROP);
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_REDIRECT);
+	assert_int_equal(counter(TC_DIR_GUARD, TC_CTR_RESTEERED), re + 1);
+	assert_int_equal(tc_ingress(&o, TC_MARK_RESTEER), TC_ACT_SHOT);
+	assert_int_equal(counter(TC_DIR_GUARD, TC_CTR_RESTEER_DROP), drop + 1);
+	assert_int_equal(tc_ingress(&o, TC_MARK_HOST), TC_ACT_OK);
+	/* a SYN the policy steers, too */
+	assert_int_equal(tc_ingress(&SYN80, 0), TC_ACT_REDIRECT);
+	/* not steered: passed; a dead daemon's encrypted flow: dropped */
+	o.sport = 40001;
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_OK);
+	o.sport = 40000;
+	set_heartbeat(0);
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_SHOT);
+	o.proto = IPPROTO_UDP;
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_OK);
 }
 
 static void test_probe_bitmaps(void **state)
@@ -1315,6 +1455,8 @@ int main(void)
 		cmocka_unit_test_setup(test_disabled_stops_new_connections_only, reset),
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_xdp_host, reset),
+		cmocka_unit_test_setup(test_stateless_handshakes, reset),
+		cmocka_unit_test_setup(test_tc_ingress_guard, reset),
 		cmocka_unit_test_setup(test_probe_bitmaps, reset),
 		cmocka_unit_test_setup(test_fragments, reset),
 		cmocka_unit_test_setup(test_flow_map_full_never_evicts, reset),

@@ -125,6 +125,31 @@ static int csum_ok(const uint8_t *f, int v6, int hbh)
 
 static uint8_t frame[4096];
 
+/* Set a frame's sequence and acknowledgement numbers (checksum follows). */
+static void set_seq_ack(uint8_t *f, uint32_t len, uint32_t seq, uint32_t ack)
+{
+	struct tc_seg g;
+
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	tf_put32(f + g.l4_off + 4, seq);
+	tf_put32(f + g.l4_off + 8, ack);
+	tc_seg_fill_tcp_csum(f, &g);
+}
+
+/* The IPv4 frame f from another source address and port (checksums follow). */
+static void set_source(uint8_t *f, uint32_t len, const uint8_t saddr[4], uint16_t sport)
+{
+	struct tc_seg g;
+
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	memcpy(f + g.l3_off + 12, saddr, 4);
+	tf_put16(f + g.l3_off + 10, 0);
+	tf_put16(f + g.l3_off + 10, ~tf_sum(f + g.l3_off, 20, 0));
+	tf_put16(f + g.l4_off, sport);
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	tc_seg_fill_tcp_csum(f, &g);
+}
+
 static int setup(void **state)
 {
 	static struct flow_table ft;
@@ -238,11 +263,13 @@ static void test_half_open_expiry(void **state)
 	/* a SYN nobody answers goes after FLOW_HALF_OPEN_S */
 	len = mkframe(frame, 0, 0, F_SYN, 0, 0, 0);
 	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
-	/* an answered one stays until the idle timeout */
+	/* one whose peer acknowledged our ISN (0) stays until the idle timeout */
 	len = mkframe(frame, 1, 1, F_SYN, 0, 0, 0);
 	flow_packet(ft, XQ_HOST, 0, frame, len, tcd_now_ns(), NULL);
 	len = mkframe(frame, 1, 0, F_SYN | F_ACK, 0, 0, 0);
+	set_seq_ack(frame, len, 777, 1);
 	flow_packet(ft, XQ_WIRE, 0, frame, len, tcd_now_ns(), NULL);
+	assert_int_equal(flow_half_open(ft), 1);
 	assert_int_equal(ft->count, 2);
 	now = tcd_now_ns();
 	flow_expire(ft, now + (FLOW_HALF_OPEN_S - 1) * 1000000000ull);
@@ -251,6 +278,63 @@ static void test_half_open_expiry(void **state)
 	assert_int_equal(ft->count, 1);
 	flow_expire(ft, now + 601ull * 1000000000);
 	assert_int_equal(ft->count, 0);
+}
+
+/*
+ * Finding 3 of the fail-closed review: spoofed SYNs filled the flow table
+ * and legitimate connections were then left plain. Handshakes not proven
+ * are capped per side, the oldest evicted, and per remote prefix.
+ */
+static void test_half_open_cap_and_quota(void **state)
+{
+	struct flow_table *ft = *state;
+	uint8_t src[4] = { 198, 51, 100, 0 };
+	uint64_t now = tcd_now_ns();
+	int i, forwarded = 0, dropped = 0;
+	uint32_t len;
+
+	flow_table_set_half_open(ft, 16, 4);
+	/* ten SYNs from one /24: four get in */
+	for (i = 0; i < 10; i++) {
+		src[3] = i;
+		len = mkframe(frame, 0, 0, F_SYN, 0, 0, 0);
+		set_source(frame, len, src, 1000 + i);
+		if (flow_packet(ft, XQ_WIRE, 0, frame, len, now, NULL) == FV_DROP)
+			dropped++;
+		else
+			forwarded++;
+	}
+	assert_int_equal(forwarded, 4);
+	assert_int_equal(dropped, 6);
+	assert_int_equal(ft->st.half_refused, 6);
+	/* forty more from forty /24s: the oldest go, never more than 16 */
+	for (i = 0; i < 40; i++) {
+		src[0] = 10;
+		src[1] = i;
+		len = mkframe(frame, 0, 0, F_SYN, 0, 0, 0);
+		set_source(frame, len, src, 2000 + i);
+		assert_int_equal(flow_packet(ft, XQ_WIRE, 0, frame, len, now, NULL), FV_FORWARD);
+		assert_true(ft->half[FLOW_HALF_WIRE].n <= 16);
+	}
+	assert_int_equal(ft->half[FLOW_HALF_WIRE].n, 16);
+	assert_int_equal(ft->st.half_evicted, 4 + 40 - 16);
+	assert_int_equal(ft->count, 16);
+	/* the local stack's own connections are counted apart */
+	len = mkframe(frame, 0, 1, F_SYN, 0, 0, 0);
+	assert_int_equal(flow_packet(ft, XQ_HOST, 0, frame, len, now, NULL), FV_FORWARD);
+	assert_int_equal(ft->half[FLOW_HALF_HOST].n, 1);
+	assert_int_equal(flow_half_open(ft), 17);
+	/* a proven one leaves the half-open set, and is never evicted */
+	len = mkframe(frame, 0, 0, F_SYN | F_ACK, 0, 0, 0);
+	set_seq_ack(frame, len, 5, 1);
+	flow_packet(ft, XQ_WIRE, 0, frame, len, now, NULL);
+	assert_int_equal(ft->half[FLOW_HALF_HOST].n, 0);
+	/* and they all go with the half-open expiry, except the proven one */
+	flow_expire(ft, now + (FLOW_HALF_OPEN_S + 1) * 1000000000ull);
+	assert_int_equal(ft->count, 1);
+	assert_int_equal(flow_half_open(ft), 0);
+	for (i = 0; i < FLOW_PREFIX_SLOTS; i++)
+		assert_int_equal(ft->prefix_cnt[i], 0);
 }
 
 static void test_ipv6_ext_and_non_tcp(void **state)
@@ -569,6 +653,210 @@ static void test_shell_forged_rst_then_syn(void **state)
 	sh_stop(&s);
 }
 
+/*
+ * After an authenticated end, a SYN from the wire starts a new connection
+ * on the tuple only once the local kernel has nothing left to resend: its
+ * FIN acknowledged (FIN_WAIT2, TIME_WAIT) or its socket gone. A resend of
+ * old bytes after that would leave in plaintext (found by fuzz_flow).
+ */
+static void test_shell_wire_reuse_waits_for_quiet_socket(void **state)
+{
+	struct sim_opts o = { .seed = 69, .engine = { true, true }, .len = { 30000, 30000 },
+			      .close = { true, true } };
+	uint8_t f[SIM_FRAME_MAX];
+	struct tc_conn *before;
+	struct tc_seg g;
+	struct sim s;
+	uint32_t len;
+
+	sh_start(&s, &o);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	before = sh_conn(&s, 0);
+	assert_true(tc_conn_finished(before));
+	/* a SYN from B's address and port (no ENO), to A */
+	len = s.last_len[1];
+	memcpy(f, s.last[1], len);
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	f[g.l4_off + 13] = TC_TH_SYN;
+	f[g.l4_off + 12] = 5 << 4;
+	tf_put16(f + g.l3_off + 2, g.l4_off + 20 - g.l3_off);
+	tf_put16(f + g.l3_off + 10, 0);
+	tf_put16(f + g.l3_off + 10, ~tf_sum(f + g.l3_off, 20, 0));
+	len = g.l4_off + 20;
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	tc_seg_fill_tcp_csum(f, &g);
+	socket_state_override = 4;	/* FIN_WAIT1: its FIN may be resent */
+	sh_via(&s, 0, true, f, len);
+	assert_ptr_equal(sh_conn(&s, 0), before);
+	socket_state_override = 6;	/* TIME_WAIT */
+	sh_via(&s, 0, true, f, len);
+	assert_ptr_not_equal(sh_conn(&s, 0), before);
+	sh_stop(&s);
+}
+
+/* Frames the flood's flow table sends, counted by side, then dropped. */
+struct count_emit {
+	struct emit em;
+	uint8_t buf[SIM_FRAME_MAX];
+	unsigned int n[2];
+	uint8_t last_flags[2];
+};
+
+static uint8_t *ce_get(struct emit *em, enum xq_side to, uint32_t len)
+{
+	return ((struct count_emit *)em)->buf;
+}
+
+static void ce_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct count_emit *ce = (struct count_emit *)em;
+	struct tc_seg g;
+
+	if (!len || tc_seg_parse(buf, len, &g) != TC_SEG_TCP)
+		return;
+	ce->n[to]++;
+	ce->last_flags[to] = g.flags;
+}
+
+/* Host 1's tcpcryptd takes n spoofed copies of A's SYN (in f) from other sources. */
+static void flood(struct sim *s, const uint8_t *syn, uint32_t len, unsigned int n,
+		  unsigned int *next, struct count_emit *ce)
+{
+	uint8_t f[SIM_FRAME_MAX], src[4] = { 203, 0, 113, 0 };
+	unsigned int i;
+
+	for (i = 0; i < n; i++, (*next)++) {
+		memcpy(f, syn, len);
+		src[1] = *next >> 8;
+		src[2] = *next;
+		set_source(f, len, src, 1024 + *next % 60000);
+		flow_packet(&sh->ft[1], XQ_WIRE, 0, f, len, s->now, &ce->em);
+	}
+}
+
+/* Flows of a table with a tc_flows entry. */
+static unsigned int mapped(struct flow_table *ft)
+{
+	unsigned int i, n = 0;
+	struct flow *f;
+
+	for (i = 0; i < ft->nbuckets; i++)
+		for (f = ft->buckets[i]; f; f = f->next)
+			n += f->map_state != FLOW_MAP_NONE;
+	return n;
+}
+
+/* Step until A's SYN (with ENO) left for the wire; copy it to syn. */
+static uint32_t first_syn(struct sim *s, uint8_t *syn)
+{
+	struct tc_seg g;
+
+	while (!s->last_len[0] && sim_step(s))
+		;
+	assert_int_equal(tc_seg_parse(s->last[0], s->last_len[0], &g), TC_SEG_TCP);
+	assert_int_equal(g.flags & (TC_TH_SYN | TC_TH_ACK), TC_TH_SYN);
+	memcpy(syn, s->last[0], s->last_len[0]);
+	return s->last_len[0];
+}
+
+/*
+ * A handshake commits nothing to tc_flows before the peer proves its
+ * address; while spoofed SYNs (with ENO, as a tcpcrypt host's) arrive at a
+ * rate the half-open limit absorbs, the real connection is encrypted and
+ * no spoofed one ever gets an entry.
+ */
+static void test_shell_syn_flood(void **state)
+{
+	struct sim_opts o = { .seed = 67, .engine = { true, true }, .len = { 60000, 60000 },
+			      .close = { true, true }, .delay = SIM_MS };
+	struct count_emit ce = { .em = { .get = ce_get, .put = ce_put } };
+	uint8_t syn[SIM_FRAME_MAX];
+	unsigned int next = 0;
+	bool saw_half = false;
+	struct flow *f;
+	struct sim s;
+	uint32_t len;
+
+	sh_start(&s, &o);
+	flow_table_set_half_open(&sh->ft[1], 128, 0);
+	len = first_syn(&s, syn);
+	while (!sim_done(&s) && s.steps < 200000) {
+		/* a round trip takes two steps: 80 SYNs, fewer than the limit */
+		flood(&s, syn, len, 40, &next, &ce);
+		/* B answered A, and A has not yet proven its address: no entry */
+		f = sh_flow(&s, 1);
+		if (f && f->conn && !tc_conn_proven(f->conn)) {
+			saw_half = true;
+			assert_int_equal(f->map_state, FLOW_MAP_NONE);
+			assert_int_equal(f->hside, FLOW_HALF_WIRE);
+		}
+		assert_true(sh->ft[1].half[FLOW_HALF_WIRE].n <= 128);
+		assert_true(mapped(&sh->ft[1]) <= 1);
+		if (!sim_step(&s))
+			break;
+	}
+	assert_true(saw_half);
+	assert_true(next > 128);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	f = sh_flow(&s, 1);
+	assert_non_null(f);
+	assert_int_equal(tc_conn_state(f->conn), TC_CONN_ENCRYPTED);
+	assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+	assert_int_equal(f->hside, -1);
+	assert_true(sh->ft[1].st.half_evicted >= next - 128);
+	/* every spoofed SYN reached the kernel once, ENO stripped, nothing else */
+	assert_int_equal(ce.n[XQ_HOST], next);
+	assert_int_equal(ce.n[XQ_WIRE], 0);
+	assert_int_equal(mapped(&sh->ft[1]), 1);
+	sh_stop(&s);
+}
+
+/*
+ * A handshake evicted before the peer proved its address (a flood faster
+ * than the round trip): the peer's ENO ACK finds no state, and both sides
+ * are reset. Never plain TCP: the peer already counts on encryption.
+ */
+static void test_shell_evicted_handshake_resets(void **state)
+{
+	struct sim_opts o = { .seed = 68, .engine = { true, true }, .len = { 60000, 60000 },
+			      .close = { true, true }, .delay = 5 * SIM_MS };
+	struct count_emit ce = { .em = { .get = ce_get, .put = ce_put } };
+	uint8_t syn[SIM_FRAME_MAX];
+	unsigned int next = 0;
+	struct flow *f = NULL;
+	struct sim s;
+	uint32_t len;
+
+	sh_start(&s, &o);
+	flow_table_set_half_open(&sh->ft[1], 16, 0);
+	len = first_syn(&s, syn);
+	/* until B has answered */
+	while (sim_step(&s)) {
+		f = sh_flow(&s, 1);
+		if (f && (f->seen_mask & (1u << XQ_HOST)))
+			break;
+	}
+	assert_non_null(f);
+	assert_false(tc_conn_proven(f->conn));
+	flood(&s, syn, len, 100, &next, &ce);
+	assert_null(sh_flow(&s, 1));
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	/* B's kernel was reset first; A's reset is still on the wire */
+	while (!s.h[0].k.reset && s.now < 600 * 1000 * SIM_MS && sim_step(&s))
+		;
+	assert_true(s.h[1].k.reset);
+	assert_true(sh->ft[1].st.eno_resets >= 1);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_no_corruption(&s));
+	/* A was reset; no byte of the connection reached either application */
+	assert_true(s.h[0].k.reset);
+	assert_int_equal(s.h[0].k.rcv_nxt, 0);
+	assert_int_equal(s.h[1].k.rcv_nxt, 0);
+	sh_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +864,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owner_queue_follows_the_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_idle_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_open_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_open_cap_and_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_ext_and_non_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_keys_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),
@@ -586,6 +875,9 @@ int main(void)
 		cmocka_unit_test(test_shell_adopted_flow_is_reset),
 		cmocka_unit_test(test_shell_port_opts_and_session),
 		cmocka_unit_test(test_shell_forged_rst_then_syn),
+		cmocka_unit_test(test_shell_wire_reuse_waits_for_quiet_socket),
+		cmocka_unit_test(test_shell_syn_flood),
+		cmocka_unit_test(test_shell_evicted_handshake_resets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,8 +126,9 @@ static int cmd_attach(int argc, char **argv)
 		if (err)
 			pr_warn("%s: applying policy %s: %s\n", ifname, pfile, strerror(-err));
 	}
-	pr_info("%s: attached, XDP %s mode (prog id %u), tc egress (prog id %u)\n",
-		ifname, dp_mode_name(dp->mode), dp->xdp_prog_id, dp->tc_prog_id);
+	pr_info("%s: attached, XDP %s mode (prog id %u), tc egress (prog id %u), tc ingress "
+		"(prog id %u)\n", ifname, dp_mode_name(dp->mode), dp->xdp_prog_id, dp->tc_prog_id,
+		dp->tc_in_prog_id);
 	policy_free(&pol);
 	dp_close(dp);
 	return err ? 1 : 0;
@@ -272,6 +273,7 @@ static int print_status(struct dp *dp, struct jp *jp)
 	jp_obj_close(jp);
 	jp_obj_open(jp, "tc");
 	jp_uint(jp, "prog_id", ", tc egress id %llu", dp->tc_prog_id);
+	jp_uint(jp, "ingress_prog_id", ", tc ingress id %llu", dp->tc_in_prog_id);
 	jp_bool(jp, "own_clsact", ", own clsact %s\n", cfg.flags & TC_CFG_OWN_CLSACT);
 	jp_obj_close(jp);
 
@@ -291,6 +293,8 @@ static int print_status(struct dp *dp, struct jp *jp)
 	jp_bool(jp, "enabled", "  config: enabled %s", cfg.flags & TC_CFG_ENABLED);
 	jp_bool(jp, "fail_closed", ", fail-closed %s", cfg.flags & TC_CFG_FAIL_CLOSED);
 	jp_bool(jp, "steer_all", ", steer-all %s", cfg.flags & TC_CFG_STEER_ALL);
+	jp_bool(jp, "stateless_handshakes", ", stateless handshakes %s",
+		cfg.flags & TC_CFG_STATELESS_HS);
 	jp_uint(jp, "heartbeat_timeout_ms", ", heartbeat timeout %llu ms\n",
 		cfg.hb_timeout_ms ? cfg.hb_timeout_ms : TC_HB_TIMEOUT_MS);
 	jp_obj_close(jp);

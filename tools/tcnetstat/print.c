@@ -188,7 +188,15 @@ static const int order[] = {
 	TC_DS_ENCRYPTED, TC_DS_DECRYPTED, TC_DS_TAG_FAILURES, TC_DS_RETRANSMITS,
 	TC_DS_BYTES_ENCRYPTED, TC_DS_BYTES_DECRYPTED,
 	TC_DS_TABLE_FULL, TC_DS_FLOWS_ACTIVE,
+	TC_DS_HALF_OPEN, TC_DS_HALF_EVICTED, TC_DS_HALF_REFUSED, TC_DS_ENO_RESETS,
 };
+
+/* The flow table's, not a queue's. */
+static bool table_counter(int c)
+{
+	return c == TC_DS_TABLE_FULL || c == TC_DS_FLOWS_ACTIVE || c == TC_DS_HALF_OPEN ||
+	       c == TC_DS_HALF_EVICTED || c == TC_DS_HALF_REFUSED || c == TC_DS_ENO_RESETS;
+}
 
 static const char *group_of(int c)
 {
@@ -198,6 +206,7 @@ static const char *group_of(int c)
 	case TC_DS_ENCRYPTED: return "frames";
 	case TC_DS_BYTES_ENCRYPTED: return "bytes";
 	case TC_DS_TABLE_FULL: return "flows";
+	case TC_DS_HALF_OPEN: return "handshakes";
 	case TC_DS_FIRST_DROP: return "drops";
 	}
 	return NULL;
@@ -235,8 +244,7 @@ static void print_counters(struct jp *jp, int qid, const __u64 *v)
 	}
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		c = order[i];
-		/* the flow table's, not a queue's */
-		if (qid >= 0 && (c == TC_DS_TABLE_FULL || c == TC_DS_FLOWS_ACTIVE))
+		if (qid >= 0 && table_counter(c))
 			continue;
 		counter(jp, c, tc_dstat_names[c], v);
 	}

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -376,7 +377,8 @@ static int reuse(struct bpf_map *map, int fd)
 }
 
 /* A program instance of ours sharing DP's maps; only PROG (and PROG2) loaded. */
-static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog, const char *prog2)
+static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog, const char *prog2,
+					 const char *prog3)
 {
 	struct tcpcrypt_bpf *skel = tcpcrypt_bpf__open();
 	struct bpf_program *p;
@@ -387,7 +389,8 @@ static struct tcpcrypt_bpf *load_sharing(struct dp *dp, const char *prog, const 
 	bpf_object__for_each_program(p, skel->obj) {
 		const char *n = bpf_program__name(p);
 
-		bpf_program__set_autoload(p, !strcmp(n, prog) || (prog2 && !strcmp(n, prog2)));
+		bpf_program__set_autoload(p, !strcmp(n, prog) || (prog2 && !strcmp(n, prog2)) ||
+					     (prog3 && !strcmp(n, prog3)));
 	}
 	/* used by xdp_wire and tc_egress only: not worth a copy per instance */
 	bpf_map__set_autocreate(skel->maps.tc_frags, false);
@@ -502,6 +505,31 @@ static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
 	return err;
 }
 
+/*
+ * Detach PROG_FD from IFINDEX if it is still attached there: one netlink
+ * request, no bpf() lookup by id (which needs CAP_SYS_ADMIN, dropped by a
+ * running tcpcryptd).
+ */
+static int xdp_detach_fd(int ifindex, int prog_fd, enum dp_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = prog_fd);
+
+	return bpf_xdp_detach(ifindex, xdp_flags_of(mode), &o);
+}
+
+/* The fd of a program of DP this process holds (HOST: xdp_host), or -1. */
+static int held_prog_fd(struct dp *dp, bool host)
+{
+	struct tcpcrypt_bpf *skel = host ? dp->priv->host_skel : dp->priv->skel;
+	int fd = host ? dp->priv->host_prog_fd : dp->priv->xdp_prog_fd;
+
+	if (fd >= 0)
+		return fd;
+	if (!skel)
+		return -1;
+	return bpf_program__fd(host ? skel->progs.xdp_host : skel->progs.xdp_wire);
+}
+
 static int xdp_detach_id(int ifindex, __u32 id, enum dp_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
@@ -528,6 +556,7 @@ static int xdp_detach_id(int ifindex, __u32 id, enum dp_mode mode)
 
 static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact, bool autom)
 {
+	__u32 cookie = 0;
 	struct tc_config cfg = {
 		.flags = TC_CFG_ENABLED | (own_clsact ? TC_CFG_OWN_CLSACT : 0) |
 			 (autom ? TC_CFG_MODE_AUTO : 0),
@@ -536,6 +565,11 @@ static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact, bool a
 		.xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE,
 	};
 
+	/* unguessable, so that no frame arrives with it by chance (tc_ingress) */
+	while (!cookie)
+		if (getrandom(&cookie, sizeof(cookie), 0) != sizeof(cookie))
+			return -errno;
+	cfg.meta_cookie = cookie;
 	return dp_config_set(dp, &cfg);
 }
 
@@ -543,6 +577,9 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	/* an ingress filter left by an older version is replaced */
+	LIBBPF_OPTS(bpf_tc_opts, tci, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE);
 	struct tcpcrypt_bpf *skel;
 	enum dp_mode used = DP_MODE_NATIVE, cur;
 	bool own_clsact = false;
@@ -591,6 +628,7 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 	dp->priv->skel = skel;
 	bpf_program__set_autoload(skel->progs.xdp_host, false);
 	bpf_program__set_autoload(skel->progs.tc_host_tx, false);
+	bpf_program__set_autoload(skel->progs.tc_host_rx, false);
 	bpf_program__set_autoload(skel->progs.xdp_probe, false);
 	err = tcpcrypt_bpf__load(skel);
 	if (err) {
@@ -619,13 +657,23 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 		warn_perm("attaching the tc egress program", err);
 		goto err_tc;
 	}
+	dp->tc_prog_id = tco.prog_id;
+	/* config before the ingress guard: it needs the cookie xdp_wire writes */
 	err = config_init(dp, used, own_clsact, mode == DP_MODE_AUTO);
 	if (err)
 		goto err_tc_filter;
+	hook.attach_point = BPF_TC_INGRESS;
+	tci.prog_fd = bpf_program__fd(skel->progs.tc_ingress);
+	err = bpf_tc_attach(&hook, &tci);
+	hook.attach_point = BPF_TC_EGRESS;
+	if (err) {
+		warn_perm("attaching the tc ingress program", err);
+		goto err_tc_filter;
+	}
 
 	dp->mode = used;
 	dp->xdp_prog_id = xdp_attached(ifindex, NULL);
-	dp->tc_prog_id = tco.prog_id;
+	dp->tc_in_prog_id = tci.prog_id;
 	*out = dp;
 	return 0;
 
@@ -676,6 +724,17 @@ int dp_open(const char *ifname, struct dp **out)
 			dp->tc_prog_id = tco.prog_id;
 		}
 	}
+	hook.attach_point = BPF_TC_INGRESS;
+	tco.prog_id = 0;
+	if (!bpf_tc_query(&hook, &tco)) {
+		int fd = prog_fd_by_id_name(tco.prog_id, TC_PROG_TC_INGRESS);
+
+		if (fd >= 0) {
+			close(fd);
+			dp->tc_in_prog_id = tco.prog_id;
+		}
+	}
+	hook.attach_point = BPF_TC_EGRESS;
 	if (dp->priv->xdp_prog_fd < 0 && dp->priv->tc_prog_fd < 0) {
 		err = -ENOENT;
 		/* something is attached but we may not look at it */
@@ -712,17 +771,30 @@ err:
 
 int dp_detach(const char *ifname)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
-	struct tc_config cfg = {};
 	struct dp *dp;
-	int err, ret = 0;
+	int err;
 
 	err = dp_open(ifname, &dp);
 	if (err == -ENOENT)
 		pr_warn("%s: tcpcrypt is not attached\n", ifname);
 	if (err)
 		return err;
+	err = dp_detach_open(dp);
+	dp_close(dp);
+	return err;
+}
+
+/*
+ * Detach through a handle opened earlier: netlink by the ids it recorded,
+ * so a daemon that dropped CAP_SYS_ADMIN and CAP_BPF can still do it.
+ */
+int dp_detach_open(struct dp *dp)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
+	struct tc_config cfg = {};
+	int err, ret = 0;
+
 	dp_config_get(dp, &cfg);
 
 	if (dp->host_prog_id) {
@@ -731,9 +803,22 @@ int dp_detach(const char *ifname)
 			ret = err;
 	}
 	if (dp->xdp_prog_id) {
-		err = xdp_detach_id(dp->ifindex, dp->xdp_prog_id, dp->mode);
+		int fd = held_prog_fd(dp, false);
+
+		err = fd >= 0 ? xdp_detach_fd(dp->ifindex, fd, dp->mode) :
+				xdp_detach_id(dp->ifindex, dp->xdp_prog_id, dp->mode);
 		if (err) {
 			warn_perm("detaching XDP", err);
+			ret = err;
+		}
+	}
+	if (dp->tc_in_prog_id) {
+		hook.ifindex = dp->ifindex;
+		hook.attach_point = BPF_TC_INGRESS;
+		err = bpf_tc_detach(&hook, &tco);
+		hook.attach_point = BPF_TC_EGRESS;
+		if (err && err != -ENOENT) {
+			warn_perm("detaching the tc ingress filter", err);
 			ret = err;
 		}
 	}
@@ -753,28 +838,45 @@ int dp_detach(const char *ifname)
 			}
 		}
 	}
-	dp_close(dp);
 	return ret;
 }
 
-/* tc_host_tx on tcv0's egress (clsact created here; it goes with the veth). */
-static int attach_host_tx(struct tcpcrypt_bpf *skel, int tcv0_ifindex, const char *tcv0)
+/* PROG as a tc filter on IFINDEX's ATTACH point (clsact created here; it goes with the veth). */
+static int attach_tc(struct bpf_program *prog, int ifindex, const char *ifname,
+		     enum bpf_tc_attach_point attach, __u32 priority)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tcv0_ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY,
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = attach);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = priority,
 		    .flags = BPF_TC_F_REPLACE);
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
-		pr_warn("%s: creating the clsact qdisc: %s\n", tcv0, strerror(-err));
+		pr_warn("%s: creating the clsact qdisc: %s\n", ifname, strerror(-err));
 		return err;
 	}
-	tco.prog_fd = bpf_program__fd(skel->progs.tc_host_tx);
+	tco.prog_fd = bpf_program__fd(prog);
 	err = bpf_tc_attach(&hook, &tco);
 	if (err)
-		pr_warn("%s: attaching tc_host_tx: %s\n", tcv0, strerror(-err));
+		pr_warn("%s: attaching %s: %s\n", ifname, bpf_program__name(prog),
+			strerror(-err));
 	return err;
+}
+
+/*
+ * tc_host_tx on the egress of both ends: the host sends nothing into the
+ * datapath (tcpcryptd's AF_XDP frames leave tcv1 past the qdisc layer);
+ * tc_host_rx first on tcv0's ingress, before the reinjection filter.
+ */
+static int attach_host_tc(struct tcpcrypt_bpf *skel, int tcv0_ifindex, const char *tcv0,
+			  int tcv1_ifindex, const char *tcv1)
+{
+	return attach_tc(skel->progs.tc_host_tx, tcv0_ifindex, tcv0, BPF_TC_EGRESS,
+			 TC_TC_PRIORITY) ?:
+	       attach_tc(skel->progs.tc_host_tx, tcv1_ifindex, tcv1, BPF_TC_EGRESS,
+			 TC_TC_PRIORITY) ?:
+	       attach_tc(skel->progs.tc_host_rx, tcv0_ifindex, tcv0, BPF_TC_INGRESS,
+			 TC_HOST_RX_PRIORITY);
 }
 
 int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0)
@@ -807,13 +909,13 @@ int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0)
 		}
 	}
 
-	skel = load_sharing(dp, TC_PROG_XDP_HOST, TC_PROG_TC_HOST_TX);
+	skel = load_sharing(dp, TC_PROG_XDP_HOST, TC_PROG_TC_HOST_TX, TC_PROG_TC_HOST_RX);
 	if (!skel) {
 		err = -errno;
 		warn_perm("loading xdp_host", err);
 		return err;
 	}
-	err = attach_host_tx(skel, ifindex0, tcv0);
+	err = attach_host_tc(skel, ifindex0, tcv0, ifindex, tcv1);
 	if (err)
 		goto err_skel;
 	/*
@@ -871,7 +973,10 @@ int dp_detach_host(struct dp *dp)
 
 		/* only if it is still the program we know */
 		if (id == dp->host_prog_id) {
-			err = xdp_detach_id(dp->host_ifindex, id, dp->host_mode);
+			int fd = held_prog_fd(dp, true);
+
+			err = fd >= 0 ? xdp_detach_fd(dp->host_ifindex, fd, dp->host_mode) :
+					xdp_detach_id(dp->host_ifindex, id, dp->host_mode);
 			if (err)
 				warn_perm("detaching xdp_host", err);
 		}
@@ -1022,7 +1127,7 @@ int dp_xsk_count(struct dp *dp, bool host, __u64 *bitmap)
 	if (bitmap)
 		*bitmap = 0;
 	if (!dp->priv->probe_skel) {
-		dp->priv->probe_skel = load_sharing(dp, "xdp_probe", NULL);
+		dp->priv->probe_skel = load_sharing(dp, "xdp_probe", NULL, NULL);
 		if (!dp->priv->probe_skel)
 			return -errno;
 	}

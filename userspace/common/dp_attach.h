@@ -48,6 +48,7 @@ struct dp {
 	enum dp_mode mode;	/* in use on IFACE: DP_MODE_NATIVE or DP_MODE_SKB */
 	__u32 xdp_prog_id;	/* xdp_wire (the component, not a dispatcher) */
 	__u32 tc_prog_id;	/* tc_egress */
+	__u32 tc_in_prog_id;	/* tc_ingress */
 	int host_ifindex;	/* tcv1, 0 if xdp_host is not attached */
 	enum dp_mode host_mode;
 	__u32 host_prog_id;
@@ -74,6 +75,8 @@ int dp_open(const char *ifname, struct dp **out);
  * last program. -ENOENT if nothing of ours is attached.
  */
 int dp_detach(const char *ifname);
+/* The same through an open handle (no bpf() lookups by id). */
+int dp_detach_open(struct dp *dp);
 
 /* Close file descriptors; attachments stay in the kernel. NULL is fine. */
 void dp_close(struct dp *dp);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Does a TCP socket with this 4-tuple exist in our network namespace? */
+/* The local TCP socket of a 4-tuple in our network namespace: its state, its end. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -11,11 +12,14 @@
 
 #include "common/sockdiag.h"
 
+#define TCP_LISTEN_STATE	10	/* include/net/tcp_states.h */
+
 /*
- * An exact (non-dump) inet_diag request: the kernel looks the socket up by
- * the tuple. 1: exists, 0: no such socket, negative errno: cannot tell.
+ * An exact (non-dump) inet_diag request of TYPE for K's tuple: the kernel
+ * looks the socket up by it. For SOCK_DIAG_BY_FAMILY its TCP state, for
+ * SOCK_DESTROY 1 once destroyed; 0: no such socket, negative errno: failed.
  */
-int tcp_socket_exists(const struct tc_flow_key *k)
+static int diag_exact(const struct tc_flow_key *k, uint16_t type, uint32_t cookie[2])
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -23,8 +27,8 @@ int tcp_socket_exists(const struct tc_flow_key *k)
 	} msg = {
 		.nlh = {
 			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_type = type,
+			.nlmsg_flags = NLM_F_REQUEST | (type == SOCK_DESTROY ? NLM_F_ACK : 0),
 			.nlmsg_seq = 1,
 		},
 		.req = {
@@ -43,8 +47,8 @@ int tcp_socket_exists(const struct tc_flow_key *k)
 	msg.req.id.idiag_dport = k->rport;
 	memcpy(msg.req.id.idiag_src, k->local, k->family == AF_INET ? 4 : 16);
 	memcpy(msg.req.id.idiag_dst, k->remote, k->family == AF_INET ? 4 : 16);
-	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	msg.req.id.idiag_cookie[0] = cookie[0];
+	msg.req.id.idiag_cookie[1] = cookie[1];
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
@@ -62,13 +66,53 @@ int tcp_socket_exists(const struct tc_flow_key *k)
 	if (!NLMSG_OK(h, (size_t)n))
 		goto out;
 	if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
-		ret = 1;
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			goto out;
+		/*
+		 * The exact lookup falls back to listeners (inet_lookup): a
+		 * listener answering for a connection that is gone is no answer.
+		 */
+		if (m->idiag_state == TCP_LISTEN_STATE || m->id.idiag_dport != k->rport) {
+			ret = 0;
+			goto out;
+		}
+		ret = m->idiag_state ?: 1;
+		cookie[0] = m->id.idiag_cookie[0];
+		cookie[1] = m->id.idiag_cookie[1];
 	} else if (h->nlmsg_type == NLMSG_ERROR) {
 		struct nlmsgerr *e = NLMSG_DATA(h);
 
-		ret = e->error == -ENOENT ? 0 : e->error;
+		ret = e->error == -ENOENT ? 0 : !e->error ? 1 : e->error;
 	}
 out:
 	close(fd);
 	return ret;
+}
+
+int tcp_socket_state(const struct tc_flow_key *k)
+{
+	uint32_t cookie[2] = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE };
+
+	return diag_exact(k, SOCK_DIAG_BY_FAMILY, cookie);
+}
+
+int tcp_socket_destroy(const struct tc_flow_key *k)
+{
+	uint32_t cookie[2] = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE };
+	int st = diag_exact(k, SOCK_DIAG_BY_FAMILY, cookie);
+
+	/* by its cookie: never the listener the lookup would fall back to */
+	if (st <= 0)
+		return st;
+	st = diag_exact(k, SOCK_DESTROY, cookie);
+	return st == -ESTALE ? 0 : st;
+}
+
+int tcp_socket_exists(const struct tc_flow_key *k)
+{
+	int st = tcp_socket_state(k);
+
+	return st > 0 ? 1 : st;
 }

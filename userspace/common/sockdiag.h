@@ -6,5 +6,13 @@
 
 /* 1: a TCP socket with K's tuple exists in this netns, 0: none, <0: errno. */
 int tcp_socket_exists(const struct tc_flow_key *k);
+/* Its TCP state (TCP_ESTABLISHED = 1 ... as Linux numbers them), 0: none, <0: errno. */
+int tcp_socket_state(const struct tc_flow_key *k);
+/*
+ * Abort it (SOCK_DESTROY, CAP_NET_ADMIN): the application gets ECONNABORTED
+ * and the kernel sends a reset. 1: destroyed, 0: none, <0: errno
+ * (-EOPNOTSUPP: kernel without CONFIG_INET_DIAG_DESTROY).
+ */
+int tcp_socket_destroy(const struct tc_flow_key *k);
 
 #endif

@@ -75,6 +75,15 @@ void export_session_changed(struct flow_table *ft, const struct flow *f,
 
 	if (!ft->dp)
 		return;
+	if (ev == FLOW_SESS_PLAIN) {
+		/* listed late: a fallback before the peer proved its address
+		 * is not worth a map entry until its socket is established */
+		memset(&s, 0, sizeof(s));
+		s.queue = f->queue;
+		s.state = TC_SESS_PLAIN;
+		dp_session_put(ft->dp, &f->key, &s);
+		return;
+	}
 	have_old = !dp_session_get(ft->dp, &f->key, &old);
 	if (ev != FLOW_SESS_CHANGED) {
 		/* a fallback stays listed while its socket lives (export_tick) */
@@ -123,6 +132,10 @@ void export_table_stats(struct flow_table *ft, struct tc_dstats *out)
 	memset(c, 0, sizeof(out->ctr));
 #define LOAD(f) __atomic_load_n(&ft->st.f, __ATOMIC_RELAXED)
 	c[TC_DS_TABLE_FULL] = LOAD(table_full);
+	c[TC_DS_HALF_OPEN] = flow_half_open(ft);
+	c[TC_DS_HALF_EVICTED] = LOAD(half_evicted);
+	c[TC_DS_HALF_REFUSED] = LOAD(half_refused);
+	c[TC_DS_ENO_RESETS] = LOAD(eno_resets);
 	c[TC_DS_FLOWS_ACTIVE] = __atomic_load_n(&ft->count, __ATOMIC_RELAXED);
 	c[TC_DS_DROP_MALFORMED] = LOAD(malformed);
 	c[TC_DS_DROP_LOST_KEYS] = LOAD(lost_keys_dropped);

@@ -180,6 +180,188 @@ static void flow_move(struct flow_table *ft, struct flow *f, uint16_t queue)
 		map_put(ft, f, f->map_state);
 }
 
+/* ---- the local socket's state (sock_diag) ---- */
+
+/* Linux's TCP states (include/net/tcp_states.h), as bits */
+#define ST(x)		(1u << (x))
+#define ST_NONE		ST(0)	/* no socket */
+#define ST_PAST_HS	(ST(1) | ST(4) | ST(5) | ST(6) | ST(7) | ST(8) | ST(9) | ST(11))
+/* nothing left to send or resend: FIN acknowledged (FIN_WAIT2, TIME_WAIT), closed */
+#define ST_QUIET	(ST_NONE | ST(5) | ST(6) | ST(7))
+
+/* Is f's local socket in one of the states (ST_* bits)? Unknown: no. */
+static bool socket_in(struct flow_table *ft, const struct flow *f, uint32_t states)
+{
+	int st = ft->socket_state ? ft->socket_state(&f->key) : -ENOSYS;
+
+	return st >= 0 && st < 32 && (states & ST(st));
+}
+
+/* ---- half-open flows ---- */
+
+/* A remote /24 (IPv4) or /64 (IPv6), hashed to a quota slot. */
+static uint16_t prefix_slot(const struct tc_flow_key *k)
+{
+	uint64_t p = 0;
+
+	memcpy(&p, k->remote, k->family == AF_INET6 ? 8 : 3);
+	p ^= k->family;
+	p *= 0x9e3779b97f4a7c15ull;
+	return (uint16_t)((p >> 40) % FLOW_PREFIX_SLOTS);
+}
+
+/* Warn about refusals, at most every 10 s (the counters have the rest). */
+static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
+{
+	uint64_t last = __atomic_load_n(&ft->refusal_logged_ns, __ATOMIC_RELAXED);
+
+	if (last && now - last < 10 * NSEC)
+		return;
+	if (!__atomic_compare_exchange_n(&ft->refusal_logged_ns, &last, now, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	pr_warn("%s (half-open: %u wire, %u local, limit %u; evicted %llu, refused %llu, "
+		"reset %llu so far)\n", what, ft->half[FLOW_HALF_WIRE].n,
+		ft->half[FLOW_HALF_HOST].n, ft->half_max,
+		(unsigned long long)__atomic_load_n(&ft->st.half_evicted, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&ft->st.half_refused, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&ft->st.eno_resets, __ATOMIC_RELAXED));
+}
+
+/* Take f off its half-open list (half_lock held). */
+static void half_unlink(struct flow_table *ft, struct flow *f)
+{
+	struct flow_half *h = &ft->half[f->hside];
+
+	if (f->hprev)
+		f->hprev->hnext = f->hnext;
+	else
+		h->head = f->hnext;
+	if (f->hnext)
+		f->hnext->hprev = f->hprev;
+	else
+		h->tail = f->hprev;
+	f->hprev = f->hnext = NULL;
+	h->n--;
+	if (f->hside == FLOW_HALF_WIRE && ft->prefix_cnt[f->pslot])
+		ft->prefix_cnt[f->pslot]--;
+	f->hside = -1;
+}
+
+/* No longer half-open: proven, or leaving the table (flow locked). */
+static void half_leave(struct flow_table *ft, struct flow *f)
+{
+	if (f->hside < 0)
+		return;
+	pthread_mutex_lock(&ft->half_lock);
+	if (f->hside >= 0)
+		half_unlink(ft, f);
+	pthread_mutex_unlock(&ft->half_lock);
+}
+
+static void unlink_flow(struct flow_table *ft, struct flow **pp, struct flow *f);
+static void session_end(struct flow_table *ft, struct flow *f, enum flow_sess_event ev);
+
+/*
+ * Make room on SIDE by evicting its oldest half-open flow (half_lock held,
+ * and bl, the caller's bucket lock). Other locks are only tried: the usual
+ * order is bucket, flow, half_lock. The victim is returned for flow_put()
+ * once the caller dropped its locks; NULL: nothing could be evicted.
+ */
+static struct flow *half_evict(struct flow_table *ft, int side, pthread_mutex_t *bl)
+{
+	struct flow *v;
+	int tries = 0;
+
+	for (v = ft->half[side].head; v && tries < 8; v = v->hnext, tries++) {
+		uint32_t b = key_hash(&v->key) & (ft->nbuckets - 1);
+		pthread_mutex_t *vbl = bucket_lock(ft, b);
+		struct flow **pp;
+
+		if (vbl != bl && pthread_mutex_trylock(vbl))
+			continue;
+		if (pthread_mutex_trylock(&v->lock)) {
+			if (vbl != bl)
+				pthread_mutex_unlock(vbl);
+			continue;
+		}
+		half_unlink(ft, v);
+		pp = lookup(ft, b, &v->key);
+		if (*pp == v)
+			unlink_flow(ft, pp, v);
+		session_end(ft, v, FLOW_SESS_REMOVED);
+		/* pass-through's entry (plaintext anyway); engine flows have none */
+		map_del(ft, v, true);
+		pthread_mutex_unlock(&v->lock);
+		if (vbl != bl)
+			pthread_mutex_unlock(vbl);
+		STAT_INC(ft, half_evicted);
+		return v;
+	}
+	return NULL;
+}
+
+/*
+ * A new connection's SYN from SIDE made flow f (flow and bucket bl locked):
+ * f joins the half-open flows, making room if need be. *victim: a flow to
+ * flow_put() after unlocking. -ENOSPC: refused (prefix quota, or no room).
+ */
+static int half_join(struct flow_table *ft, struct flow *f, int side, pthread_mutex_t *bl,
+		     struct flow **victim)
+{
+	struct flow_half *h = &ft->half[side];
+	int err = 0;
+
+	*victim = NULL;
+	pthread_mutex_lock(&ft->half_lock);
+	if (side == FLOW_HALF_WIRE) {
+		f->pslot = prefix_slot(&f->key);
+		if (ft->prefix_cnt[f->pslot] >= ft->prefix_max) {
+			err = -ENOSPC;
+			goto out;
+		}
+	}
+	if (h->n >= ft->half_max) {
+		*victim = half_evict(ft, side, bl);
+		if (!*victim) {
+			err = -ENOSPC;
+			goto out;
+		}
+	}
+	f->hside = side;
+	f->hprev = h->tail;
+	f->hnext = NULL;
+	if (h->tail)
+		h->tail->hnext = f;
+	else
+		h->head = f;
+	h->tail = f;
+	h->n++;
+	if (side == FLOW_HALF_WIRE)
+		ft->prefix_cnt[f->pslot]++;
+out:
+	pthread_mutex_unlock(&ft->half_lock);
+	return err;
+}
+
+uint32_t flow_half_open(struct flow_table *ft)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&ft->half_lock);
+	n = ft->half[FLOW_HALF_WIRE].n + ft->half[FLOW_HALF_HOST].n;
+	pthread_mutex_unlock(&ft->half_lock);
+	return n;
+}
+
+void flow_table_set_half_open(struct flow_table *ft, uint32_t half_max, uint32_t prefix_max)
+{
+	ft->half_max = half_max ? half_max : (ft->max / 4 > 64 ? ft->max / 4 : 64);
+	ft->prefix_max = prefix_max ? prefix_max : (ft->half_max / 8 > 16 ? ft->half_max / 8 : 16);
+	if (ft->prefix_max > UINT16_MAX)
+		ft->prefix_max = UINT16_MAX;
+}
+
 /* ---- per-thread contexts and the engine's buffers ---- */
 
 static uint8_t *ctx_get(void *arg, enum tc_side to, uint32_t len)
@@ -315,16 +497,28 @@ static void log_session(const struct flow *f)
 /* The engine's state, mirrored into tc_flows. Flow locked. */
 static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 {
+	bool proven = tc_conn_proven(f->conn);
 	uint8_t want;
 
-	session_sync(ft, f);
+	if (proven)
+		half_leave(ft, f);
+	/* unproven: nothing for tcnetstat, a fallback is listed at expiry */
+	if (proven)
+		session_sync(ft, f);
 	switch (tc_conn_state(f->conn)) {
 	case TC_CONN_NEGOTIATING:
+		if (!proven) {
+			/* no entry before the peer proved its address; one made
+			 * for a segment that then did not prove it goes */
+			map_del(ft, f, true);
+			return;
+		}
 		want = TC_FLOW_NEGOTIATING;
 		break;
 	case TC_CONN_PLAIN:
 		/* the rest of this connection bypasses us */
 		f->plain = true;
+		f->plain_unlisted = !proven;
 		f->expire_ns = now + ft->grace_ns;
 		map_del(ft, f, true);
 		tc_conn_free(f->conn);
@@ -332,6 +526,12 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 		STAT_INC(ft, fallbacks);
 		return;
 	default:
+		if (!proven) {
+			/* aborted before the peer proved its address: no keys
+			 * ever existed, nothing to keep steering */
+			map_del(ft, f, true);
+			return;
+		}
 		/* ENO succeeded: never plaintext again, whatever happens to us */
 		want = TC_FLOW_ENCRYPTED;
 		break;
@@ -349,7 +549,9 @@ static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
 {
 	struct flow *f;
 
-	if (__atomic_load_n(&ft->count, __ATOMIC_RELAXED) >= ft->max) {
+	/* tc_flows caps proven flows, half_max the half-open ones: this never
+	 * binds unless those are bypassed */
+	if (__atomic_load_n(&ft->count, __ATOMIC_RELAXED) >= ft->max + 2 * ft->half_max) {
 		STAT_INC(ft, table_full);
 		return NULL;
 	}
@@ -362,6 +564,7 @@ static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
 	f->queue = queue;
 	f->st = FS_SYN;
 	f->map_state = FLOW_MAP_NONE;
+	f->hside = -1;
 	f->last_ns = now;
 	*pp = f;
 	__atomic_fetch_add(&ft->count, 1, __ATOMIC_RELAXED);
@@ -459,11 +662,21 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 	f->expire_ns = 0;
 	f->plain = false;
 	f->logged = false;
+	f->plain_unlisted = false;
+	f->isn_known = false;
+	f->proven = false;
 	tc_conn_free(f->conn);
 	f->conn = NULL;
-	/* into tc_flows before the SYN goes on: its answer must be steered too */
-	if (map_put(ft, f, ft->engine ? TC_FLOW_NEGOTIATING : TC_FLOW_PASSTHROUGH)) {
-		/* no room in the map: this connection stays plain TCP */
+	if (ft->engine) {
+		/*
+		 * No tc_flows entry before the peer proves its address (BPF
+		 * steers the handshake without one); an old connection's
+		 * entry on this tuple goes: that one has ended (see callers).
+		 */
+		map_del(ft, f, true);
+	} else if (map_put(ft, f, TC_FLOW_PASSTHROUGH)) {
+		/* into tc_flows before the SYN goes on, so the answer is
+		 * steered too; no room: this connection stays plain TCP */
 		f->plain = true;
 		return;
 	}
@@ -484,7 +697,21 @@ static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 				      struct flow *f, enum xq_side from, uint8_t *pkt,
 				      const struct seg *s, uint64_t now)
 {
-	int r = tc_conn_input(f->conn, (enum tc_side)from, pkt, &s->t, now, &x->out);
+	int r;
+
+	if (f->map_state == FLOW_MAP_NONE && tc_conn_proves(f->conn, (enum tc_side)from, &s->t) &&
+	    map_put(ft, f, TC_FLOW_NEGOTIATING)) {
+		/*
+		 * The entry must exist before this segment reaches the kernel,
+		 * which may send right after it. No room: refused, never plain.
+		 */
+		STAT_INC(ft, table_full);
+		refusal_log(ft, now, "flow map full: new connection reset");
+		tc_answer_rst((enum tc_side)from, pkt, &s->t, true, &x->out, &x->est);
+		tc_conn_abort(f->conn, TC_ABORT_LOCAL, NULL);
+		return FV_DROP;
+	}
+	r = tc_conn_input(f->conn, (enum tc_side)from, pkt, &s->t, now, &x->out);
 
 	if (r == -ESTALE) {
 		/* the local kernel opens a new connection on this tuple */
@@ -521,13 +748,80 @@ static void passthrough_track(struct flow_table *ft, struct flow *f, enum xq_sid
 	}
 }
 
+/*
+ * Pass-through has no engine to say when the peer proved its address: the
+ * local ISN (from the host's SYN or SYN-ACK) acknowledged from the wire.
+ */
+static void passthrough_prove(struct flow_table *ft, struct flow *f, enum xq_side from,
+			      const struct tc_seg *t)
+{
+	if (f->proven)
+		return;
+	if (from == XQ_HOST && (t->flags & TCPF_SYN)) {
+		f->isn_l = t->seq;
+		f->isn_known = true;
+	} else if (from == XQ_WIRE && f->isn_known && (t->flags & TCPF_ACK) &&
+		   t->ack == f->isn_l + 1) {
+		f->proven = true;
+		half_leave(ft, f);
+	}
+}
+
+/* Has the segment a TCP-ENO option? */
+static bool seg_has_eno(const uint8_t *pkt, const struct tc_seg *t)
+{
+	struct tc_tcpopt o;
+
+	if (t->thl <= TC_TCP_HLEN)
+		return false;
+	tc_tcpopt_parse(pkt + t->l4_off + TC_TCP_HLEN, t->thl - TC_TCP_HLEN, &o);
+	return o.has_eno;
+}
+
+/*
+ * A steered segment of no flow we know, not in tc_flows. An ENO segment
+ * from the wire belongs to a handshake whose state is gone (evicted, or a
+ * previous daemon's): the peer may already count on encryption, so neither
+ * side may go on in plain TCP. Both are reset. Anything else (a wire
+ * SYN-ACK of plain TCP, a segment a previous daemon left) goes on unchanged.
+ */
+static enum flow_verdict unknown_seg(struct flow_table *ft, struct flow_ctx *x,
+				     enum xq_side from, uint8_t *pkt, const struct seg *s,
+				     uint64_t now)
+{
+	if (from == XQ_HOST && ft->engine && (s->t.flags & TCPF_SYN)) {
+		/*
+		 * The local SYN-ACK of a handshake evicted (or begun before
+		 * us): without ENO it could make the peer fall back. Dropped;
+		 * the peer's SYN again starts it afresh.
+		 */
+		STAT_INC(ft, synack_dropped);
+		return FV_DROP;
+	}
+	if (from != XQ_WIRE || !ft->engine || (s->t.flags & TCPF_RST) ||
+	    !seg_has_eno(pkt, &s->t))
+		return FV_FORWARD;
+	STAT_INC(ft, eno_resets);
+	refusal_log(ft, now, "ENO segment of an unknown handshake: reset");
+	tc_answer_rst(TC_SIDE_WIRE, pkt, &s->t, true, &x->out, &x->est);
+	return FV_DROP;
+}
+
+static enum flow_verdict syn_refused(struct flow_table *ft, uint64_t now)
+{
+	STAT_INC(ft, half_refused);
+	refusal_log(ft, now, "half-open limit: SYN dropped");
+	return FV_DROP;
+}
+
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
 			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em)
 {
 	struct flow_ctx *x = ctx_of(ft, em);
+	int hside = from == XQ_WIRE ? FLOW_HALF_WIRE : FLOW_HALF_HOST;
 	enum flow_verdict v = FV_FORWARD;
+	struct flow **pp, *f, *victim = NULL;
 	pthread_mutex_t *bl;
-	struct flow **pp, *f;
 	struct seg s;
 	uint32_t b;
 	bool syn;
@@ -576,14 +870,15 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		bool lost = in_map && needs_keys(mv.state);
 
 		/*
-		 * Not a SYN and not in tc_flows: plain TCP that BPF let through
-		 * to us (a daemon before us left no state for it). It goes on
-		 * as it is, and no flow is made for it: a forged segment must
-		 * not pull a connection into userspace.
+		 * Not a SYN and not in tc_flows: the rest of a handshake we
+		 * hold no state for (BPF steers those without an entry), or
+		 * plain TCP a daemon before us left no state for. No flow is
+		 * made for it: a forged segment must not pull a connection
+		 * into userspace.
 		 */
 		if (!syn && !in_map) {
 			pthread_mutex_unlock(bl);
-			return FV_FORWARD;
+			return unknown_seg(ft, x, from, pkt, &s, now);
 		}
 		f = flow_insert(ft, pp, &s.key, queue, now);
 		if (!f) {
@@ -594,14 +889,24 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		pthread_mutex_lock(&f->lock);
 		if (lost) {
 			f->lost_keys = 1;
+			f->proven = true;
 			f->map_state = TC_FLOW_ENCRYPTED;
 			if (ft->engine)
 				f->conn = tc_conn_new_lost(ft->engine, &x->est);
 			STAT_INC(ft, adopted);
 		} else if (syn) {
+			if (half_join(ft, f, hside, bl, &victim)) {
+				/* dropped: the sender retries, as with a full SYN queue */
+				unlink_flow(ft, pp, f);
+				pthread_mutex_unlock(&f->lock);
+				pthread_mutex_unlock(bl);
+				flow_put(f);
+				return syn_refused(ft, now);
+			}
 			start_conn(ft, x, f);
 		} else {
 			STAT_INC(ft, adopted);
+			f->proven = true;
 			map_put(ft, f, TC_FLOW_PASSTHROUGH);
 		}
 	} else {
@@ -609,12 +914,22 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		/*
 		 * Port reuse: a new connection on the same tuple. From the local
 		 * kernel the engine says so itself (-ESTALE, the socket is
-		 * gone); from the wire only after an authenticated end.
+		 * gone); from the wire only after an authenticated end, and
+		 * once the kernel has nothing left to resend (its FIN
+		 * acknowledged, or the socket gone): a resend would then leave
+		 * in plaintext.
 		 */
 		if (syn && !f->lost_keys && ((!f->conn && (f->st == FS_CLOSED || f->plain)) ||
 					     (f->conn && from == XQ_WIRE &&
-					      tc_conn_finished(f->conn))))
+					      tc_conn_finished(f->conn) &&
+					      socket_in(ft, f, ST_QUIET)))) {
+			if (f->hside < 0 && half_join(ft, f, hside, bl, &victim)) {
+				pthread_mutex_unlock(&f->lock);
+				pthread_mutex_unlock(bl);
+				return syn_refused(ft, now);
+			}
 			start_conn(ft, x, f);
+		}
 	}
 	pthread_mutex_unlock(bl);
 
@@ -630,9 +945,15 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		STAT_INC(ft, lost_keys_dropped);
 		v = FV_DROP;
 	} else if (!f->plain) {
+		passthrough_prove(ft, f, from, &s.t);
 		passthrough_track(ft, f, from, s.t.flags, now);
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (victim) {
+		/* evicted for this SYN: freed outside the locks */
+		flow_put(victim);
+		refusal_log(ft, now, "half-open limit: oldest handshake evicted");
+	}
 	return v;
 }
 
@@ -720,6 +1041,7 @@ int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state
 	f = *pp ? *pp : flow_insert(ft, pp, k, queue, tcd_now_ns());
 	if (f) {
 		f->map_state = state;
+		f->proven = true;
 		if (needs_keys(state)) {
 			f->lost_keys = 1;
 			if (ft->engine && !f->conn && x)
@@ -750,6 +1072,9 @@ int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 	ft->idle_ns = (uint64_t)idle_s * NSEC;
 	ft->dp = dp;
 	ft->socket_exists = tcp_socket_exists;
+	ft->socket_state = tcp_socket_state;
+	flow_table_set_half_open(ft, 0, 0);
+	pthread_mutex_init(&ft->half_lock, NULL);
 	for (i = 0; i < FLOW_LOCKS; i++)
 		pthread_mutex_init(&ft->locks[i], NULL);
 	pthread_mutex_init(&ft->ctx_lock, NULL);
@@ -765,6 +1090,7 @@ void flow_table_set_engine(struct flow_table *ft, const struct tc_engine_cfg *cf
 /* Unlink f (bucket and flow locked); the caller drops the table's reference. */
 static void unlink_flow(struct flow_table *ft, struct flow **pp, struct flow *f)
 {
+	half_leave(ft, f);
 	*pp = f->next;
 	f->dead = true;
 	__atomic_fetch_sub(&ft->count, 1, __ATOMIC_RELAXED);
@@ -806,6 +1132,7 @@ void flow_table_fini(struct flow_table *ft)
 	for (i = 0; i < FLOW_LOCKS; i++)
 		pthread_mutex_destroy(&ft->locks[i]);
 	pthread_mutex_destroy(&ft->ctx_lock);
+	pthread_mutex_destroy(&ft->half_lock);
 	free(ft->popts);
 	ft->popts = NULL;
 	ft->npopts = 0;
@@ -837,6 +1164,9 @@ static int expire_reason(struct flow_table *ft, struct flow *f, uint64_t now)
 	bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
 	bool half_open = f->seen_mask != 3 && now - f->last_ns >= FLOW_HALF_OPEN_S * NSEC;
 
+	/* never proven: its handshake is over (no tc_flows entry needs keys) */
+	if (f->hside >= 0 && !f->plain && now - f->last_ns >= FLOW_HALF_OPEN_S * NSEC)
+		return 2;
 	if (f->plain)
 		return now >= f->expire_ns ? 1 : 0;
 	if (f->conn || f->lost_keys) {
@@ -885,6 +1215,9 @@ void flow_expire(struct flow_table *ft, uint64_t now)
 				continue;
 			}
 			unlink_flow(ft, pp, f);
+			/* a fallback before proof: listed once its socket is established */
+			if (f->plain_unlisted && ft->session_changed && socket_in(ft, f, ST_PAST_HS))
+				ft->session_changed(ft, f, FLOW_SESS_PLAIN);
 			session_end(ft, f, FLOW_SESS_REMOVED);
 			/* the socket is gone (or nothing needed keys): the entry goes */
 			map_del(ft, f, true);

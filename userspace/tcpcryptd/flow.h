@@ -8,9 +8,16 @@
  * the engine makes every frame that leaves; without one (--passthrough)
  * frames go on unchanged.
  *
- *   SYN seen (either direction, steered by policy) -> flow created and put
- *     into tc_flows before the SYN goes on, so the answer is steered too:
- *     NEGOTIATING with an engine, PASSTHROUGH without;
+ *   SYN seen (either direction, steered by policy) -> a half-open flow.
+ *     With an engine it gets no tc_flows entry: BPF steers the rest of the
+ *     handshake without one (TC_CFG_STATELESS_HS: SYN-ACKs, and the active
+ *     opener's ENO segments), and the entry (NEGOTIATING) is committed once
+ *     the peer has acknowledged our ISN (tc_conn_proves()), before that
+ *     segment goes on. Without an engine (--passthrough) it goes into
+ *     tc_flows at once as PASSTHROUGH, plaintext anyway, and may be taken
+ *     out again until proven. Half-open flows are capped per side (SYN
+ *     from the wire / from the local stack), the oldest evicted first, and
+ *     per remote prefix (wire SYNs); a refused SYN is dropped;
  *   the engine's state is mirrored: KEYX/ENCRYPTED/ABORTED -> ENCRYPTED
  *     (BPF drops the flow's segments while no daemon runs), PLAIN -> the
  *     entry is deleted so the rest of that connection never reaches
@@ -72,9 +79,30 @@ struct flow {
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
 	uint64_t checked_ns;	/* last sock_diag look-up */
 	uint8_t sess_mark;	/* engine state last told to session_changed (0: none) */
+	bool plain_unlisted;	/* fell back before proof: listed at expiry if established */
+	/* half-open: in ft->half[hside] (oldest first), under ft->half_lock */
+	int8_t hside;		/* FLOW_HALF_*, or -1 */
+	uint16_t pslot;		/* remote prefix's quota slot (FLOW_HALF_WIRE) */
+	struct flow *hprev, *hnext;
+	/* pass-through: the local ISN and whether the peer acknowledged it */
+	bool isn_known, proven;
+	uint32_t isn_l;
 };
 
 #define FLOW_MAP_NONE	0xff
+
+enum {
+	FLOW_HALF_WIRE,		/* the SYN came from the wire (a remote opened) */
+	FLOW_HALF_HOST,		/* the SYN came from the local stack */
+	FLOW_HALF_SIDES
+};
+
+#define FLOW_PREFIX_SLOTS	4096	/* remote /24 (IPv4) or /64 (IPv6), hashed */
+
+struct flow_half {
+	struct flow *head, *tail;	/* oldest first */
+	uint32_t n;
+};
 #define FLOW_HALF_OPEN_S 30
 #define FLOW_LOCKS	64
 
@@ -85,6 +113,10 @@ struct flow_stats {
 	uint64_t csum_bad;	/* wire frames with a wrong TCP checksum, not given to the engine */
 	uint64_t fragments, malformed;
 	uint64_t fallbacks, encrypted, kept_socket;
+	uint64_t half_evicted;	/* half-open flows evicted for a newer SYN */
+	uint64_t half_refused;	/* SYNs dropped: prefix quota, or nothing to evict */
+	uint64_t eno_resets;	/* ENO segments of handshakes we hold no state for: reset */
+	uint64_t synack_dropped;	/* local SYN-ACKs of handshakes we hold no state for */
 };
 
 struct flow_ctx;
@@ -93,6 +125,7 @@ enum flow_sess_event {
 	FLOW_SESS_CHANGED,	/* the engine's state changed (f->conn set) */
 	FLOW_SESS_RESTART,	/* a new connection on the tuple: the old one is over */
 	FLOW_SESS_REMOVED,	/* the flow record goes */
+	FLOW_SESS_PLAIN,	/* a fallback before proof, now established: list it */
 };
 
 struct flow_table {
@@ -104,11 +137,20 @@ struct flow_table {
 	struct dp *dp;		/* tc_flows owner; NULL in unit tests */
 	const struct tc_engine_cfg *engine;	/* NULL: pass-through */
 	struct flow_stats st;	/* atomic increments */
+	/* half-open flows (see above): taken after bucket and flow locks */
+	pthread_mutex_t half_lock;
+	struct flow_half half[FLOW_HALF_SIDES];
+	uint32_t half_max;	/* per side */
+	uint32_t prefix_max;	/* wire half-open flows per remote prefix slot */
+	uint16_t prefix_cnt[FLOW_PREFIX_SLOTS];
+	uint64_t refusal_logged_ns;	/* rate limit of the refusal warning */
 	/* per-thread contexts, for stats and clean-up */
 	pthread_mutex_t ctx_lock;
 	struct flow_ctx *ctxs;
 	/* tests: does the local socket of a flow still exist? (sock_diag) */
 	int (*socket_exists)(const struct tc_flow_key *k);
+	/* ... and its TCP state (tcp_socket_state()) */
+	int (*socket_state)(const struct tc_flow_key *k);
 	/* applications' settings by local port (flow_opts_set) */
 	pthread_mutex_t opts_lock;
 	struct flow_port_opts *popts;
@@ -135,6 +177,13 @@ struct flow_port_opts {
 
 int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 		    uint32_t grace_ms, uint32_t idle_s);
+/*
+ * Half-open limits: per side (default: a quarter of max_flows) and per
+ * remote prefix (default: an eighth of that). 0 keeps the default.
+ */
+void flow_table_set_half_open(struct flow_table *ft, uint32_t half_max, uint32_t prefix_max);
+/* Half-open flows now, both sides. */
+uint32_t flow_half_open(struct flow_table *ft);
 /* Give new connections to the engine (cfg must outlive the table). */
 void flow_table_set_engine(struct flow_table *ft, const struct tc_engine_cfg *cfg);
 /*

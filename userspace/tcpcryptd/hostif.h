@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define HOSTIF_MTU	65535	/* coalesced host-bound segments, egress super-packets */
-#define HOSTIF_TC_PRIO	1
+#define HOSTIF_TC_PRIO	2	/* after tc_host_rx (TC_HOST_RX_PRIORITY) */
 
 struct hostif {
 	char name0[IF_NAMESIZE], name1[IF_NAMESIZE];

@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 
 #include "common/dp_attach.h"
+#include "common/sockdiag.h"
 #include "core/algs.h"
 #include "core/ecdh.h"
 #include "core/rng.h"
@@ -44,6 +45,7 @@
 #include "tcpcryptd/instance.h"
 #include "tcpcryptd/linkwatch.h"
 #include "tcpcryptd/pcap.h"
+#include "tcpcryptd/privs.h"
 #include "tcpcryptd/poller.h"
 
 #define EXIT_USAGE 2
@@ -68,6 +70,7 @@ struct cfg {
 	bool policy_given;		/* a policy option was given */
 	unsigned int hb_timeout_ms;
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
+	unsigned int half_open, half_open_prefix;	/* 0: default */
 	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
 	const char *pcap_path, *pcap_filter;
 	/* the policy options as given, replayed by SIGHUP */
@@ -158,6 +161,11 @@ static int set_idle(const char *a) { return parse_uint(a, 1, 86400 * 7, &cfg.idl
 static int set_grace(const char *a) { return parse_uint(a, 0, 600000, &cfg.grace_ms); }
 static int set_maxf(const char *a) { return parse_uint(a, 16, TC_FLOWS_MAX, &cfg.max_flows); }
 static int set_stats(const char *a) { return parse_uint(a, 0, 86400, &cfg.stats_s); }
+static int set_half(const char *a) { return parse_uint(a, 16, 1u << 20, &cfg.half_open); }
+static int set_half_prefix(const char *a)
+{
+	return parse_uint(a, 1, UINT16_MAX, &cfg.half_open_prefix);
+}
 static int set_spin(const char *a) { return parse_uint(a, 0, 10000, &cfg.spin_us); }
 static int set_ring(const char *a, unsigned int *v)
 {
@@ -270,6 +278,10 @@ static const struct opt opts[] = {
 	{ "grace", 0, "MS", "keep a closed flow (FIN both ways or RST) for MS (default 2000)",
 	  set_grace },
 	{ "max-flows", 0, "N", "flow table size (default 65536)", set_maxf },
+	{ "half-open", 0, "N", "handshakes not yet proven (peer has not acknowledged our "
+	  "ISN) kept per side, the oldest evicted first (default max-flows/4)", set_half },
+	{ "half-open-prefix", 0, "N", "of those from the wire, at most N per remote /24 "
+	  "or /64 (default half-open/8)", set_half_prefix },
 	{ "stats-interval", 0, "S", "log counters every S seconds (default 0: only on "
 	  "SIGUSR1 and at exit)", set_stats },
 	{ "pcap", 0, "FILE", "write the frames tcpcryptd receives from and sends to the "
@@ -545,12 +557,13 @@ static void log_poller(const char *why, struct poller *p)
 
 	pr_stats("stats(%s) q%u: wire_rx=%llu host_rx=%llu wire_tx=%llu host_tx=%llu "
 		 "wire_rx_bytes=%llu host_rx_bytes=%llu dropped=%llu/%llu kicks=%llu/%llu "
-		 "tx_full=%llu/%llu polls=%llu spins=%llu no_frames=%llu\n", why, p->q.qid,
+		 "tx_full=%llu/%llu polls=%llu spins=%llu no_frames=%llu reclaims=%llu\n", why,
+		 p->q.qid,
 		 U(st->rx_pkts[XQ_WIRE]), U(st->rx_pkts[XQ_HOST]), U(st->tx_pkts[XQ_WIRE]),
 		 U(st->tx_pkts[XQ_HOST]), U(st->rx_bytes[XQ_WIRE]), U(st->rx_bytes[XQ_HOST]),
 		 U(st->dropped[XQ_WIRE]), U(st->dropped[XQ_HOST]), U(st->kicks[XQ_WIRE]),
 		 U(st->kicks[XQ_HOST]), U(st->tx_full[XQ_WIRE]), U(st->tx_full[XQ_HOST]),
-		 U(st->polls), U(st->spins), U(st->no_frames));
+		 U(st->polls), U(st->spins), U(st->no_frames), U(st->reclaims));
 	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
 		 "segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
 		 "emitted=%llu/%llu\n", why, p->q.qid, U(st->rx_chains[XQ_WIRE]),
@@ -588,6 +601,10 @@ static void log_stats(const char *why)
 		(unsigned long long)ft.st.fragments, (unsigned long long)ft.st.malformed,
 		(unsigned long long)ft.st.fallbacks, (unsigned long long)ft.st.encrypted,
 		(unsigned long long)ft.st.kept_socket);
+	pr_stats("flows(%s): half_open=%u half_open_evicted=%llu syn_refused=%llu "
+		 "eno_resets=%llu synack_dropped=%llu\n", why, flow_half_open(&ft),
+		 U(ft.st.half_evicted), U(ft.st.half_refused), U(ft.st.eno_resets),
+		 U(ft.st.synack_dropped));
 	if (ft.engine) {
 		struct tc_engine_stats e;
 
@@ -705,6 +722,44 @@ static int attach_or_adopt(const struct instance_state *prev)
 	return 0;
 }
 
+/*
+ * Stopping ends the connections whose keys die with us: their sockets are
+ * aborted (the application gets ECONNABORTED, the kernel sends a reset,
+ * which the pollers still carry to the peer). Returns how many of those
+ * connections keep a socket.
+ */
+static int close_keyed_flows(void)
+{
+	struct tc_flow_key k, next, *prev = NULL;
+	struct tc_flow_val v;
+	int n = 0, live = 0, r, err = 0;
+
+	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v) ||
+		    (v.state != TC_FLOW_NEGOTIATING && v.state != TC_FLOW_ENCRYPTED))
+			continue;
+		r = tcp_socket_destroy(&k);
+		if (r > 0)
+			n++;
+		else if (r < 0)
+			err = r;
+		if (tcp_socket_exists(&k) > 0)
+			live++;
+	}
+	if (n) {
+		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n", n,
+			n == 1 ? "" : "s");
+		usleep(100 * 1000);	/* the pollers forward their resets */
+	}
+	if (live)
+		pr_warn("stopping: %d connection%s that need%s encryption could not be aborted "
+			"(SOCK_DESTROY: %s)\n", live, live == 1 ? "" : "s", live == 1 ? "s" : "",
+			strerror(-err));
+	return live;
+}
+
 /* Flows in tc_flows whose state needs keys (NEGOTIATING/ENCRYPTED). */
 static int count_keyed_flows(void)
 {
@@ -759,7 +814,7 @@ static int cleanup_leftovers(int ifindex)
 	return 0;
 }
 
-static int start_pollers(int stop_fd, unsigned int mtu)
+static int create_pollers(int stop_fd, unsigned int mtu)
 {
 	struct xq_opts xo = {
 		.need_wakeup = true,
@@ -798,7 +853,18 @@ static int start_pollers(int stop_fd, unsigned int mtu)
 		p->stop_fd = stop_fd;
 		p->wire_mtu = mtu;
 		p->pcap = pcap;
-		err = poller_start(p);
+	}
+	return 0;
+}
+
+/* Threads start once privileges are dropped: they inherit the sets. */
+static int run_pollers(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < npollers; i++) {
+		err = poller_start(&pollers[i]);
 		if (err)
 			return err;
 	}
@@ -1098,6 +1164,11 @@ static int setup_policy(void)
 		return err;
 	tcfg.hb_timeout_ms = cfg.hb_timeout_ms;
 	tcfg.flags |= TC_CFG_ENABLED;
+	/* encrypting: no tc_flows entry before the peer proved its address */
+	if (cfg.passthrough)
+		tcfg.flags &= ~TC_CFG_STATELESS_HS;
+	else
+		tcfg.flags |= TC_CFG_STATELESS_HS;
 	tcfg.queues = cfg.queues;
 	return dp_config_set(dp, &tcfg);
 }
@@ -1105,9 +1176,11 @@ static int setup_policy(void)
 /* Tear down what this process created, and only that. */
 static int teardown(void)
 {
-	int err, ret = 0;
+	int err, ret = 0, live = 0;
 	unsigned int i;
 
+	if (dp && npollers)
+		live = close_keyed_flows();
 	if (dp)
 		dp_mark_dead(dp);
 	stop_pollers(stop_fd_global);
@@ -1126,18 +1199,14 @@ static int teardown(void)
 		/* the loader's attachment stays; our host side goes */
 		dp_detach_host(dp);
 		pr_info("%s: left the tcpcrypt-loader attachment in place\n", cfg.ifname);
-	} else if (dp) {
-		int n = count_keyed_flows();
-
-		/* a stop request detaches anyway; say what it costs */
-		if (n > 0)
-			pr_warn("%s: detaching with %d flows that needed encryption (keys lost by "
-				"a killed daemon): their sockets may now send in plaintext\n",
-				cfg.ifname, n);
+	} else if (dp && live > 0) {
+		/* fail closed: BPF drops their segments while no daemon runs */
 		dp_detach_host(dp);
-		dp_close(dp);
-		dp = NULL;
-		err = dp_detach(cfg.ifname);
+		pr_warn("%s: the programs stay attached for them (tcpcryptd -i %s --cleanup "
+			"detaches once they are gone)\n", cfg.ifname, cfg.ifname);
+	} else if (dp) {
+		dp_detach_host(dp);
+		err = dp_detach_open(dp);
 		if (err && err != -ENOENT && err != -ENODEV)
 			ret = 1;
 		else
@@ -1180,6 +1249,11 @@ int main(int argc, char **argv)
 	if (check_queues()) {
 		instance_unlock(&inst);
 		return EXIT_USAGE;
+	}
+	/* before the first secret exists */
+	if (privs_protect_memory(privs_heap_size(cfg.max_flows))) {
+		instance_unlock(&inst);
+		return 1;
 	}
 
 	/* signals: blocked everywhere (threads inherit), read from a signalfd */
@@ -1243,6 +1317,7 @@ int main(int argc, char **argv)
 	err = flow_table_init(&ft, dp, cfg.max_flows, cfg.grace_ms, cfg.idle_s);
 	if (err)
 		goto out;
+	flow_table_set_half_open(&ft, cfg.half_open, cfg.half_open_prefix);
 	if (!cfg.passthrough) {
 		/* host-bound segments, coalesced, reach the stack through tcv0 */
 		err = engine_setup(HOSTIF_MTU);
@@ -1251,9 +1326,18 @@ int main(int argc, char **argv)
 		flow_table_set_engine(&ft, &ecfg);
 	}
 	adopt_flows();
-	err = start_pollers(stop_fd_global, mtu);
+	err = create_pollers(stop_fd_global, mtu);
 	if (err) {
 		pr_warn("AF_XDP setup: %s\n", strerror(-err));
+		goto out;
+	}
+	/* everything that needs root exists; what runs from here does not */
+	err = privs_drop(PRIVS_KEEP);
+	if (err)
+		goto out;
+	err = run_pollers();
+	if (err) {
+		pr_warn("poller threads: %s\n", strerror(-err));
 		goto out;
 	}
 	/* libtcpcrypt's control socket; sessions and counters for tcnetstat */

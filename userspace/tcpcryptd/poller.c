@@ -148,6 +148,24 @@ static uint32_t frames_of(uint32_t len)
 
 static void flush_runs(struct poller *p);
 
+/*
+ * Out of frames or slots: what is queued for TX holds them. Send it now
+ * (copy mode transmits within sendto()) and take back what completed, so
+ * that a burst (a hole filled, releasing megabytes of out-of-order data)
+ * is not dropped for want of buffers that a kick would free.
+ */
+static void em_reclaim(struct poller *p)
+{
+	enum xq_side side;
+
+	flush_runs(p);
+	for (side = XQ_WIRE; side <= XQ_HOST; side++) {
+		kick_tx(p, side);
+		reap_completions(p, side);
+	}
+	p->st.reclaims++;
+}
+
 static uint8_t *em_get(struct emit *em, enum xq_side to, uint32_t len)
 {
 	struct poller *p = em_poller(em);
@@ -160,6 +178,8 @@ static uint8_t *em_get(struct emit *em, enum xq_side to, uint32_t len)
 		nd = XQ_SLOT_FRAMES;
 	if (!len || len > EMIT_MAX_FRAME || !tx_room(p, to, nd))
 		return NULL;
+	if (nd == 1 ? !q->nfree : !q->nslot_free)
+		em_reclaim(p);
 	if (nd == 1) {
 		if (!q->nfree)
 			return NULL;

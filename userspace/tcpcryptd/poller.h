@@ -40,6 +40,7 @@ struct poller_stats {
 	uint64_t polls;			/* poll() calls (idle) */
 	uint64_t spins;			/* passes spent spinning after traffic */
 	uint64_t no_frames;		/* fill ring could not be refilled */
+	uint64_t reclaims;		/* emit buffers ran out: TX sent early to free some */
 };
 
 struct poller {

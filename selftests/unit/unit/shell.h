@@ -29,10 +29,36 @@ struct shell {
 
 static struct shell *sh;
 static int socket_answer = 1;	/* what the fake sock_diag says */
+static int socket_state_override;	/* > 0: the fake's TCP state, whatever the model says */
 
 static int fake_socket_exists(const struct tc_flow_key *k)
 {
 	return socket_answer;
+}
+
+/* The local socket's TCP state (Linux numbering), from the kernel model. */
+static int fake_socket_state(const struct tc_flow_key *k)
+{
+	const struct ktcp *t;
+	struct sim *s;
+	int host;
+
+	if (!socket_answer || !sh)
+		return 0;
+	if (socket_state_override > 0)
+		return socket_state_override;
+	s = sh->em[0].s;
+	host = !memcmp(k->local, s->h[1].k.v6 ? tf_ip6_b : tf_ip4_b, s->h[1].k.v6 ? 16 : 4);
+	t = &s->h[host].k;
+	if (t->reset)
+		return 0;
+	if (t->fin_sent && t->fin_acked)
+		return t->fin_rcvd ? 6 : 5;	/* TIME_WAIT, FIN_WAIT2 */
+	if (t->fin_sent)
+		return t->fin_rcvd ? 11 : 4;	/* CLOSING, FIN_WAIT1 */
+	if (t->est)
+		return t->fin_rcvd ? 8 : 1;	/* CLOSE_WAIT, ESTABLISHED */
+	return host ? 3 : 2;			/* SYN_RECV, SYN_SENT */
 }
 
 static uint8_t *sh_get(struct emit *em, enum xq_side to, uint32_t len)
@@ -106,6 +132,7 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 		if (flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600))
 			abort();
 		sh->ft[i].socket_exists = fake_socket_exists;
+		sh->ft[i].socket_state = fake_socket_state;
 		if (o->engine[i])
 			flow_table_set_engine(&sh->ft[i], &sh->cfg);
 		sh->em[i] = (struct shell_emit){ .em = { .get = sh_get, .put = sh_put },
@@ -116,6 +143,7 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 	s->via_timer = sh_timer;
 	s->via_conn = sh_conn;
 	socket_answer = 1;
+	socket_state_override = 0;
 }
 
 static void sh_stop(struct sim *s)

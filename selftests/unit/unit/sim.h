@@ -51,6 +51,7 @@ struct ktcp {
 	uint8_t peer_ws;
 	uint32_t isn, irs;
 	uint32_t ts_recent;
+	uint32_t ts_last;		/* latest TSval sent (never 0) */
 	/* sending: app[0 .. written) may be sent; close after it */
 	const uint8_t *app;
 	uint64_t app_len, written;
@@ -339,14 +340,16 @@ static inline void ktcp_send(struct ktcp *k, uint8_t flags, uint64_t off, const 
 		opts[n++] = k->mss_opt >> 8; opts[n++] = k->mss_opt & 0xff;
 		if (k->use_sack) { opts[n++] = 4; opts[n++] = 2; }
 		if (k->use_ts) {
+			k->ts_last = (uint32_t)(s->now / SIM_MS) + 1000 * (k->idx + 1);
 			opts[n++] = 8; opts[n++] = 10;
-			tf_put32(opts + n, (uint32_t)(s->now / SIM_MS) + 1000 * k->idx); n += 4;
+			tf_put32(opts + n, k->ts_last); n += 4;
 			tf_put32(opts + n, k->ts_recent); n += 4;
 		}
 		opts[n++] = 1; opts[n++] = 3; opts[n++] = 3; opts[n++] = k->ws;
 	} else if (k->ts_ok) {
+		k->ts_last = (uint32_t)(s->now / SIM_MS) + 1000 * (k->idx + 1);
 		opts[n++] = 1; opts[n++] = 1; opts[n++] = 8; opts[n++] = 10;
-		tf_put32(opts + n, (uint32_t)(s->now / SIM_MS) + 1000 * k->idx); n += 4;
+		tf_put32(opts + n, k->ts_last); n += 4;
 		tf_put32(opts + n, k->ts_recent); n += 4;
 	}
 	while (n % 4)
@@ -447,6 +450,10 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bo
 		sim_violation(s, "kernel model got a bad checksum");
 		return;
 	}
+	/* a frame of another flow (one an injector opened) is not this
+	 * connection's business: a real kernel would answer it alone */
+	if (g.sport != k->rport || g.dport != k->lport)
+		return;
 	k->segs_rcvd++;
 	tc_tcpopt_parse(f + g.l4_off + 20, g.thl - 20, &o);
 	/* an engine keeps ENO to itself; a plain host sees a peer's, as on the Internet */
@@ -457,6 +464,13 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bo
 		k->rto_at = 0;
 		return;
 	}
+	/*
+	 * Every TSecr after the SYN exchange echoes a TSval this kernel sent
+	 * (RFC 7323): a SYN-cookie server reads its options back from it.
+	 */
+	if (o.has_ts && k->ts_ok && !(g.flags & TC_TH_SYN) &&
+	    (!o.tsecr || o.tsecr > k->ts_last) && !s->went_plain)
+		sim_violation(s, "a TSecr the kernel never sent");
 	if (o.has_ts)
 		k->ts_recent = o.tsval;
 	if (g.flags & TC_TH_SYN) {

@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench, section "engine": what the segment engine costs a connection's
+# life and a lossy path, beside plain TCP and pass-through in the same run.
+#
+# Two hosts routed through a third namespace (H1 - R - H2, MTU 1500), so that
+# selftests/tools/faults can drop on R's egress both ways.
+# Cases: plain (no daemon), pass-through (tcpcryptd --passthrough on both
+# hosts), tcpcrypt (both hosts encrypting, AES-128-GCM, X25519).
+# Per case:
+#   - fresh connections per second: build/tests/tcd_rr conns, BENCH_CONNS
+#     connections one after another, each a 64-byte request/response then close
+#     (handshake, key exchange, teardown), p50/p99 of a connection's life;
+#   - request/response on one connection: BENCH_RR round trips of 64 bytes;
+#   - iperf3, one stream, BENCH_SECONDS, with 1% random loss on R both ways
+#     (faults --loss 10000); ratio to plain TCP at 1% loss of the same run.
+# Host 1's processes on CPU 0, host 2's on CPU 1. Nothing asserts on time.
+set -u
+source "$(dirname "$0")/../net/lib.sh"
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_RR=${BENCH_RR:-20000}
+BENCH_CONNS=${BENCH_CONNS:-2000}
+BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
+TCD=${TCD:-$BIN/tcpcryptd}
+RR=$BUILD/tests/tcd_rr
+FAULTS=$BUILD/tests/faults
+for t in "$TCD" "$RR" "$FAULTS"; do
+	[ -x "$t" ] || { echo "engine: $t missing (run make)"; exit 1; }
+done
+command -v iperf3 >/dev/null || { echo "engine: needs iperf3"; exit 1; }
+mkdir -p "$BENCH_OUT"
+TMPD=$(mktemp -d /tmp/tcd-bench.XXXXXX)
+on_exit "rm -rf $TMPD"
+CPU1=0
+CPU2=$(( $(nproc) > 1 ? 1 : 0 ))
+ADDR=198.51.100.2
+ROWS=()
+PIDS=()
+
+# daemons ARGS...: tcpcryptd on both hosts (skb mode), waits until they run
+daemons() {
+	local ns cpu=$CPU1 n=0
+	PIDS=()
+	for ns in "$H1" "$H2"; do
+		ip netns exec "$ns" taskset -c $cpu "$TCD" -i eth0 --mode skb "$@" \
+			>"$TMPD/d$n.log" 2>&1 &
+		PIDS+=($!)
+		BG_PIDS+=($!)
+		cpu=$CPU2
+		n=$((n + 1))
+	done
+	for n in 0 1; do
+		wait_for 15 grep -q "running" "$TMPD/d$n.log" || {
+			echo "engine: tcpcryptd did not start:"; cat "$TMPD/d$n.log"; return 1; }
+	done
+}
+
+stop_daemons() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+}
+
+# lossy_gbit PORT: iperf3 one stream through 1% loss each way -> Gbit/s
+lossy_gbit() {
+	local port=$1 f1 f2 srv g
+	ip netns exec "$R" "$FAULTS" eth1 --port "$port" --seed 3 --loss 10000 >"$TMPD/f1" &
+	f1=$!
+	ip netns exec "$R" "$FAULTS" eth2 --port "$port" --seed 5 --loss 10000 >"$TMPD/f2" &
+	f2=$!
+	wait_for 5 grep -q ready "$TMPD/f1" && wait_for 5 grep -q ready "$TMPD/f2"
+	ip netns exec "$H2" taskset -c $CPU2 timeout $((BENCH_SECONDS + 30)) \
+		iperf3 -s -1 -p "$port" >/dev/null 2>&1 &
+	srv=$!
+	wait_port "$H2" "$port"
+	g=$(ip netns exec "$H1" taskset -c $CPU1 timeout $((BENCH_SECONDS + 25)) \
+		iperf3 -c "$ADDR" -p "$port" -t "$BENCH_SECONDS" -J 2>/dev/null |
+		python3 -c 'import json, sys
+try: print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("0")')
+	wait $srv 2>/dev/null
+	kill $f1 $f2 2>/dev/null
+	wait $f1 $f2 2>/dev/null
+	echo "${g:-0}"
+}
+
+# measure NAME PORT: conns/s on PORT, rr on PORT + 1, lossy iperf3 on PORT + 2
+measure() {
+	local name=$1 p=$2 c r l
+	bg "$H2" taskset -c $CPU2 "$RR" server "$p"
+	local s1=$LAST_PID
+	bg "$H2" taskset -c $CPU2 "$RR" server $((p + 1))
+	local s2=$LAST_PID
+	wait_port "$H2" "$p" && wait_port "$H2" $((p + 1))
+	c=$(ip netns exec "$H1" taskset -c $CPU1 timeout 300 "$RR" conns "$ADDR" "$p" \
+		"$BENCH_CONNS" 64 | sed -n 's/conns_per_s=\([0-9.]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p')
+	r=$(ip netns exec "$H1" taskset -c $CPU1 timeout 120 "$RR" client "$ADDR" $((p + 1)) \
+		"$BENCH_RR" 64 | sed -n 's/p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2/p')
+	kill "$s1" "$s2" 2>/dev/null
+	l=$(lossy_gbit $((p + 2)))
+	c=${c:-0 0 0}
+	r=${r:-0 0}
+	ROWS+=("$name|$c|$r|$l")
+	printf "  %-12s %s conn/s (life p50/p99 %s us), rr p50/p99 %s us, 1%% loss %s Gbit/s\n" \
+		"$name" "${c%% *}" "${c#* }" "$r" "$l"
+}
+
+routed_hosts || exit 1
+echo "engine: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $BENCH_CONNS" \
+	"connections, $BENCH_RR round trips, iperf3 ${BENCH_SECONDS}s at 1% loss each way"
+measure plain 5401
+if daemons --passthrough; then
+	measure pass-through 5411
+	stop_daemons
+fi
+if daemons --aead aes128gcm --tep x25519; then
+	measure "tcpcrypt aes128gcm" 5421
+	stop_daemons
+	# proof that those connections were encrypted, from host 1's daemon
+	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1))"
+fi
+
+printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"
+python3 - "${ROWS[@]}" <<'PY'
+import sys
+rows = [r.split("|") for r in sys.argv[1:]]
+v = {n: (list(map(float, c.split())), list(map(float, r.split())), float(l)) for n, c, r, l in rows}
+plain = v.get("plain")
+pt = v.get("pass-through")
+def ratio(a, b): return "%.2f" % (a / b) if b else "-"
+print()
+print("| case | conn/s | x plain | conn life p50/p99 us | rr 64 B p50/p99 us | "
+      "p50 added over pass-through us | Gbit/s at 1% loss | x plain at 1% loss |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for n, c, r, l in rows:
+    cc, rr, ll = v[n]
+    add = "%.1f" % (rr[0] - pt[1][0]) if pt and n != "plain" and n != "pass-through" else "-"
+    print("| %s | %.0f | %s | %.0f / %.0f | %.0f / %.0f | %s | %.2f | %s |" % (
+        n, cc[0], ratio(cc[0], plain[0][0]) if plain else "-", cc[1], cc[2], rr[0], rr[1],
+        add, ll, ratio(ll, plain[2]) if plain else "-"))
+PY
