@@ -1140,6 +1140,17 @@ void flow_table_fini(struct flow_table *ft)
 }
 
 /*
+ * How long ago T was. The pollers stamp flows with their own clock reads,
+ * which may be later than the expiry pass's NOW: never a wrapped age (a
+ * flow created during the pass would look idle for centuries and go,
+ * and its handshake's answer then met an unknown flow: a reset).
+ */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
+/*
  * May a flow that needed keys go? Only once its local socket is gone: the
  * kernel would otherwise retransmit its data in plaintext past BPF.
  */
@@ -1147,7 +1158,7 @@ static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 {
 	int r;
 
-	if (now - f->checked_ns < RECHECK_NS)
+	if (since(now, f->checked_ns) < RECHECK_NS)
 		return false;
 	f->checked_ns = now;
 	r = ft->socket_exists ? ft->socket_exists(&f->key) : 0;
@@ -1161,11 +1172,12 @@ static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 /* What may go now, and why (flow locked). 0: stays, 1: closed, 2: idle. */
 static int expire_reason(struct flow_table *ft, struct flow *f, uint64_t now)
 {
-	bool idle = ft->idle_ns && now - f->last_ns >= ft->idle_ns;
-	bool half_open = f->seen_mask != 3 && now - f->last_ns >= FLOW_HALF_OPEN_S * NSEC;
+	uint64_t age = since(now, f->last_ns);
+	bool idle = ft->idle_ns && age >= ft->idle_ns;
+	bool half_open = f->seen_mask != 3 && age >= FLOW_HALF_OPEN_S * NSEC;
 
 	/* never proven: its handshake is over (no tc_flows entry needs keys) */
-	if (f->hside >= 0 && !f->plain && now - f->last_ns >= FLOW_HALF_OPEN_S * NSEC)
+	if (f->hside >= 0 && !f->plain && age >= FLOW_HALF_OPEN_S * NSEC)
 		return 2;
 	if (f->plain)
 		return now >= f->expire_ns ? 1 : 0;

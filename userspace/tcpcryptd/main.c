@@ -33,6 +33,9 @@
 
 #include "common/dp_attach.h"
 #include "common/sockdiag.h"
+
+#define TCP_ST_TIME_WAIT	6	/* include/net/tcp_states.h */
+#define TCP_ST_CLOSE		7
 #include "core/algs.h"
 #include "core/ecdh.h"
 #include "core/rng.h"
@@ -740,12 +743,17 @@ static int close_keyed_flows(void)
 		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v) ||
 		    (v.state != TC_FLOW_NEGOTIATING && v.state != TC_FLOW_ENCRYPTED))
 			continue;
+		/* TIME_WAIT and CLOSE send and deliver nothing: leave them be */
+		r = tcp_socket_state(&k);
+		if (r <= 0 || r == TCP_ST_TIME_WAIT || r == TCP_ST_CLOSE)
+			continue;
 		r = tcp_socket_destroy(&k);
 		if (r > 0)
 			n++;
 		else if (r < 0)
 			err = r;
-		if (tcp_socket_exists(&k) > 0)
+		r = tcp_socket_state(&k);
+		if (r > 0 && r != TCP_ST_TIME_WAIT && r != TCP_ST_CLOSE)
 			live++;
 	}
 	if (n) {
