@@ -35,6 +35,7 @@
 #include "common/dp_attach.h"
 #include "common/policy.h"
 #include "engine/seg.h"
+#include "engine/tcpopt.h"
 #include "tcpcrypt.skel.h"
 
 #define NFRAMES 64
@@ -1047,6 +1048,8 @@ static const struct {
 	{ AF_INET6, 443, 40002, TC_FLOW_PASSTHROUGH },
 };
 #define DIFF_POLICY_PORT 80	/* SYNs to this local port are steered */
+/* TC_CFG_STATELESS_HS set: SYN-ACKs and ENO segments are steered without an entry */
+static bool diff_stateless;
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -1162,6 +1165,16 @@ static size_t gen_frame(uint8_t *b, bool egress)
 	n += 20;
 	if ((b[l4 + 12] >> 4) > 5)
 		n += ((b[l4 + 12] >> 4) - 5) * 4;
+	/* with stateless handshakes, an ENO option steers: put one first, among NOPs */
+	if (diff_stateless && (b[l4 + 12] >> 4) > 5 && rndn(2)) {
+		uint32_t olen = ((b[l4 + 12] >> 4) - 5) * 4, at = rndn(2) ? 0 : rndn(olen);
+
+		memset(b + l4 + 20, 1, olen);
+		if (at + 2 <= olen) {
+			b[l4 + 20 + at] = 69;
+			b[l4 + 21 + at] = 2 + rndn(olen - at - 1);
+		}
+	}
 	for (i = 0; i < payload; i++)
 		b[n + i] = rnd();
 	n += payload;
@@ -1215,6 +1228,7 @@ static void dump_frame(const char *what, const uint8_t *b, size_t n, int kind, i
 
 struct diff_stats {
 	unsigned int steered, passed, dropped, kinds[TC_SEG_TOO_DEEP + 1];
+	unsigned int stateless;	/* steered by the stateless-handshake rule alone */
 };
 
 /* One frame through one program, checked against tc_seg_parse(). */
@@ -1238,7 +1252,7 @@ static void diff_one(int fd, bool egress, struct diff_stats *ds)
 	struct tc_flow_val v;
 	struct tc_flow_key k;
 	struct tc_seg sg;
-	bool steered_flow = false, keyed_flow = false, policy_syn = false;
+	bool steered_flow = false, keyed_flow = false, policy_syn = false, handshake = false;
 	int kind, i;
 
 	if (n < 14)
@@ -1267,14 +1281,24 @@ static void diff_one(int fd, bool egress, struct diff_stats *ds)
 			fl = b[sg.l4_off + 13];
 		policy_syn = lport == DIFF_POLICY_PORT &&
 			     (!fl_known || (fl & (F_SYN | F_ACK)) == F_SYN);
+		if (diff_stateless && kind == TC_SEG_TCP) {
+			struct tc_tcpopt o;
+
+			tc_tcpopt_parse(b + sg.l4_off + 20, sg.thl - 20, &o);
+			handshake = (fl & (F_SYN | F_ACK)) == (F_SYN | F_ACK) ||
+				    (!(fl & F_SYN) && o.has_eno);
+		}
 	}
 	if (t.retval == steer) {
 		ds->steered++;
-		/* BPF steers => a whole TCP segment of a steered flow, same 4-tuple */
-		if (kind != TC_SEG_TCP || !(steered_flow || policy_syn)) {
+		/* BPF steers => a whole TCP segment of a steered flow, same 4-tuple
+		 * (or, stateless, a SYN-ACK or a segment with an ENO option) */
+		if (kind != TC_SEG_TCP || !(steered_flow || policy_syn || handshake)) {
 			dump_frame("steered but not a steered TCP segment", b, n, kind, t.retval);
 			fail();
 		}
+		if (!steered_flow && !policy_syn)
+			ds->stateless++;
 	} else if (t.retval == pass) {
 		ds->passed++;
 		if (kind == TC_SEG_TOO_DEEP || (kind == TC_SEG_TCP && (steered_flow || policy_syn)) ||
@@ -1344,6 +1368,21 @@ static void test_differential_bpf_vs_tc_seg_parse(void **state)
 	assert_true(in.dropped > 1000 && eg.dropped > 1000);
 	for (i = 0; i <= TC_SEG_TOO_DEEP; i++)
 		assert_true(in.kinds[i] > 20);
+
+	/* again with stateless handshakes (tcpcryptd encrypting) */
+	memset(&in, 0, sizeof(in));
+	memset(&eg, 0, sizeof(eg));
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS, 7);
+	diff_stateless = true;
+	for (i = 0; i < 15000; i++) {
+		diff_one(bpf_program__fd(E.skel->progs.xdp_wire), false, &in);
+		diff_one(bpf_program__fd(E.skel->progs.tc_egress), true, &eg);
+	}
+	diff_stateless = false;
+	print_message("# stateless: xdp_wire %u steered (%u by the handshake rule alone) %u passed "
+		      "%u dropped; tc_egress %u (%u)/%u/%u\n", in.steered, in.stateless, in.passed,
+		      in.dropped, eg.steered, eg.stateless, eg.passed, eg.dropped);
+	assert_true(in.stateless > 100 && eg.stateless > 100);
 }
 
 /* ---- environment ---- */
