@@ -33,9 +33,6 @@
 
 #include "common/dp_attach.h"
 #include "common/sockdiag.h"
-
-#define TCP_ST_TIME_WAIT	6	/* include/net/tcp_states.h */
-#define TCP_ST_CLOSE		7
 #include "core/algs.h"
 #include "core/ecdh.h"
 #include "core/rng.h"
@@ -647,34 +644,38 @@ static void log_stats(const char *why)
 	}
 }
 
+struct adopted {
+	unsigned int n, dead;
+};
+
+static int adopt_one(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	struct adopted *a = arg;
+
+	if (tc_flow_needs_keys(v->state)) {
+		/*
+		 * Their keys died with the old daemon: they stay in the map so BPF
+		 * keeps steering them to us, and flow_packet() drops them:
+		 * never passed in plaintext.
+		 */
+		flow_adopt(&ft, k, v->state, v->queue);
+		a->dead++;
+	} else if (v->state == TC_FLOW_PASSTHROUGH) {
+		flow_adopt(&ft, k, v->state, v->queue);
+	}
+	a->n++;
+	return 0;
+}
+
 /* Load tc_flows left by a previous daemon into our table (kill -9 recovery). */
 static void adopt_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	unsigned int n = 0, dead = 0;
+	struct adopted a = {};
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v))
-			continue;
-		if (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED) {
-			/*
-			 * Their keys died with the old daemon: they stay in the map so BPF
-			 * keeps steering them to us, and flow_packet() drops them:
-			 * never passed in plaintext.
-			 */
-			flow_adopt(&ft, &k, v.state, v.queue);
-			dead++;
-		} else if (v.state == TC_FLOW_PASSTHROUGH) {
-			flow_adopt(&ft, &k, v.state, v.queue);
-		}
-		n++;
-	}
-	if (n)
+	dp_flow_iterate(dp, adopt_one, &a);
+	if (a.n)
 		pr_info("adopted %u flows from the previous daemon (%u with lost keys: their "
-			"segments are dropped)\n", n, dead);
+			"segments are dropped)\n", a.n, a.dead);
 }
 
 /*
@@ -731,58 +732,64 @@ static int attach_or_adopt(const struct instance_state *prev)
  * which the pollers still carry to the peer). Returns how many of those
  * connections keep a socket.
  */
+/* A socket that may still send or deliver (TIME_WAIT and CLOSE do neither). */
+static bool socket_active(const struct tc_flow_key *k)
+{
+	int st = tcp_socket_state(k);
+
+	return st > 0 && st != TCPS_TIME_WAIT && st != TCPS_CLOSE;
+}
+
+struct keyed {
+	int n, aborted, live, err;
+	bool abort;
+};
+
+/* Flows that need keys; with abort, their active sockets are aborted first. */
+static int keyed_one(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	struct keyed *c = arg;
+	int r;
+
+	if (!tc_flow_needs_keys(v->state))
+		return 0;
+	c->n++;
+	if (!c->abort || !socket_active(k))
+		return 0;
+	r = tcp_socket_destroy(k);
+	if (r > 0)
+		c->aborted++;
+	else if (r < 0)
+		c->err = r;
+	if (socket_active(k))
+		c->live++;
+	return 0;
+}
+
 static int close_keyed_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	int n = 0, live = 0, r, err = 0;
+	struct keyed c = { .abort = true };
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v) ||
-		    (v.state != TC_FLOW_NEGOTIATING && v.state != TC_FLOW_ENCRYPTED))
-			continue;
-		/* TIME_WAIT and CLOSE send and deliver nothing: leave them be */
-		r = tcp_socket_state(&k);
-		if (r <= 0 || r == TCP_ST_TIME_WAIT || r == TCP_ST_CLOSE)
-			continue;
-		r = tcp_socket_destroy(&k);
-		if (r > 0)
-			n++;
-		else if (r < 0)
-			err = r;
-		r = tcp_socket_state(&k);
-		if (r > 0 && r != TCP_ST_TIME_WAIT && r != TCP_ST_CLOSE)
-			live++;
-	}
-	if (n) {
-		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n", n,
-			n == 1 ? "" : "s");
+	dp_flow_iterate(dp, keyed_one, &c);
+	if (c.aborted) {
+		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n",
+			c.aborted, c.aborted == 1 ? "" : "s");
 		usleep(100 * 1000);	/* the pollers forward their resets */
 	}
-	if (live)
+	if (c.live)
 		pr_warn("stopping: %d connection%s that need%s encryption could not be aborted "
-			"(SOCK_DESTROY: %s)\n", live, live == 1 ? "" : "s", live == 1 ? "s" : "",
-			strerror(-err));
-	return live;
+			"(SOCK_DESTROY: %s)\n", c.live, c.live == 1 ? "" : "s",
+			c.live == 1 ? "s" : "", strerror(-c.err));
+	return c.live;
 }
 
 /* Flows in tc_flows whose state needs keys (NEGOTIATING/ENCRYPTED). */
 static int count_keyed_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	int n = 0;
+	struct keyed c = {};
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(dp->maps.flows, &k, &v) &&
-		    (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED))
-			n++;
-	}
-	return n;
+	dp_flow_iterate(dp, keyed_one, &c);
+	return c.n;
 }
 
 /* Holding the lock: no daemon runs on this interface. */
