@@ -413,15 +413,54 @@ static int parse_args(int argc, char **argv)
 static struct tc_algs algs;
 static struct tc_engine_cfg ecfg;
 
-static const struct { const char *name; uint8_t tep; } tep_names[] = {
+struct alg_name {
+	const char *name;
+	uint16_t id;
+};
+
+static const struct alg_name tep_names[] = {
 	{ "x25519", TC_TEP_X25519 }, { "x448", TC_TEP_X448 },
 	{ "p256", TC_TEP_P256 }, { "p521", TC_TEP_P521 },
 };
 
-static const struct { const char *name; uint16_t aead; } aead_names[] = {
+static const struct alg_name aead_names[] = {
 	{ "aes128gcm", TC_AEAD_AES_128_GCM }, { "aes256gcm", TC_AEAD_AES_256_GCM },
 	{ "chacha20poly1305", TC_AEAD_CHACHA20_POLY1305 },
 };
+
+#define NAMES(t)	(t), sizeof(t) / sizeof((t)[0])
+
+/* "a,b,c" -> the ids of those names, in order; at most MAX of them. */
+static int parse_names(const char *opt, const char *list, const struct alg_name *t,
+		       unsigned int nt, unsigned int max, uint16_t *out, uint8_t *n)
+{
+	char buf[128], *save = NULL, *w;
+	unsigned int i, k = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nt; i++)
+			if (!strcmp(w, t[i].name))
+				break;
+		if (i == nt || k == max) {
+			fprintf(stderr, "tcpcryptd: --%s: unknown or too many: '%s'\n", opt, w);
+			return -EINVAL;
+		}
+		out[k++] = t[i].id;
+	}
+	*n = k;
+	return k ? 0 : -EINVAL;
+}
+
+static const char *name_of(const struct alg_name *t, unsigned int nt, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < nt; i++)
+		if (t[i].id == id)
+			return t[i].name;
+	return "?";
+}
 
 /*
  * "x25519,p256" -> TEPs for ENO, lowest priority first (B picks the last
@@ -429,67 +468,25 @@ static const struct { const char *name; uint16_t aead; } aead_names[] = {
  */
 static int parse_teps(const char *list, uint8_t *teps, uint8_t *n)
 {
-	char buf[128], *save = NULL, *w;
-	uint8_t got[TC_ENGINE_TEPS_MAX];
-	unsigned int i, k = 0;
+	uint16_t got[TC_ENGINE_TEPS_MAX];
+	unsigned int i;
+	int err = parse_names("tep", list, NAMES(tep_names), TC_ENGINE_TEPS_MAX, got, n);
 
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
-			if (!strcmp(w, tep_names[i].name))
-				break;
-		if (i == sizeof(tep_names) / sizeof(tep_names[0]) || k == TC_ENGINE_TEPS_MAX) {
-			fprintf(stderr, "tcpcryptd: --tep: unknown or too many: '%s'\n", w);
-			return -EINVAL;
-		}
-		got[k++] = tep_names[i].tep;
-	}
-	if (!k)
-		return -EINVAL;
-	for (i = 0; i < k; i++)
-		teps[i] = got[k - 1 - i];
-	*n = k;
+	if (err)
+		return err;
+	for (i = 0; i < *n; i++)
+		teps[i] = (uint8_t)got[*n - 1 - i];
 	return 0;
-}
-
-static int parse_aeads(const char *list, uint16_t *aeads, uint8_t *n)
-{
-	char buf[128], *save = NULL, *w;
-	unsigned int i, k = 0;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
-			if (!strcmp(w, aead_names[i].name))
-				break;
-		if (i == sizeof(aead_names) / sizeof(aead_names[0]) || k == TC_ENGINE_AEADS_MAX) {
-			fprintf(stderr, "tcpcryptd: --aead: unknown or too many: '%s'\n", w);
-			return -EINVAL;
-		}
-		aeads[k++] = aead_names[i].aead;
-	}
-	*n = k;
-	return k ? 0 : -EINVAL;
 }
 
 static const char *tep_name(uint8_t tep)
 {
-	unsigned int i;
-
-	for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
-		if (tep_names[i].tep == tep)
-			return tep_names[i].name;
-	return "?";
+	return name_of(NAMES(tep_names), tep);
 }
 
 static const char *aead_name(uint16_t aead)
 {
-	unsigned int i;
-
-	for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
-		if (aead_names[i].aead == aead)
-			return aead_names[i].name;
-	return "?";
+	return name_of(NAMES(aead_names), aead);
 }
 
 /* The engine's settings from the options; host_mtu: what tcv0 takes. */
@@ -513,7 +510,8 @@ static int engine_setup(unsigned int host_mtu)
 	ecfg.n_teps = 2;
 	if (cfg.teps && parse_teps(cfg.teps, ecfg.teps, &ecfg.n_teps))
 		return -EINVAL;
-	if (cfg.aeads && parse_aeads(cfg.aeads, ecfg.aeads, &ecfg.n_aeads))
+	if (cfg.aeads && parse_names("aead", cfg.aeads, NAMES(aead_names), TC_ENGINE_AEADS_MAX,
+				      ecfg.aeads, &ecfg.n_aeads))
 		return -EINVAL;
 	/* RFC 8548 section 8: no ENO option without adequate randomness */
 	ecfg.rng_ready = tc_rng_seeded();
