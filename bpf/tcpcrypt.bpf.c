@@ -925,6 +925,21 @@ static __always_inline __u32 egress_queue(struct __sk_buff *skb, const struct tc
 	return 0;
 }
 
+/* parse() on an skb: headers in the non-linear part are pulled and parsed once more */
+static __always_inline int parse_skb(struct __sk_buff *skb, bool egress, struct pinfo *pi)
+{
+	int kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			 egress, pi);
+
+	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		__builtin_memset(pi, 0, sizeof(*pi));
+		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			     egress, pi);
+	}
+	return kind;
+}
+
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
@@ -938,14 +953,7 @@ int tc_egress(struct __sk_buff *skb)
 	cfg = get_config();
 	if (!cfg)
 		goto pass;
-	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, true, &pi);
-	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
-		/* headers in the non-linear part: pull and retry once */
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-		__builtin_memset(&pi, 0, sizeof(pi));
-		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
-			     true, &pi);
-	}
+	kind = parse_skb(skb, true, &pi);
 	/* the local stack sends no ENO option: tcpcryptd adds them */
 	v = classify(TC_DIR_EGRESS, cfg, kind, &pi, NULL, O_NONE);
 	if (v == V_PASS)
@@ -1043,13 +1051,7 @@ int tc_ingress(struct __sk_buff *skb)
 	    *meta == cfg->meta_cookie)
 		return TC_ACT_OK;
 
-	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, false, &pi);
-	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-		__builtin_memset(&pi, 0, sizeof(pi));
-		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
-			     false, &pi);
-	}
+	kind = parse_skb(skb, false, &pi);
 	v = classify(TC_DIR_GUARD, cfg, kind, &pi, skb, O_SKB);
 	if (v == V_PASS)
 		return TC_ACT_OK;
