@@ -207,12 +207,23 @@ static uint16_t prefix_slot(const struct tc_flow_key *k)
 	return (uint16_t)((p >> 40) % FLOW_PREFIX_SLOTS);
 }
 
+/*
+ * How long ago T was. Threads stamp with their own clock reads, which may
+ * be later than another thread's NOW: never a wrapped age (a flow a poller
+ * created during an expiry pass would look idle for centuries and go, and
+ * its handshake's answer would meet an unknown flow: a reset).
+ */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 /* Warn about refusals, at most every 10 s (the counters have the rest). */
 static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
 {
 	uint64_t last = __atomic_load_n(&ft->refusal_logged_ns, __ATOMIC_RELAXED);
 
-	if (last && now - last < 10 * NSEC)
+	if (last && since(now, last) < 10 * NSEC)
 		return;
 	if (!__atomic_compare_exchange_n(&ft->refusal_logged_ns, &last, now, false,
 					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -1134,17 +1145,6 @@ void flow_table_fini(struct flow_table *ft)
 	ft->popts = NULL;
 	ft->npopts = 0;
 	pthread_mutex_destroy(&ft->opts_lock);
-}
-
-/*
- * How long ago T was. The pollers stamp flows with their own clock reads,
- * which may be later than the expiry pass's NOW: never a wrapped age (a
- * flow created during the pass would look idle for centuries and go,
- * and its handshake's answer then met an unknown flow: a reset).
- */
-static uint64_t since(uint64_t now, uint64_t t)
-{
-	return now > t ? now - t : 0;
 }
 
 /*
