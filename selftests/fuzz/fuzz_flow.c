@@ -56,76 +56,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void inject(struct sim *s, const uint8_t *rec, const uint8_t *payload, uint32_t plen)
-{
-	int host = rec[1] & 1, to_host_side = rec[1] & 2;
-	/* a frame arriving at host from the wire is a copy of what the other sent;
-	 * one from the host side is a copy of what the engine last got from it */
-	int src = to_host_side ? host : !host;
-	uint8_t f[SIM_FRAME_MAX];
-	struct tc_seg g;
-	struct sim_q e = { 0 };
-	uint32_t len = s->last_len[src], off;
-
-	if (!len || tc_seg_parse(s->last[src], len, &g) != TC_SEG_TCP)
-		return;
-	off = g.payload_off;
-	memcpy(f, s->last[src], off);
-	if (to_host_side) {
-		/*
-		 * The local kernel is trusted to be a TCP sender: odd boundaries,
-		 * flags and numbers, but never other bytes at a sequence number.
-		 * Its payload comes from its application stream.
-		 */
-		const struct ktcp *k = &s->h[host].k;
-		uint64_t a = (uint32_t)(g.seq + (int16_t)(rec[4] << 8 | rec[5]) - k->isn - 1);
-
-		/* nor does it send again what was acknowledged to it (a
-		 * keep-alive below snd_una carries no stream byte) */
-		if (a < k->snd_una)
-			plen = 0;
-
-		if (a < k->app_len) {
-			if (a + plen > k->app_len)
-				plen = k->app_len - a;
-			payload = k->app + a;
-		} else {
-			plen = 0;
-		}
-	}
-	memcpy(f + off, payload, plen);
-	len = off + plen;
-	tf_put32(f + g.l4_off + 4, g.seq + (int16_t)(rec[4] << 8 | rec[5]));
-	tf_put32(f + g.l4_off + 8, g.ack + (int16_t)(rec[6] << 8 | rec[7]));
-	if (!(rec[1] & 4))
-		f[g.l4_off + 13] = rec[2];
-	/* nor does it set SYN on a live connection's segment: a SYN from it
-	 * means its socket is gone and a new one took the tuple */
-	if (to_host_side && !(g.flags & TC_TH_SYN))
-		f[g.l4_off + 13] &= ~TC_TH_SYN;
-	/* and a SYN it sends again carries its ISN and what it acknowledged */
-	if (to_host_side && (f[g.l4_off + 13] & TC_TH_SYN)) {
-		tf_put32(f + g.l4_off + 4, g.seq);
-		tf_put32(f + g.l4_off + 8, g.ack);
-	}
-	if (g.family == AF_INET)
-		tf_put16(f + g.l3_off + 2, len - g.l3_off);
-	else
-		tf_put16(f + g.l3_off + 4, len - g.l3_off - 40);
-	if (tc_seg_parse(f, len, &g) != TC_SEG_TCP)
-		return;
-	tc_seg_fill_ip_csum(f, &g);
-	tc_seg_fill_tcp_csum(f, &g);
-	if (to_host_side && !s->h[host].engine)
-		return;
-	e.to = host;
-	e.wire = !to_host_side;
-	e.to_engine = to_host_side;
-	e.len = len;
-	e.data = f;
-	sim_deliver(s, &e);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sim_opts o = { 0 };
@@ -153,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			plen = size - i - 8;
 		for (n = 0; n < rec[0] && sim_step(&s) && !s.violations; n++)
 			;
-		inject(&s, rec, rec + 8, plen);
+		sim_inject(&s, rec, rec + 8, plen, true);
 		i += 8 + plen;
 	}
 	sim_run(&s, s.now + 120 * 1000 * SIM_MS);
