@@ -44,32 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sim_opts o = { 0 };
 	struct sim s;
-	size_t i = 16;
 
-	if (size < 16)
+	if (!sim_fuzz_opts(data, size, &o))
 		return 0;
-	memcpy(&o.seed, data, 8);
-	o.loss = data[8] % 60;
-	o.reorder = data[9] % 200;
-	o.dup = data[10] % 80;
-	o.split = data[11] % 300;
-	o.len[0] = (data[12] | (data[13] & 0x3f) << 8) * 4;
-	o.len[1] = (data[14] | (data[15] & 0x3f) << 8) * 2;
-	o.v6 = data[13] & 0x80;
-	o.engine[0] = o.engine[1] = true;
-	o.close[0] = o.close[1] = true;
 	sim_init(&s, &algs, &o);
-	while (i + 8 <= size && !s.violations) {
-		const uint8_t *rec = data + i;
-		uint32_t plen = rec[3], n;
-
-		if (i + 8 + plen > size)
-			plen = size - i - 8;
-		for (n = 0; n < rec[0] && sim_step(&s) && !s.violations; n++)
-			;
-		sim_inject(&s, rec, rec + 8, plen, false);
-		i += 8 + plen;
-	}
+	sim_fuzz_records(&s, data + 16, size - 16, false);
 	sim_run(&s, s.now + 120 * 1000 * SIM_MS);
 	CHECK(!s.violations);
 	if (!s.went_plain)

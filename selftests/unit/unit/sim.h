@@ -870,6 +870,46 @@ static inline void sim_inject(struct sim *s, const uint8_t *rec, const uint8_t *
 	sim_deliver(s, &e);
 }
 
+/*
+ * The fuzzers' input: 16 bytes of set-up (seed, wire faults, transfer
+ * sizes, IPv6) into O, both hosts with engines and closing; false if short.
+ */
+static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_opts *o)
+{
+	if (size < 16)
+		return false;
+	memcpy(&o->seed, data, 8);
+	o->loss = data[8] % 60;
+	o->reorder = data[9] % 200;
+	o->dup = data[10] % 80;
+	o->split = data[11] % 300;
+	o->len[0] = (data[12] | (data[13] & 0x3f) << 8) * 4;
+	o->len[1] = (data[14] | (data[15] & 0x3f) << 8) * 2;
+	o->v6 = data[13] & 0x80;
+	o->engine[0] = o->engine[1] = true;
+	o->close[0] = o->close[1] = true;
+	return true;
+}
+
+/* ... then records of 8 bytes + payload: [0] steps to run first, then sim_inject() */
+static inline void sim_fuzz_records(struct sim *s, const uint8_t *data, size_t size,
+				    bool kernel_rules)
+{
+	size_t i = 0;
+
+	while (i + 8 <= size && !s->violations) {
+		const uint8_t *rec = data + i;
+		uint32_t plen = rec[3], n;
+
+		if (i + 8 + plen > size)
+			plen = size - i - 8;
+		for (n = 0; n < rec[0] && sim_step(s) && !s->violations; n++)
+			;
+		sim_inject(s, rec, rec + 8, plen, kernel_rules);
+		i += 8 + plen;
+	}
+}
+
 /* Did each kernel receive exactly what the other sent? */
 static inline bool sim_streams_intact(struct sim *s)
 {
