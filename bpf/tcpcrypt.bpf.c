@@ -597,6 +597,25 @@ static __always_inline bool tcp_has_eno(void *ctx, int okind, __u32 l4_off)
 }
 
 /*
+ * A SYN or SYN-ACK the policy steers, counted as STEERED; with the daemon
+ * dead, a new connection passes as plain TCP unless fail-closed.
+ */
+static __always_inline enum verdict steer_handshake(__u32 dir, const struct tc_config *cfg,
+						    bool alive, __u32 steered)
+{
+	if (alive) {
+		count(dir, steered);
+		return V_STEER;
+	}
+	if (cfg->flags & TC_CFG_FAIL_CLOSED) {
+		count(dir, TC_CTR_DEAD_DROP_SYN);
+		return V_DROP;
+	}
+	count(dir, TC_CTR_DEAD_PASS_SYN);
+	return V_PASS;
+}
+
+/*
  * The decision shared by both directions. ALIVE is the daemon's liveness as
  * this program can see it; OVERSIZE says the frame is longer than tcpcryptd
  * takes. *OWNER gets the owning queue of a flow in tc_flows, else NO_OWNER.
@@ -647,16 +666,7 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 		/* a handshake tcpcryptd holds as half-open, or plain TCP's */
 		if (!(cfg->flags & TC_CFG_ENABLED) || !policy_allows(cfg, key))
 			return V_PASS;
-		if (alive) {
-			count(dir, TC_CTR_STEERED_SYNACK);
-			return V_STEER;
-		}
-		if (cfg->flags & TC_CFG_FAIL_CLOSED) {
-			count(dir, TC_CTR_DEAD_DROP_SYN);
-			return V_DROP;
-		}
-		count(dir, TC_CTR_DEAD_PASS_SYN);
-		return V_PASS;
+		return steer_handshake(dir, cfg, alive, TC_CTR_STEERED_SYNACK);
 	}
 	if (!(flags & TCPF_SYN) && okind != O_NONE && (cfg->flags & TC_CFG_STATELESS_HS) &&
 	    tcp_has_eno(octx, okind, l4_off) && policy_allows(cfg, key)) {
@@ -679,16 +689,7 @@ static __always_inline enum verdict decide(__u32 dir, const struct tc_config *cf
 		count(dir, TC_CTR_POLICY_SKIP);
 		return V_PASS;
 	}
-	if (alive) {
-		count(dir, TC_CTR_STEERED_SYN);
-		return V_STEER;
-	}
-	if (cfg->flags & TC_CFG_FAIL_CLOSED) {
-		count(dir, TC_CTR_DEAD_DROP_SYN);
-		return V_DROP;
-	}
-	count(dir, TC_CTR_DEAD_PASS_SYN);
-	return V_PASS;
+	return steer_handshake(dir, cfg, alive, TC_CTR_STEERED_SYN);
 }
 
 /*
@@ -925,6 +926,21 @@ static __always_inline __u32 egress_queue(struct __sk_buff *skb, const struct tc
 	return 0;
 }
 
+/* parse() on an skb: headers in the non-linear part are pulled and parsed once more */
+static __always_inline int parse_skb(struct __sk_buff *skb, bool egress, struct pinfo *pi)
+{
+	int kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			 egress, pi);
+
+	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		__builtin_memset(pi, 0, sizeof(*pi));
+		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+			     egress, pi);
+	}
+	return kind;
+}
+
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
@@ -938,14 +954,7 @@ int tc_egress(struct __sk_buff *skb)
 	cfg = get_config();
 	if (!cfg)
 		goto pass;
-	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, true, &pi);
-	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
-		/* headers in the non-linear part: pull and retry once */
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-		__builtin_memset(&pi, 0, sizeof(pi));
-		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
-			     true, &pi);
-	}
+	kind = parse_skb(skb, true, &pi);
 	/* the local stack sends no ENO option: tcpcryptd adds them */
 	v = classify(TC_DIR_EGRESS, cfg, kind, &pi, NULL, O_NONE);
 	if (v == V_PASS)
@@ -1043,13 +1052,7 @@ int tc_ingress(struct __sk_buff *skb)
 	    *meta == cfg->meta_cookie)
 		return TC_ACT_OK;
 
-	kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, false, &pi);
-	if (kind == P_MALFORMED && skb->data_end - skb->data < skb->len) {
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-		__builtin_memset(&pi, 0, sizeof(pi));
-		kind = parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
-			     false, &pi);
-	}
+	kind = parse_skb(skb, false, &pi);
 	v = classify(TC_DIR_GUARD, cfg, kind, &pi, skb, O_SKB);
 	if (v == V_PASS)
 		return TC_ACT_OK;

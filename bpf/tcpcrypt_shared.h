@@ -143,6 +143,12 @@ enum tc_flow_state {
 	TC_FLOW_ENCRYPTED	= 3,	/* steered; dropped if daemon dead */
 };
 
+/* A connection whose segments exist only under keys: never plaintext. */
+static inline int tc_flow_needs_keys(__u8 state)
+{
+	return state == TC_FLOW_NEGOTIATING || state == TC_FLOW_ENCRYPTED;
+}
+
 struct tc_flow_val {
 	__u8 state;		/* enum tc_flow_state */
 	__u8 flags;		/* owned by tcpcryptd, ignored by BPF */

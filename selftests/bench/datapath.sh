@@ -27,6 +27,7 @@
 # (default build/bench); with gnuplot a plot of it (datapath.svg) too.
 set -u
 source "$(dirname "$0")/../net/lib.sh"
+source "$(dirname "$0")/lib.sh"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RR=${BENCH_RR:-20000}
 BENCH_MODES=${BENCH_MODES:-auto native}
@@ -128,31 +129,13 @@ measure() {
 # daemons MODE [ARGS]: tcpcryptd on both hosts, 5301-5302 excluded (not
 # steered); pass-through unless ARGS choose an AEAD
 daemons() {
-	local mode=$1 ns cpu=$CPU1 n=0 pt=--passthrough
+	local mode=$1 pt=--passthrough rc
 	shift
 	[[ " $* " == *" --aead "* ]] && pt=
-	PIDS=()
-	for ns in "$H1" "$H2"; do
-		ip netns exec "$ns" taskset -c $cpu "$TCD" -i eth0 $pt --mode "$mode" "$@" \
-			--exclude "port 5301-5302" >"$TMPD/d$n.log" 2>&1 &
-		PIDS+=($!)
-		BG_PIDS+=($!)
-		cpu=$CPU2
-		n=$((n + 1))
-	done
+	bench_daemons $pt --mode "$mode" "$@" --exclude "port 5301-5302"
+	rc=$?
 	LONG_PIDS=("${PIDS[@]}")
-	for n in 0 1; do
-		wait_for 15 grep -q "running" "$TMPD/d$n.log" || {
-			echo "datapath: tcpcryptd did not start:"; cat "$TMPD/d$n.log"; return 1; }
-	done
-}
-
-stop_daemons() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
-	LONG_PIDS=()
+	return $rc
 }
 
 # stunnel: H1 127.0.0.1:6001 (iperf3) and :6002 (rr) -> TLS -> H2 -> 127.0.0.1

@@ -17,6 +17,7 @@
 # Host 1's processes on CPU 0, host 2's on CPU 1. Nothing asserts on time.
 set -u
 source "$(dirname "$0")/../net/lib.sh"
+source "$(dirname "$0")/lib.sh"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RR=${BENCH_RR:-20000}
 BENCH_CONNS=${BENCH_CONNS:-2000}
@@ -38,29 +39,7 @@ ROWS=()
 PIDS=()
 
 # daemons ARGS...: tcpcryptd on both hosts (skb mode), waits until they run
-daemons() {
-	local ns cpu=$CPU1 n=0
-	PIDS=()
-	for ns in "$H1" "$H2"; do
-		ip netns exec "$ns" taskset -c $cpu "$TCD" -i eth0 --mode skb "$@" \
-			>"$TMPD/d$n.log" 2>&1 &
-		PIDS+=($!)
-		BG_PIDS+=($!)
-		cpu=$CPU2
-		n=$((n + 1))
-	done
-	for n in 0 1; do
-		wait_for 15 grep -q "running" "$TMPD/d$n.log" || {
-			echo "engine: tcpcryptd did not start:"; cat "$TMPD/d$n.log"; return 1; }
-	done
-}
-
-stop_daemons() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
-}
+daemons() { bench_daemons --mode skb "$@"; }
 
 # lossy_gbit PORT: iperf3 one stream through 1% loss each way -> Gbit/s
 lossy_gbit() {

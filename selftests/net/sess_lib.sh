@@ -15,16 +15,7 @@ tcd_encrypts() { ! "$TCD" -h 2>/dev/null | head -1 | grep -q -- '--passthrough';
 tcd_enc() {
 	local name=$1 ns=$2 ifc=$3
 	shift 3
-	: >"$TMPD/$name.log"
-	ip netns exec "$ns" "$TCD" -i "$ifc" "$@" >>"$TMPD/$name.log" 2>&1 &
-	TCD_PID[$name]=$!
-	TCD_NS[$name]=$ns
-	BG_PIDS+=($!)
-	if ! wait_for 15 grep -q "running (encrypting)" "$TMPD/$name.log"; then
-		log "tcpcryptd $name did not start:"
-		sed 's/^/#   /' "$TMPD/$name.log"
-		return 1
-	fi
+	tcd_run "$name" "$ns" "running (encrypting)" -i "$ifc" "$@"
 }
 
 # tcn_rows NS ARGS...: tcnetstat -j ARGS in NS, one line per row:

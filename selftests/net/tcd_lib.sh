@@ -8,21 +8,28 @@ TMPD=$(mktemp -d /tmp/tcd-test.XXXXXX)
 on_exit "rm -rf $TMPD"
 declare -A TCD_PID TCD_NS
 
-# tcd_start NAME NS ARGS...: tcpcryptd -i eth0 --passthrough ARGS in NS, log in
-# $TMPD/NAME.log; returns once it runs (1 if it did not start).
-tcd_start() {
-	local name=$1 ns=$2
-	shift 2
+# tcd_run NAME NS READY ARGS...: tcpcryptd ARGS in NS, log in $TMPD/NAME.log;
+# returns once the log says READY (1 if it did not start).
+tcd_run() {
+	local name=$1 ns=$2 ready=$3
+	shift 3
 	: >"$TMPD/$name.log"
-	ip netns exec "$ns" "$TCD" -i eth0 --passthrough "$@" >>"$TMPD/$name.log" 2>&1 &
+	ip netns exec "$ns" "$TCD" "$@" >>"$TMPD/$name.log" 2>&1 &
 	TCD_PID[$name]=$!
 	TCD_NS[$name]=$ns
 	BG_PIDS+=($!)
-	if ! wait_for 15 grep -q "running (pass-through)" "$TMPD/$name.log"; then
+	if ! wait_for 15 grep -q "$ready" "$TMPD/$name.log"; then
 		log "tcpcryptd $name did not start:"
 		sed 's/^/#   /' "$TMPD/$name.log"
 		return 1
 	fi
+}
+
+# tcd_start NAME NS ARGS...: tcpcryptd -i eth0 --passthrough ARGS in NS.
+tcd_start() {
+	local name=$1 ns=$2
+	shift 2
+	tcd_run "$name" "$ns" "running (pass-through)" -i eth0 --passthrough "$@"
 }
 
 # tcd_stop NAME [SIG]: stop the daemon, return its exit status.

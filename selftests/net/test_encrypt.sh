@@ -28,16 +28,7 @@ P="port 5001-5020"
 tcd_enc() {
 	local name=$1 ns=$2
 	shift 2
-	: >"$TMPD/$name.log"
-	ip netns exec "$ns" "$TCD" -i eth0 -v --include "$P" "$@" >>"$TMPD/$name.log" 2>&1 &
-	TCD_PID[$name]=$!
-	TCD_NS[$name]=$ns
-	BG_PIDS+=($!)
-	if ! wait_for 15 grep -q "running" "$TMPD/$name.log"; then
-		log "tcpcryptd $name did not start:"
-		sed 's/^/#   /' "$TMPD/$name.log"
-		return 1
-	fi
+	tcd_run "$name" "$ns" "running" -i eth0 -v --include "$P" "$@"
 }
 
 # A file of random bytes with the marker planted every 4 KB.

@@ -33,12 +33,7 @@ ip -n "$H1" route add default via 192.0.2.2
 tcd() {	# NAME NS ARGS...: an encrypting daemon (-v: sessions are logged)
 	local name=$1 ns=$2
 	shift 2
-	: >"$TMPD/$name.log"
-	ip netns exec "$ns" "$TCD" -i eth0 -v --include "port $P-$((P + 1))" "$@" \
-		>>"$TMPD/$name.log" 2>&1 &
-	TCD_PID[$name]=$!
-	BG_PIDS+=($!)
-	wait_for 15 grep -q "running" "$TMPD/$name.log"
+	tcd_run "$name" "$ns" "running" -i eth0 -v --include "port $P-$((P + 1))" "$@"
 }
 
 flows() {	# NS: entries in tc_flows

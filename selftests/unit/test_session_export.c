@@ -15,24 +15,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tcpcryptd/flow.c"
+#include "unit/shell.h"
 #include "tcpcryptd/export.c"
-#include "unit/sim.h"
 
 #define NOW_REAL	1700000000000000000ull
-
-struct shell_emit {
-	struct emit em;
-	struct sim *s;
-	int host;
-};
-
-static struct {
-	struct flow_table ft[2];
-	struct tc_engine_cfg cfg;
-	struct shell_emit em[2];
-	struct tc_algs algs;
-} *sh;
 
 /* what the hook saw, per host */
 #define EV_MAX 32
@@ -45,7 +31,6 @@ static struct ev {
 static int nev[2];
 static struct tc_session last[2];	/* the entry as tc_sessions would hold it */
 static bool have_last[2];
-static int socket_answer = 1;
 
 static int host_of(const struct flow_table *ft)
 {
@@ -72,104 +57,16 @@ static void record(struct flow_table *ft, const struct flow *f, enum flow_sess_e
 	}
 }
 
-static int fake_socket_exists(const struct tc_flow_key *k)
-{
-	return socket_answer;
-}
-
-static uint8_t *sh_get(struct emit *em, enum xq_side to, uint32_t len)
-{
-	return sim_out_get(NULL, (enum tc_side)to, len);
-}
-
-static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
-{
-	struct shell_emit *e = (struct shell_emit *)em;
-	struct sim_out_arg a = { .s = e->s, .host = e->host };
-
-	sim_out_put(&a, (enum tc_side)to, buf, len);
-}
-
-static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
-{
-	enum flow_verdict v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data,
-					  len, s->now, &sh->em[host].em);
-
-	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
-}
-
-static void sh_batch(struct sim *s, int host)
-{
-	flow_flush(&sh->ft[host], &sh->em[host].em);
-	if (flow_next_timer(&sh->ft[host]) <= s->now)
-		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
-}
-
-static uint64_t sh_timer(struct sim *s, int host)
-{
-	return flow_next_timer(&sh->ft[host]);
-}
-
-static struct flow *sh_flow(struct sim *s, int host)
-{
-	const struct ktcp *k = &s->h[host].k;
-	struct tc_flow_key key = { .family = k->v6 ? AF_INET6 : AF_INET };
-	const uint8_t *a = k->v6 ? tf_ip6_a : tf_ip4_a, *b = k->v6 ? tf_ip6_b : tf_ip4_b;
-	uint32_t bk;
-
-	memcpy(key.local, host ? b : a, k->v6 ? 16 : 4);
-	memcpy(key.remote, host ? a : b, k->v6 ? 16 : 4);
-	key.lport = htons(k->lport);
-	key.rport = htons(k->rport);
-	bk = key_hash(&key) & (sh->ft[host].nbuckets - 1);
-	return *lookup(&sh->ft[host], bk, &key);
-}
-
-static struct tc_conn *sh_conn(struct sim *s, int host)
-{
-	struct flow *f = sh_flow(s, host);
-
-	return f ? f->conn : NULL;
-}
-
-static void sh_start(struct sim *s, const struct sim_opts *o)
+/* shell.h's hosts, with the session hook recording */
+static void sx_start(struct sim *s, const struct sim_opts *o)
 {
 	int i;
 
-	sh = calloc(1, sizeof(*sh));
-	assert_int_equal(tc_algs_init(&sh->algs), 0);
-	sim_init(s, &sh->algs, o);
-	sh->cfg = s->cfg;
+	sh_start(s, o);
 	memset(nev, 0, sizeof(nev));
 	memset(have_last, 0, sizeof(have_last));
-	socket_answer = 1;
-	for (i = 0; i < 2; i++) {
-		tc_conn_free(s->h[i].c);
-		s->h[i].c = NULL;
-		assert_int_equal(flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600), 0);
-		sh->ft[i].socket_exists = fake_socket_exists;
-		sh->ft[i].session_changed = record;
-		if (o->engine[i])
-			flow_table_set_engine(&sh->ft[i], &sh->cfg);
-		sh->em[i] = (struct shell_emit){ .em = { .get = sh_get, .put = sh_put },
-						 .s = s, .host = i };
-	}
-	s->via = sh_via;
-	s->via_batch = sh_batch;
-	s->via_timer = sh_timer;
-	s->via_conn = sh_conn;
-}
-
-static void sh_stop(struct sim *s)
-{
-	int i;
-
 	for (i = 0; i < 2; i++)
-		flow_table_fini(&sh->ft[i]);
-	sim_free(s);
-	tc_algs_free(&sh->algs);
-	free(sh);
-	sh = NULL;
+		sh->ft[i].session_changed = record;
 }
 
 /* The first event of host h whose entry has state st, or NULL. */
@@ -197,7 +94,7 @@ static void test_encrypted_then_closed(void **state)
 		struct sim s;
 		int h, i;
 
-		sh_start(&s, &o);
+		sx_start(&s, &o);
 		sim_run(&s, 600 * 1000 * SIM_MS);
 		assert_true(sim_streams_intact(&s));
 		for (h = 0; h < 2; h++) {
@@ -244,7 +141,7 @@ static void test_fallback_exported_as_plain(void **state)
 	const struct ev *e;
 	struct sim s;
 
-	sh_start(&s, &o);
+	sx_start(&s, &o);
 	sim_run(&s, 60 * 1000 * SIM_MS);
 	assert_true(sim_streams_intact(&s));
 	e = first_with(0, TC_SESS_PLAIN);
@@ -269,7 +166,7 @@ static void test_restart_ends_the_session(void **state)
 	struct flow *f;
 	struct sim s;
 
-	sh_start(&s, &o);
+	sx_start(&s, &o);
 	sim_run(&s, 60 * 1000 * SIM_MS);
 	f = sh_flow(&s, 1);
 	assert_non_null(first_with(1, TC_SESS_CLOSED));
@@ -288,7 +185,7 @@ static void test_no_hook_no_calls(void **state)
 	struct sim_opts o = { .seed = 74, .engine = { true, true }, .len = { 3000, 3000 } };
 	struct sim s;
 
-	sh_start(&s, &o);
+	sx_start(&s, &o);
 	sh->ft[0].session_changed = NULL;
 	sim_run(&s, 60 * 1000 * SIM_MS);
 	assert_true(sim_streams_intact(&s));
@@ -304,7 +201,7 @@ static void test_fill_keeps_time_of_same_session(void **state)
 	struct sim s;
 	struct flow *f;
 
-	sh_start(&s, &o);
+	sx_start(&s, &o);
 	sim_run(&s, 60 * 1000 * SIM_MS);
 	f = sh_flow(&s, 0);
 	assert_int_equal(export_session_fill(f->conn, NULL, 5, 100, &a), 1);

@@ -139,19 +139,19 @@ static int cmd_attach(int argc, char **argv)
  * socket here: once the programs are gone, their segments would leave in
  * plaintext.
  */
+static int count_live_encrypted(const struct tc_flow_key *k, const struct tc_flow_val *v,
+				void *arg)
+{
+	if (tc_flow_needs_keys(v->state) && tcp_socket_exists(k) != 0) /* or cannot tell */
+		++*(int *)arg;
+	return 0;
+}
+
 static int live_encrypted_flows(struct dp *dp)
 {
-	struct tc_flow_key k, *prev = NULL;
-	struct tc_flow_val v;
 	int n = 0;
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &k)) {
-		if (!bpf_map_lookup_elem(dp->maps.flows, &k, &v) &&
-		    (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED) &&
-		    tcp_socket_exists(&k) != 0)	/* exists, or cannot tell */
-			n++;
-		prev = &k;
-	}
+	dp_flow_iterate(dp, count_live_encrypted, &n);
 	return n;
 }
 

@@ -52,29 +52,26 @@ static int add_session(const struct tc_flow_key *k, const struct tc_session *s, 
 	return 0;
 }
 
+static int add_flow(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	struct rows *rs = arg;
+	struct tcn_row *r = row_add(rs, k);
+
+	if (!r)
+		return -ENOMEM;
+	r->has_flow = true;
+	r->flow = *v;
+	r->has_sess = !dp_session_get(rs->dp, k, &r->sess);
+	return 0;
+}
+
 int tcn_read_rows(struct dp *dp, struct tcn_row **out, unsigned int *n)
 {
-	struct tc_flow_key key, next, *prev = NULL;
 	struct rows rs = { .dp = dp };
-	struct tc_flow_val val;
-	struct tcn_row *r;
 	int err;
 
-	while (!(err = bpf_map_get_next_key(dp->maps.flows, prev, &next) ? -errno : 0)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->maps.flows, &key, &val))
-			continue;	/* removed meanwhile */
-		r = row_add(&rs, &key);
-		if (!r) {
-			err = -ENOMEM;
-			break;
-		}
-		r->has_flow = true;
-		r->flow = val;
-		r->has_sess = !dp_session_get(dp, &key, &r->sess);
-	}
-	if (err == -ENOENT)
+	err = dp_flow_iterate(dp, add_flow, &rs);
+	if (!err)
 		err = dp->maps.sessions < 0 ? 0 : dp_session_iterate(dp, add_session, &rs);
 	if (err) {
 		free(rs.r);

@@ -1094,6 +1094,26 @@ int dp_flow_delete(struct dp *dp, const struct tc_flow_key *k)
 	return map_err(bpf_map_delete_elem(dp->maps.flows, k));
 }
 
+int dp_flow_iterate(struct dp *dp,
+		    int (*fn)(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg),
+		    void *arg)
+{
+	struct tc_flow_key key, next, *prev = NULL;
+	struct tc_flow_val v;
+	int err;
+
+	while (!(err = map_err(bpf_map_get_next_key(dp->maps.flows, prev, &next)))) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(dp->maps.flows, &key, &v))
+			continue;	/* deleted meanwhile */
+		err = fn(&key, &v, arg);
+		if (err)
+			return err;
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
 static int xsk_map(struct dp *dp, bool host)
 {
 	return host ? dp->maps.xsks_host : dp->maps.xsks_wire;

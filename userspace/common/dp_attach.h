@@ -117,6 +117,10 @@ void dp_flow_key_v6(struct tc_flow_key *k, const void *local6, const void *remot
 int dp_flow_update(struct dp *dp, const struct tc_flow_key *k, const struct tc_flow_val *v);
 int dp_flow_lookup(struct dp *dp, const struct tc_flow_key *k, struct tc_flow_val *v);
 int dp_flow_delete(struct dp *dp, const struct tc_flow_key *k);
+/* fn for each entry until fn returns non-zero (which it returns); 0 at the end. */
+int dp_flow_iterate(struct dp *dp,
+		    int (*fn)(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg),
+		    void *arg);
 
 /* XSKMAP slots: fd of an AF_XDP socket (or use xsk_socket__update_xskmap). */
 int dp_xsk_set(struct dp *dp, bool host, __u32 queue, int xsk_fd);

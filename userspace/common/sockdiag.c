@@ -12,8 +12,6 @@
 
 #include "common/sockdiag.h"
 
-#define TCP_LISTEN_STATE	10	/* include/net/tcp_states.h */
-
 /*
  * An exact (non-dump) inet_diag request of TYPE for K's tuple: the kernel
  * looks the socket up by it. For SOCK_DIAG_BY_FAMILY its TCP state, for
@@ -74,7 +72,7 @@ static int diag_exact(const struct tc_flow_key *k, uint16_t type, uint32_t cooki
 		 * The exact lookup falls back to listeners (inet_lookup): a
 		 * listener answering for a connection that is gone is no answer.
 		 */
-		if (m->idiag_state == TCP_LISTEN_STATE || m->id.idiag_dport != k->rport) {
+		if (m->idiag_state == TCPS_LISTEN || m->id.idiag_dport != k->rport) {
 			ret = 0;
 			goto out;
 		}

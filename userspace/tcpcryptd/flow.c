@@ -149,17 +149,12 @@ static int map_put(struct flow_table *ft, struct flow *f, uint8_t state)
 	return err;
 }
 
-static bool needs_keys(uint8_t state)
-{
-	return state == TC_FLOW_NEGOTIATING || state == TC_FLOW_ENCRYPTED;
-}
-
 /* Delete the entry; force: also one that needed keys (its socket is gone). */
 static void map_del(struct flow_table *ft, struct flow *f, bool force)
 {
 	if (f->map_state == FLOW_MAP_NONE)
 		return;
-	if (!force && (f->lost_keys || needs_keys(f->map_state)))
+	if (!force && (f->lost_keys || tc_flow_needs_keys(f->map_state)))
 		return;
 	if (ft->dp)
 		dp_flow_delete(ft->dp, &f->key);
@@ -182,12 +177,14 @@ static void flow_move(struct flow_table *ft, struct flow *f, uint16_t queue)
 
 /* ---- the local socket's state (sock_diag) ---- */
 
-/* Linux's TCP states (include/net/tcp_states.h), as bits */
+/* Linux's TCP states (enum tcp_sock_state), as bits */
 #define ST(x)		(1u << (x))
 #define ST_NONE		ST(0)	/* no socket */
-#define ST_PAST_HS	(ST(1) | ST(4) | ST(5) | ST(6) | ST(7) | ST(8) | ST(9) | ST(11))
+#define ST_PAST_HS	(ST(TCPS_ESTABLISHED) | ST(TCPS_FIN_WAIT1) | ST(TCPS_FIN_WAIT2) | \
+			 ST(TCPS_TIME_WAIT) | ST(TCPS_CLOSE) | ST(TCPS_CLOSE_WAIT) | \
+			 ST(TCPS_LAST_ACK) | ST(TCPS_CLOSING))
 /* nothing left to send or resend: FIN acknowledged (FIN_WAIT2, TIME_WAIT), closed */
-#define ST_QUIET	(ST_NONE | ST(5) | ST(6) | ST(7))
+#define ST_QUIET	(ST_NONE | ST(TCPS_FIN_WAIT2) | ST(TCPS_TIME_WAIT) | ST(TCPS_CLOSE))
 
 /* Is f's local socket in one of the states (ST_* bits)? Unknown: no. */
 static bool socket_in(struct flow_table *ft, const struct flow *f, uint32_t states)
@@ -210,12 +207,23 @@ static uint16_t prefix_slot(const struct tc_flow_key *k)
 	return (uint16_t)((p >> 40) % FLOW_PREFIX_SLOTS);
 }
 
+/*
+ * How long ago T was. Threads stamp with their own clock reads, which may
+ * be later than another thread's NOW: never a wrapped age (a flow a poller
+ * created during an expiry pass would look idle for centuries and go, and
+ * its handshake's answer would meet an unknown flow: a reset).
+ */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 /* Warn about refusals, at most every 10 s (the counters have the rest). */
 static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
 {
 	uint64_t last = __atomic_load_n(&ft->refusal_logged_ns, __ATOMIC_RELAXED);
 
-	if (last && now - last < 10 * NSEC)
+	if (last && since(now, last) < 10 * NSEC)
 		return;
 	if (!__atomic_compare_exchange_n(&ft->refusal_logged_ns, &last, now, false,
 					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -867,7 +875,7 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 		/* a steered segment we do not know: a previous daemon's flow? */
 		struct tc_flow_val mv;
 		bool in_map = !syn && ft->dp && !dp_flow_lookup(ft->dp, &s.key, &mv);
-		bool lost = in_map && needs_keys(mv.state);
+		bool lost = in_map && tc_flow_needs_keys(mv.state);
 
 		/*
 		 * Not a SYN and not in tc_flows: the rest of a handshake we
@@ -1042,7 +1050,7 @@ int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state
 	if (f) {
 		f->map_state = state;
 		f->proven = true;
-		if (needs_keys(state)) {
+		if (tc_flow_needs_keys(state)) {
 			f->lost_keys = 1;
 			if (ft->engine && !f->conn && x)
 				f->conn = tc_conn_new_lost(ft->engine, &x->est);
@@ -1137,17 +1145,6 @@ void flow_table_fini(struct flow_table *ft)
 	ft->popts = NULL;
 	ft->npopts = 0;
 	pthread_mutex_destroy(&ft->opts_lock);
-}
-
-/*
- * How long ago T was. The pollers stamp flows with their own clock reads,
- * which may be later than the expiry pass's NOW: never a wrapped age (a
- * flow created during the pass would look idle for centuries and go,
- * and its handshake's answer then met an unknown flow: a reset).
- */
-static uint64_t since(uint64_t now, uint64_t t)
-{
-	return now > t ? now - t : 0;
 }
 
 /*

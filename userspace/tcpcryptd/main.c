@@ -33,9 +33,6 @@
 
 #include "common/dp_attach.h"
 #include "common/sockdiag.h"
-
-#define TCP_ST_TIME_WAIT	6	/* include/net/tcp_states.h */
-#define TCP_ST_CLOSE		7
 #include "core/algs.h"
 #include "core/ecdh.h"
 #include "core/rng.h"
@@ -416,15 +413,54 @@ static int parse_args(int argc, char **argv)
 static struct tc_algs algs;
 static struct tc_engine_cfg ecfg;
 
-static const struct { const char *name; uint8_t tep; } tep_names[] = {
+struct alg_name {
+	const char *name;
+	uint16_t id;
+};
+
+static const struct alg_name tep_names[] = {
 	{ "x25519", TC_TEP_X25519 }, { "x448", TC_TEP_X448 },
 	{ "p256", TC_TEP_P256 }, { "p521", TC_TEP_P521 },
 };
 
-static const struct { const char *name; uint16_t aead; } aead_names[] = {
+static const struct alg_name aead_names[] = {
 	{ "aes128gcm", TC_AEAD_AES_128_GCM }, { "aes256gcm", TC_AEAD_AES_256_GCM },
 	{ "chacha20poly1305", TC_AEAD_CHACHA20_POLY1305 },
 };
+
+#define NAMES(t)	(t), sizeof(t) / sizeof((t)[0])
+
+/* "a,b,c" -> the ids of those names, in order; at most MAX of them. */
+static int parse_names(const char *opt, const char *list, const struct alg_name *t,
+		       unsigned int nt, unsigned int max, uint16_t *out, uint8_t *n)
+{
+	char buf[128], *save = NULL, *w;
+	unsigned int i, k = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nt; i++)
+			if (!strcmp(w, t[i].name))
+				break;
+		if (i == nt || k == max) {
+			fprintf(stderr, "tcpcryptd: --%s: unknown or too many: '%s'\n", opt, w);
+			return -EINVAL;
+		}
+		out[k++] = t[i].id;
+	}
+	*n = k;
+	return k ? 0 : -EINVAL;
+}
+
+static const char *name_of(const struct alg_name *t, unsigned int nt, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < nt; i++)
+		if (t[i].id == id)
+			return t[i].name;
+	return "?";
+}
 
 /*
  * "x25519,p256" -> TEPs for ENO, lowest priority first (B picks the last
@@ -432,67 +468,25 @@ static const struct { const char *name; uint16_t aead; } aead_names[] = {
  */
 static int parse_teps(const char *list, uint8_t *teps, uint8_t *n)
 {
-	char buf[128], *save = NULL, *w;
-	uint8_t got[TC_ENGINE_TEPS_MAX];
-	unsigned int i, k = 0;
+	uint16_t got[TC_ENGINE_TEPS_MAX];
+	unsigned int i;
+	int err = parse_names("tep", list, NAMES(tep_names), TC_ENGINE_TEPS_MAX, got, n);
 
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
-			if (!strcmp(w, tep_names[i].name))
-				break;
-		if (i == sizeof(tep_names) / sizeof(tep_names[0]) || k == TC_ENGINE_TEPS_MAX) {
-			fprintf(stderr, "tcpcryptd: --tep: unknown or too many: '%s'\n", w);
-			return -EINVAL;
-		}
-		got[k++] = tep_names[i].tep;
-	}
-	if (!k)
-		return -EINVAL;
-	for (i = 0; i < k; i++)
-		teps[i] = got[k - 1 - i];
-	*n = k;
+	if (err)
+		return err;
+	for (i = 0; i < *n; i++)
+		teps[i] = (uint8_t)got[*n - 1 - i];
 	return 0;
-}
-
-static int parse_aeads(const char *list, uint16_t *aeads, uint8_t *n)
-{
-	char buf[128], *save = NULL, *w;
-	unsigned int i, k = 0;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
-			if (!strcmp(w, aead_names[i].name))
-				break;
-		if (i == sizeof(aead_names) / sizeof(aead_names[0]) || k == TC_ENGINE_AEADS_MAX) {
-			fprintf(stderr, "tcpcryptd: --aead: unknown or too many: '%s'\n", w);
-			return -EINVAL;
-		}
-		aeads[k++] = aead_names[i].aead;
-	}
-	*n = k;
-	return k ? 0 : -EINVAL;
 }
 
 static const char *tep_name(uint8_t tep)
 {
-	unsigned int i;
-
-	for (i = 0; i < sizeof(tep_names) / sizeof(tep_names[0]); i++)
-		if (tep_names[i].tep == tep)
-			return tep_names[i].name;
-	return "?";
+	return name_of(NAMES(tep_names), tep);
 }
 
 static const char *aead_name(uint16_t aead)
 {
-	unsigned int i;
-
-	for (i = 0; i < sizeof(aead_names) / sizeof(aead_names[0]); i++)
-		if (aead_names[i].aead == aead)
-			return aead_names[i].name;
-	return "?";
+	return name_of(NAMES(aead_names), aead);
 }
 
 /* The engine's settings from the options; host_mtu: what tcv0 takes. */
@@ -516,7 +510,8 @@ static int engine_setup(unsigned int host_mtu)
 	ecfg.n_teps = 2;
 	if (cfg.teps && parse_teps(cfg.teps, ecfg.teps, &ecfg.n_teps))
 		return -EINVAL;
-	if (cfg.aeads && parse_aeads(cfg.aeads, ecfg.aeads, &ecfg.n_aeads))
+	if (cfg.aeads && parse_names("aead", cfg.aeads, NAMES(aead_names), TC_ENGINE_AEADS_MAX,
+				      ecfg.aeads, &ecfg.n_aeads))
 		return -EINVAL;
 	/* RFC 8548 section 8: no ENO option without adequate randomness */
 	ecfg.rng_ready = tc_rng_seeded();
@@ -647,34 +642,38 @@ static void log_stats(const char *why)
 	}
 }
 
+struct adopted {
+	unsigned int n, dead;
+};
+
+static int adopt_one(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	struct adopted *a = arg;
+
+	if (tc_flow_needs_keys(v->state)) {
+		/*
+		 * Their keys died with the old daemon: they stay in the map so BPF
+		 * keeps steering them to us, and flow_packet() drops them:
+		 * never passed in plaintext.
+		 */
+		flow_adopt(&ft, k, v->state, v->queue);
+		a->dead++;
+	} else if (v->state == TC_FLOW_PASSTHROUGH) {
+		flow_adopt(&ft, k, v->state, v->queue);
+	}
+	a->n++;
+	return 0;
+}
+
 /* Load tc_flows left by a previous daemon into our table (kill -9 recovery). */
 static void adopt_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	unsigned int n = 0, dead = 0;
+	struct adopted a = {};
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v))
-			continue;
-		if (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED) {
-			/*
-			 * Their keys died with the old daemon: they stay in the map so BPF
-			 * keeps steering them to us, and flow_packet() drops them:
-			 * never passed in plaintext.
-			 */
-			flow_adopt(&ft, &k, v.state, v.queue);
-			dead++;
-		} else if (v.state == TC_FLOW_PASSTHROUGH) {
-			flow_adopt(&ft, &k, v.state, v.queue);
-		}
-		n++;
-	}
-	if (n)
+	dp_flow_iterate(dp, adopt_one, &a);
+	if (a.n)
 		pr_info("adopted %u flows from the previous daemon (%u with lost keys: their "
-			"segments are dropped)\n", n, dead);
+			"segments are dropped)\n", a.n, a.dead);
 }
 
 /*
@@ -731,58 +730,64 @@ static int attach_or_adopt(const struct instance_state *prev)
  * which the pollers still carry to the peer). Returns how many of those
  * connections keep a socket.
  */
+/* A socket that may still send or deliver (TIME_WAIT and CLOSE do neither). */
+static bool socket_active(const struct tc_flow_key *k)
+{
+	int st = tcp_socket_state(k);
+
+	return st > 0 && st != TCPS_TIME_WAIT && st != TCPS_CLOSE;
+}
+
+struct keyed {
+	int n, aborted, live, err;
+	bool abort;
+};
+
+/* Flows that need keys; with abort, their active sockets are aborted first. */
+static int keyed_one(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	struct keyed *c = arg;
+	int r;
+
+	if (!tc_flow_needs_keys(v->state))
+		return 0;
+	c->n++;
+	if (!c->abort || !socket_active(k))
+		return 0;
+	r = tcp_socket_destroy(k);
+	if (r > 0)
+		c->aborted++;
+	else if (r < 0)
+		c->err = r;
+	if (socket_active(k))
+		c->live++;
+	return 0;
+}
+
 static int close_keyed_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	int n = 0, live = 0, r, err = 0;
+	struct keyed c = { .abort = true };
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(dp->maps.flows, &k, &v) ||
-		    (v.state != TC_FLOW_NEGOTIATING && v.state != TC_FLOW_ENCRYPTED))
-			continue;
-		/* TIME_WAIT and CLOSE send and deliver nothing: leave them be */
-		r = tcp_socket_state(&k);
-		if (r <= 0 || r == TCP_ST_TIME_WAIT || r == TCP_ST_CLOSE)
-			continue;
-		r = tcp_socket_destroy(&k);
-		if (r > 0)
-			n++;
-		else if (r < 0)
-			err = r;
-		r = tcp_socket_state(&k);
-		if (r > 0 && r != TCP_ST_TIME_WAIT && r != TCP_ST_CLOSE)
-			live++;
-	}
-	if (n) {
-		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n", n,
-			n == 1 ? "" : "s");
+	dp_flow_iterate(dp, keyed_one, &c);
+	if (c.aborted) {
+		pr_info("stopping: aborted %d connection%s whose keys end with this daemon\n",
+			c.aborted, c.aborted == 1 ? "" : "s");
 		usleep(100 * 1000);	/* the pollers forward their resets */
 	}
-	if (live)
+	if (c.live)
 		pr_warn("stopping: %d connection%s that need%s encryption could not be aborted "
-			"(SOCK_DESTROY: %s)\n", live, live == 1 ? "" : "s", live == 1 ? "s" : "",
-			strerror(-err));
-	return live;
+			"(SOCK_DESTROY: %s)\n", c.live, c.live == 1 ? "" : "s",
+			c.live == 1 ? "s" : "", strerror(-c.err));
+	return c.live;
 }
 
 /* Flows in tc_flows whose state needs keys (NEGOTIATING/ENCRYPTED). */
 static int count_keyed_flows(void)
 {
-	struct tc_flow_key k, next, *prev = NULL;
-	struct tc_flow_val v;
-	int n = 0;
+	struct keyed c = {};
 
-	while (!bpf_map_get_next_key(dp->maps.flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(dp->maps.flows, &k, &v) &&
-		    (v.state == TC_FLOW_NEGOTIATING || v.state == TC_FLOW_ENCRYPTED))
-			n++;
-	}
-	return n;
+	dp_flow_iterate(dp, keyed_one, &c);
+	return c.n;
 }
 
 /* Holding the lock: no daemon runs on this interface. */

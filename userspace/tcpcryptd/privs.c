@@ -69,15 +69,6 @@ static int capget_self(struct __user_cap_data_struct d[2])
 	return syscall(SYS_capget, &h, d) ? -errno : 0;
 }
 
-bool privs_have(int cap)
-{
-	struct __user_cap_data_struct d[2] = {};
-
-	if (cap < 0 || cap > 63 || capget_self(d))
-		return false;
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
 int privs_drop(uint64_t keep)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -11,7 +11,6 @@
 #ifndef TCD_PRIVS_H
 #define TCD_PRIVS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/capability.h>
@@ -37,8 +36,5 @@ int privs_drop(uint64_t keep);
 
 /* The capabilities tcpcryptd keeps while it runs. */
 #define PRIVS_KEEP	(1ull << CAP_NET_ADMIN)
-
-/* Is capability CAP in this thread's effective set? */
-bool privs_have(int cap);
 
 #endif

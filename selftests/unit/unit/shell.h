@@ -3,7 +3,7 @@
  * tcpcryptd's flow table (userspace/tcpcryptd/flow.c, compiled in) as the
  * tcpcryptd of the two hosts of sim.h: frames go through flow_packet(),
  * batches end with flow_flush(), timers run through flow_timers(). For
- * test_tcd_flow and fuzz_flow. Without a struct dp (no BPF): f->map_state
+ * test_tcd_flow, test_session_export and fuzz_flow. Without a struct dp (no BPF): f->map_state
  * says what tc_flows would hold.
  */
 #ifndef TC_TEST_SHELL_H
