@@ -67,9 +67,16 @@ struct tx_dir {
 	bool hold_fin;
 	uint64_t rto, rto_at;	/* our Init message's retransmission */
 	uint64_t ack_sent;	/* acknowledgement in the last segment to the wire */
+	bool ack_due;		/* an ACK (with SACK blocks) to send at the batch's end */
 	uint16_t frame_data;	/* data bytes per frame: one frame fills a segment */
 	uint64_t rekey_at;	/* sealed byte count that starts the next generation */
 	uint64_t sealed;	/* data bytes sealed so far */
+	/* head repair (see repair_head) */
+	uint64_t sack_lo;	/* lowest SACKed frm offset above frm_una, or 0 */
+	uint64_t rack_sent;	/* latest transmission the peer has SACKed ... */
+	uint64_t rack_rtt;	/* ... and its round trip */
+	uint64_t ack_rtt;	/* smoothed round trip of cumulative acknowledgements */
+	uint64_t repair_at;	/* when the head frame counts as lost, or 0 */
 };
 
 struct rx_dir {
@@ -490,6 +497,7 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
 		tc_eno_on_sent(&c->eno, flags, eno);
 	c->tx.ack_sent = ack;
+	c->tx.ack_due = false;
 	return 0;
 }
 
@@ -723,10 +731,11 @@ void tc_answer_rst(enum tc_side from, const uint8_t *frame, const struct tc_seg 
 /* ---- the tx direction: sealing and resending ---- */
 
 /* Send frame record r (from our copy) as one or more wire segments. */
-static int send_frame(struct tc_conn *c, const struct tc_frame_rec *r, uint8_t flags)
+static int send_frame(struct tc_conn *c, struct tc_frame_rec *r, uint8_t flags)
 {
 	uint32_t off = 0;
 
+	r->sent = c->now;
 	while (off < r->frm_len) {
 		uint32_t room = wire_room(c), n = r->frm_len - off;
 		uint8_t f = TC_TH_ACK | (flags & (TC_TH_ECE | TC_TH_CWR));
@@ -796,7 +805,7 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 			t->fin = true;
 		c->st->frames_sealed++;
 		c->st->bytes_sealed += n;
-		send_frame(c, &rec, (last ? flags : flags & ~TC_TH_PSH) |
+		send_frame(c, tc_frames_last(&t->fr), (last ? flags : flags & ~TC_TH_PSH) |
 			   (fl ? TC_TH_FIN : 0));
 		flags &= ~TC_TH_CWR;
 		if (n)
@@ -830,7 +839,7 @@ static void resend(struct tc_conn *c, int64_t a, int64_t b, bool fin, uint8_t fl
 		i--;
 	}
 	for (; i < t->fr.n; i++) {
-		const struct tc_frame_rec *r = tc_frames_at(&t->fr, i);
+		struct tc_frame_rec *r = tc_frames_at(&t->fr, i);
 
 		if ((int64_t)r->app >= b && !(fin && (r->flags & TC_FR_FIN)) &&
 		    !(r->app_len == 0 && (int64_t)r->app < b))
@@ -858,6 +867,14 @@ static void tx_acked(struct tc_conn *c, int64_t f)
 	if (k) {
 		const struct tc_frame_rec *r = tc_frames_at(&t->fr, k - 1);
 
+		/* the receiver acknowledges in order only when its kernel has
+		 * the bytes: slower than its SACKs, and what the head waits for */
+		if (r->sent && c->now > r->sent) {
+			uint64_t rtt = c->now - r->sent;
+
+			t->ack_rtt = t->ack_rtt ? t->ack_rtt - t->ack_rtt / 8 + rtt / 8 : rtt;
+		}
+
 		t->app_base = rec_app_end(r);
 		t->frm_base = rec_frm_end(r);
 		tc_frames_pop(&t->fr, k);
@@ -873,6 +890,78 @@ static void tx_acked(struct tc_conn *c, int64_t f)
 				break;
 			tc_keys_retire(&c->keys, TC_KEYS_TX, c->keys.tx.oldest);
 		}
+	}
+}
+
+/*
+ * Head repair. The kernel's recovery resends holes above the head well, but
+ * it may leave the head itself (the frame at frm_una) to its RTO, 200 ms or
+ * more: it learns of SACKs late, across the AF_XDP rings, and a receiver
+ * that delivers in order cannot renege the way its scoreboard expects. So we
+ * run RACK (RFC 8985) on the head from our own records: once a frame sent
+ * after it has been SACKed and a round trip and a quarter has passed since
+ * it was last sent, by the kernel or by us, we resend the head frames below
+ * the lowest SACK block from our copy (the bytes first sent there). A
+ * resend the kernel also makes is a duplicate the peer drops; a kernel
+ * resend that comes first restarts the clock.
+ */
+#define REPAIR_MAX_FRAMES	16
+#define REPAIR_REO_MIN_NS	(1000000ull)
+
+static void sack_seen(struct tc_conn *c, const struct tc_tcpopt *o)
+{
+	struct tx_dir *t = &c->tx;
+	unsigned int i;
+
+	if (t->sack_lo <= t->frm_una)
+		t->sack_lo = 0;
+	for (i = 0; i < o->nsack; i++) {
+		int64_t fs = seq_off(o->sack[i].start, c->isn_l, t->frm_una);
+		int64_t fe = seq_off(o->sack[i].end, c->isn_l, t->frm_una);
+		const struct tc_frame_rec *r;
+		uint32_t k;
+
+		if (fs <= (int64_t)t->frm_una || fe <= fs || fe > (int64_t)t->frm_next)
+			continue;
+		if (!t->sack_lo || (uint64_t)fs < t->sack_lo)
+			t->sack_lo = fs;
+		/* the block's last frame is its latest sent, barring resends */
+		k = tc_frames_after_frm(&t->fr, fe - 1);
+		if (k >= t->fr.n)
+			continue;
+		r = tc_frames_at(&t->fr, k);
+		if (r->sent > t->rack_sent) {
+			t->rack_sent = r->sent;
+			t->rack_rtt = c->now - r->sent;
+		}
+	}
+}
+
+static void repair_head(struct tc_conn *c)
+{
+	struct tx_dir *t = &c->tx;
+	uint64_t rtt = t->ack_rtt > t->rack_rtt ? t->ack_rtt : t->rack_rtt;
+	uint64_t reo = rtt / 4 > REPAIR_REO_MIN_NS ? rtt / 4 : REPAIR_REO_MIN_NS;
+	uint32_t k, n;
+
+	t->repair_at = 0;
+	if (c->state != TC_CONN_ENCRYPTED || !t->sack_lo || t->sack_lo <= t->frm_una ||
+	    t->frm_una < t->init_len)
+		return;
+	k = tc_frames_after_frm(&t->fr, t->frm_una);
+	for (n = 0; k < t->fr.n && n < REPAIR_MAX_FRAMES; k++, n++) {
+		struct tc_frame_rec *r = tc_frames_at(&t->fr, k);
+		uint64_t lost_at = r->sent + rtt + reo;
+
+		if (r->frm >= t->sack_lo || r->sent >= t->rack_sent)
+			break;
+		if (c->now < lost_at) {
+			t->repair_at = lost_at;
+			break;
+		}
+		if (send_frame(c, r, r->flags & TC_FR_FIN ? TC_TH_FIN : 0))
+			break;
+		c->st->frames_repaired++;
 	}
 }
 
@@ -1666,8 +1755,13 @@ static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	if (o->has_ts)
 		c->tsval_r = o->tsval;
 	app_ack_before = tx_ack_to_app(c, c->tx.frm_una);
-	if (s->flags & TC_TH_ACK)
+	if (s->flags & TC_TH_ACK) {
 		tx_acked(c, seq_off(s->ack, c->isn_l, c->tx.frm_una));
+		if (c->state == TC_CONN_ENCRYPTED) {
+			sack_seen(c, o);
+			repair_head(c);
+		}
+	}
 	hfields_of(c, s, o, &h);
 
 	if (s->flags & TC_TH_RST) {
@@ -1692,14 +1786,19 @@ static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			/* all old: deliver again what the kernel may have lost */
 			if (r->init_done)
 				redeliver(c, f, payload, len, &h);
-			send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+			c->tx.ack_due = true;
 		} else if (f > (int64_t)r->frm_next) {
-			/* out of order: keep it, and a duplicate ACK with SACK blocks
-			 * lets the sender's fast retransmit fill the gap */
+			/*
+			 * out of order: keep it; a duplicate ACK with SACK blocks
+			 * lets the sender's fast retransmit fill the gap. One per
+			 * batch, sent by tc_conn_flush(), as Linux compresses its
+			 * SACKs (tcp_comp_sack_nr): an ACK per segment costs both
+			 * hosts a kernel pass each and the SACKs tell the same.
+			 */
 			c->st->ooo_segments++;
 			if (!tc_ooo_add(&r->ooo, r->frm_next, f, payload, len))
 				c->st->ooo_dropped++;
-			send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+			c->tx.ack_due = true;
 		} else {
 			struct tc_ooo_chunk *ch;
 
@@ -1880,10 +1979,13 @@ out:
 
 void tc_conn_flush(struct tc_conn *c, const struct tc_out *out)
 {
-	if (!c->pend.buf)
+	if (!c->pend.buf && !c->tx.ack_due)
 		return;
 	c->out = out;
 	flush_pend(c);
+	if (c->tx.ack_due && (c->state == TC_CONN_KEYX || c->state == TC_CONN_ENCRYPTED))
+		send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+	c->tx.ack_due = false;
 	c->out = NULL;
 }
 
@@ -1897,6 +1999,8 @@ uint64_t tc_conn_next_timer(const struct tc_conn *c)
 		t = c->tx.rto_at;
 	if (c->state == TC_CONN_KEYX && c->keyx_deadline < t)
 		t = c->keyx_deadline;
+	if (c->tx.repair_at && c->tx.repair_at < t)
+		t = c->tx.repair_at;
 	return t;
 }
 
@@ -1918,6 +2022,8 @@ void tc_conn_timer(struct tc_conn *c, uint64_t now, const struct tc_out *out)
 		c->tx.rto = c->tx.rto * 2 < RTO_MAX_NS ? c->tx.rto * 2 : RTO_MAX_NS;
 		c->tx.rto_at = now + c->tx.rto;
 	}
+	if (c->tx.repair_at && now >= c->tx.repair_at)
+		repair_head(c);
 	c->out = NULL;
 }
 

@@ -94,7 +94,7 @@ void tc_engine_cfg_default(struct tc_engine_cfg *cfg);
 struct tc_engine_stats {
 	uint64_t eno_offered, eno_answered, eno_fallback, encrypted;
 	uint64_t frames_sealed, frames_opened, bytes_sealed, bytes_opened;
-	uint64_t frames_resent, init_resent;
+	uint64_t frames_resent, init_resent, frames_repaired;
 	uint64_t tag_failures, malformed, aborts, resets_lost_keys, urgent_refused;
 	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
 	uint64_t no_buffer, rekeys, rekeys_started;
@@ -186,7 +186,10 @@ void tc_conn_free(struct tc_conn *c);
 int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
 		  const struct tc_seg *s, uint64_t now, const struct tc_out *out);
 
-/* End of a batch: emit host-bound data held back to coalesce. */
+/*
+ * End of a batch: emit host-bound data held back to coalesce, and the one
+ * ACK with SACK blocks that out-of-order or repeated wire data asked for.
+ */
 void tc_conn_flush(struct tc_conn *c, const struct tc_out *out);
 
 /* Run timers due at now (Init retransmission, key-exchange deadline). */

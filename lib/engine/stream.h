@@ -33,6 +33,7 @@ struct tc_frame_rec {
 	uint32_t app_len;	/* data bytes (0 for Init and empty frames) */
 	uint32_t frm_len;	/* bytes on the wire */
 	uint8_t flags;		/* TC_FR_* */
+	uint64_t sent;		/* tx: time of its latest transmission */
 };
 
 struct tc_frames {

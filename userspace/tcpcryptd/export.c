@@ -115,7 +115,7 @@ void export_queue_stats(const struct tc_engine_stats *est, uint64_t rx_wire,
 	c[TC_DS_RESETS] = est->aborts;
 	c[TC_DS_RESUMPTIONS] = 0;	/* the engine does no resumption */
 	c[TC_DS_REKEYS] = est->rekeys;
-	c[TC_DS_RETRANSMITS] = est->frames_resent + est->init_resent;
+	c[TC_DS_RETRANSMITS] = est->frames_resent + est->init_resent + est->frames_repaired;
 	c[TC_DS_DROP_MALFORMED] = est->malformed;
 	c[TC_DS_DROP_OOO] = est->ooo_dropped;
 	c[TC_DS_DROP_HELD] = est->held_dropped;

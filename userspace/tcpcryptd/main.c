@@ -610,6 +610,7 @@ static void log_stats(const char *why)
 		pr_stats("engine(%s): eno_offered=%llu eno_answered=%llu eno_fallback=%llu "
 			"encrypted_conns=%llu frames_sealed=%llu frames_opened=%llu "
 			"bytes_sealed=%llu bytes_opened=%llu frames_resent=%llu init_resent=%llu "
+			"frames_repaired=%llu "
 			"tag_failures=%llu malformed_frames=%llu aborts=%llu resets_lost_keys=%llu "
 			"urgent_refused=%llu ooo_segments=%llu ooo_dropped=%llu held_dropped=%llu "
 			"stale_dropped=%llu no_buffer=%llu rekeys=%llu rekeys_started=%llu\n", why,
@@ -618,6 +619,7 @@ static void log_stats(const char *why)
 			(unsigned long long)e.frames_sealed, (unsigned long long)e.frames_opened,
 			(unsigned long long)e.bytes_sealed, (unsigned long long)e.bytes_opened,
 			(unsigned long long)e.frames_resent, (unsigned long long)e.init_resent,
+			(unsigned long long)e.frames_repaired,
 			(unsigned long long)e.tag_failures, (unsigned long long)e.malformed,
 			(unsigned long long)e.aborts, (unsigned long long)e.resets_lost_keys,
 			(unsigned long long)e.urgent_refused, (unsigned long long)e.ooo_segments,

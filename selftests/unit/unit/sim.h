@@ -57,9 +57,11 @@ struct ktcp {
 	uint64_t app_len, written;
 	bool close;
 	uint64_t snd_una, snd_nxt;	/* offsets from isn + 1 */
-	bool fin_sent, fin_acked;
+	uint64_t snd_max;		/* highest snd_nxt: a timeout goes back from it */
+	bool fin_sent, fin_acked, fin_max;
 	uint64_t rto_at, rto;
 	int dupacks;
+	bool no_frexmit;		/* leave a lost head to the RTO */
 	uint32_t wnd;			/* the peer's window, bytes */
 	/* receiving */
 	uint8_t *rcv;
@@ -100,6 +102,9 @@ struct sim {
 	int tamper_dir;		/* -1: none; else flip a bit in the Nth payload frame */
 	int tamper_nth, tamper_count;
 	bool tampered;
+	int drop_dir;		/* -1: none; else lose the Nth payload frame, once */
+	int drop_nth, drop_count;
+	bool dropped;
 	/* invariants */
 	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
 	uint64_t seen_cap;
@@ -261,6 +266,11 @@ static inline void sim_wire(struct sim *s, int from, const uint8_t *f, uint32_t 
 		tc_seg_fill_tcp_csum(buf, &g);
 		s->tampered = true;
 	}
+	if (g.kind == TC_SEG_TCP && g.payload_len && s->drop_dir == from && !s->dropped &&
+	    ++s->drop_count == s->drop_nth) {
+		s->dropped = true;
+		return;
+	}
 	if (s->reorder && (int)(sim_rand(s) % 1000) < s->reorder)
 		at += 1 + sim_rand(s) % (3 * s->delay + 2 * SIM_MS);
 	if (s->split && g.kind == TC_SEG_TCP && g.payload_len >= 2 &&
@@ -405,12 +415,14 @@ static inline void ktcp_output(struct ktcp *k, bool odd_sizes)
 			fl |= TC_TH_FIN;
 		ktcp_send(k, fl, k->snd_nxt, k->app + k->snd_nxt, (uint32_t)n);
 		k->snd_nxt += n;
+		if (k->snd_nxt > k->snd_max)
+			k->snd_max = k->snd_nxt;
 		if (fl & TC_TH_FIN)
-			k->fin_sent = true;
+			k->fin_sent = k->fin_max = true;
 	}
 	if (k->close && k->written == k->app_len && k->snd_nxt == k->app_len && !k->fin_sent) {
 		ktcp_send(k, TC_TH_ACK | TC_TH_FIN, k->snd_nxt, NULL, 0);
-		k->fin_sent = true;
+		k->fin_sent = k->fin_max = true;
 	}
 	if (k->snd_una < k->snd_nxt + (k->fin_sent && !k->fin_acked) && !k->rto_at)
 		k->rto_at = k->sim->now + k->rto;
@@ -500,7 +512,9 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bo
 	}
 	if (g.flags & TC_TH_ACK) {
 		uint64_t a = (uint32_t)(g.ack - k->isn - 1);
-		uint64_t top = k->snd_nxt + (k->fin_sent ? 1 : 0);
+		/* up to what was ever sent, as BSD's snd_max: after a timeout
+		 * went back, the first copies may still be acknowledged */
+		uint64_t top = k->snd_max + (k->fin_max ? 1 : 0);
 
 		k->wnd = (uint32_t)g.win << (k->ws_ok ? k->peer_ws : 0);
 		if (a > top) {
@@ -509,6 +523,12 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bo
 			if (!s->went_plain)
 				sim_violation(s, "an ACK beyond what the kernel sent");
 		} else if (a > k->snd_una) {
+			if (a > k->snd_nxt + (k->fin_sent ? 1 : 0)) {
+				/* acknowledged beyond where the timeout went back to */
+				k->snd_nxt = a > k->snd_max ? k->snd_max : a;
+				if (k->fin_max && a == k->snd_max + 1)
+					k->fin_sent = true;
+			}
 			k->snd_una = a > k->snd_nxt ? k->snd_nxt : a;
 			if (k->fin_sent && a == k->snd_nxt + 1)
 				k->fin_acked = true;
@@ -517,7 +537,7 @@ static inline void ktcp_input(struct ktcp *k, const uint8_t *f, uint32_t len, bo
 			k->rto_at = k->snd_una < k->snd_nxt || (k->fin_sent && !k->fin_acked) ?
 				    s->now + k->rto : 0;
 		} else if (a == k->snd_una && !g.payload_len && k->snd_nxt > k->snd_una &&
-			   ++k->dupacks == 3) {
+			   ++k->dupacks == 3 && !k->no_frexmit) {
 			/* fast retransmit of the first segment, cut anew */
 			uint64_t n = k->snd_nxt - k->snd_una;
 
@@ -594,6 +614,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 	s->split = o->split;
 	s->delay = o->delay ? o->delay : SIM_MS;
 	s->tamper_dir = -1;
+	s->drop_dir = -1;
 	s->seen_cap = (o->len[0] > o->len[1] ? o->len[0] : o->len[1]) * 2 + 65536;
 	for (i = 0; i < 2; i++) {
 		struct sim_host *h = &s->h[i];
