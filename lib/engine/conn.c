@@ -945,7 +945,7 @@ static void repair_head(struct tc_conn *c)
 	uint32_t k, n;
 
 	t->repair_at = 0;
-	if (c->state != TC_CONN_ENCRYPTED || !t->sack_lo || t->sack_lo <= t->frm_una ||
+	if (c->state != TC_CONN_ENCRYPTED || c->rst || !t->sack_lo || t->sack_lo <= t->frm_una ||
 	    t->frm_una < t->init_len)
 		return;
 	k = tc_frames_after_frm(&t->fr, t->frm_una);
@@ -1983,7 +1983,8 @@ void tc_conn_flush(struct tc_conn *c, const struct tc_out *out)
 		return;
 	c->out = out;
 	flush_pend(c);
-	if (c->tx.ack_due && (c->state == TC_CONN_KEYX || c->state == TC_CONN_ENCRYPTED))
+	if (c->tx.ack_due && !c->rst &&
+	    (c->state == TC_CONN_KEYX || c->state == TC_CONN_ENCRYPTED))
 		send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
 	c->tx.ack_due = false;
 	c->out = NULL;
