@@ -913,8 +913,12 @@ static void sack_seen(struct tc_conn *c, const struct tc_tcpopt *o)
 	struct tx_dir *t = &c->tx;
 	unsigned int i;
 
-	if (t->sack_lo <= t->frm_una)
-		t->sack_lo = 0;
+	/*
+	 * The hole is what this ACK shows: without blocks above frm_una the
+	 * receiver holds nothing out of order, the head arrived and only its
+	 * kernel's acknowledgement is pending (repairing it then is waste).
+	 */
+	t->sack_lo = 0;
 	for (i = 0; i < o->nsack; i++) {
 		int64_t fs = seq_off(o->sack[i].start, c->isn_l, t->frm_una);
 		int64_t fe = seq_off(o->sack[i].end, c->isn_l, t->frm_una);
