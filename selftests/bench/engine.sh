@@ -13,7 +13,9 @@
 #     (handshake, key exchange, teardown), p50/p99 of a connection's life;
 #   - request/response on one connection: BENCH_RR round trips of 64 bytes;
 #   - iperf3, one stream, BENCH_SECONDS, with 1% random loss on R both ways
-#     (faults --loss 10000); ratio to plain TCP at 1% loss of the same run.
+#     (faults --loss 10000); ratio to plain TCP at 1% loss of the same run;
+#   - the same stream without loss, and the ratio of the two: what loss
+#     itself costs the case, apart from the datapath's cost.
 # Host 1's processes on CPU 0, host 2's on CPU 1. Nothing asserts on time.
 set -u
 source "$(dirname "$0")/../net/lib.sh"
@@ -41,14 +43,17 @@ PIDS=()
 # daemons ARGS...: tcpcryptd on both hosts (skb mode), waits until they run
 daemons() { bench_daemons --mode skb "$@"; }
 
-# lossy_gbit PORT: iperf3 one stream through 1% loss each way -> Gbit/s
-lossy_gbit() {
-	local port=$1 f1 f2 srv g
-	ip netns exec "$R" "$FAULTS" eth1 --port "$port" --seed 3 --loss 10000 >"$TMPD/f1" &
-	f1=$!
-	ip netns exec "$R" "$FAULTS" eth2 --port "$port" --seed 5 --loss 10000 >"$TMPD/f2" &
-	f2=$!
-	wait_for 5 grep -q ready "$TMPD/f1" && wait_for 5 grep -q ready "$TMPD/f2"
+# stream_gbit PORT LOSS: iperf3 one stream, LOSS per million dropped each way on
+# R (0: no fault program at all) -> Gbit/s
+stream_gbit() {
+	local port=$1 loss=$2 f1= f2= srv g
+	if [ "$loss" -gt 0 ]; then
+		ip netns exec "$R" "$FAULTS" eth1 --port "$port" --seed 3 --loss "$loss" >"$TMPD/f1" &
+		f1=$!
+		ip netns exec "$R" "$FAULTS" eth2 --port "$port" --seed 5 --loss "$loss" >"$TMPD/f2" &
+		f2=$!
+		wait_for 5 grep -q ready "$TMPD/f1" && wait_for 5 grep -q ready "$TMPD/f2"
+	fi
 	ip netns exec "$H2" taskset -c $CPU2 timeout $((BENCH_SECONDS + 30)) \
 		iperf3 -s -1 -p "$port" >/dev/null 2>&1 &
 	srv=$!
@@ -59,14 +64,17 @@ lossy_gbit() {
 try: print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
 except Exception: print("0")')
 	wait $srv 2>/dev/null
-	kill $f1 $f2 2>/dev/null
-	wait $f1 $f2 2>/dev/null
+	if [ -n "$f1" ]; then
+		kill $f1 $f2 2>/dev/null
+		wait $f1 $f2 2>/dev/null
+	fi
 	echo "${g:-0}"
 }
 
-# measure NAME PORT: conns/s on PORT, rr on PORT + 1, lossy iperf3 on PORT + 2
+# measure NAME PORT: conns/s on PORT, rr on PORT + 1, iperf3 at 1% loss on
+# PORT + 2 and without loss on PORT + 3
 measure() {
-	local name=$1 p=$2 c r l
+	local name=$1 p=$2 c r l n
 	bg "$H2" taskset -c $CPU2 "$RR" server "$p"
 	local s1=$LAST_PID
 	bg "$H2" taskset -c $CPU2 "$RR" server $((p + 1))
@@ -77,12 +85,13 @@ measure() {
 	r=$(ip netns exec "$H1" taskset -c $CPU1 timeout 120 "$RR" client "$ADDR" $((p + 1)) \
 		"$BENCH_RR" 64 | sed -n 's/p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2/p')
 	kill "$s1" "$s2" 2>/dev/null
-	l=$(lossy_gbit $((p + 2)))
+	l=$(stream_gbit $((p + 2)) 10000)
+	n=$(stream_gbit $((p + 3)) 0)
 	c=${c:-0 0 0}
 	r=${r:-0 0}
-	ROWS+=("$name|$c|$r|$l")
-	printf "  %-12s %s conn/s (life p50/p99 %s us), rr p50/p99 %s us, 1%% loss %s Gbit/s\n" \
-		"$name" "${c%% *}" "${c#* }" "$r" "$l"
+	ROWS+=("$name|$c|$r|$l|$n")
+	printf "  %-12s %s conn/s (life p50/p99 %s us), rr p50/p99 %s us, 1%% loss %s Gbit/s, no loss %s\n" \
+		"$name" "${c%% *}" "${c#* }" "$r" "$l" "$n"
 }
 
 routed_hosts || exit 1
@@ -104,18 +113,20 @@ printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"
 python3 - "${ROWS[@]}" <<'PY'
 import sys
 rows = [r.split("|") for r in sys.argv[1:]]
-v = {n: (list(map(float, c.split())), list(map(float, r.split())), float(l)) for n, c, r, l in rows}
+v = {n: (list(map(float, c.split())), list(map(float, r.split())), float(l), float(nl))
+     for n, c, r, l, nl in rows}
 plain = v.get("plain")
 pt = v.get("pass-through")
 def ratio(a, b): return "%.2f" % (a / b) if b else "-"
 print()
 print("| case | conn/s | x plain | conn life p50/p99 us | rr 64 B p50/p99 us | "
-      "p50 added over pass-through us | Gbit/s at 1% loss | x plain at 1% loss |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for n, c, r, l in rows:
-    cc, rr, ll = v[n]
+      "p50 added over pass-through us | Gbit/s at 1% loss | x plain at 1% loss | "
+      "Gbit/s without loss | 1% loss / without |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n, c, r, l, nl in rows:
+    cc, rr, ll, nn = v[n]
     add = "%.1f" % (rr[0] - pt[1][0]) if pt and n != "plain" and n != "pass-through" else "-"
-    print("| %s | %.0f | %s | %.0f / %.0f | %.0f / %.0f | %s | %.2f | %s |" % (
+    print("| %s | %.0f | %s | %.0f / %.0f | %.0f / %.0f | %s | %.2f | %s | %.2f | %s |" % (
         n, cc[0], ratio(cc[0], plain[0][0]) if plain else "-", cc[1], cc[2], rr[0], rr[1],
-        add, ll, ratio(ll, plain[2]) if plain else "-"))
+        add, ll, ratio(ll, plain[2]) if plain else "-", nn, ratio(ll, nn)))
 PY
