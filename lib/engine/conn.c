@@ -72,7 +72,7 @@ struct tx_dir {
 	uint64_t rekey_at;	/* sealed byte count that starts the next generation */
 	uint64_t sealed;	/* data bytes sealed so far */
 	/* head repair (see repair_head) */
-	uint64_t sack_lo;	/* lowest SACKed frm offset above frm_una, or 0 */
+	uint64_t sack_lo;	/* the latest ACK's lowest SACK block above frm_una, or 0 */
 	uint64_t rack_sent;	/* latest transmission the peer has SACKed ... */
 	uint64_t rack_rtt;	/* ... and its round trip */
 	uint64_t ack_rtt;	/* smoothed round trip of cumulative acknowledgements */
@@ -901,9 +901,9 @@ static void tx_acked(struct tc_conn *c, int64_t f)
  * run RACK (RFC 8985) on the head from our own records: once a frame sent
  * after it has been SACKed and a round trip and a quarter has passed since
  * it was last sent, by the kernel or by us, we resend the head frames below
- * the lowest SACK block from our copy (the bytes first sent there). A
- * resend the kernel also makes is a duplicate the peer drops; a kernel
- * resend that comes first restarts the clock.
+ * the latest ACK's lowest SACK block from our copy (the bytes first sent
+ * there). A resend the kernel also makes is a duplicate the peer drops; a
+ * kernel resend that comes first restarts the clock.
  */
 #define REPAIR_MAX_FRAMES	16
 #define REPAIR_REO_MIN_NS	(1000000ull)
