@@ -200,6 +200,9 @@ for mode in skb native; do
 	check "$tag: the engine sealed and opened frames" \
 		[ "$(dstat h1 frames_sealed)" -gt 0 -a "$(dstat h2 frames_opened)" -gt 0 ]
 	check "$tag: no tag failure on a clean link" [ "$(dstat h2 tag_failures)" = 0 ]
+	# wire GSO (the default): frames of a bulk transfer leave as GSO packets
+	check "$tag: the engine's segments left as GSO packets, none refused" \
+		[ $(( $(dstat h1 gso_runs) + $(dstat h2 gso_runs) )) -gt 0 -a "$(dstat h1 gso_errors)$(dstat h2 gso_errors)" = 00 ]
 	check "$tag: h1 exits 0" tcd_stop h1
 	check "$tag: h2 exits 0" tcd_stop h2
 done

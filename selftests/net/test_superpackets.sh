@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Issue 10: super-packets both ways and coalescing, under loss and ECN.
 # H1 - R - H2, tcpcryptd --passthrough on H1 and H2, native and skb mode,
-# MTU 1500 and 9000. A BPF program of the test's own on R (selftests/progs/
+# MTU 1500 and 9000, wire GSO on (the default: the stack's super-packets
+# leave whole through the packet socket) and off (tcpcryptd cuts them). A
+# BPF program of the test's own on R (selftests/progs/
 # fault.bpf.c) drops one data segment in 53 (retransmissions and
 # out-of-order arrivals at the receiver's daemon) and marks ECN CE on one
 # in 29 (the hosts negotiate ECN). Transfers both ways are sha256-checked;
-# the counters show that each daemon cut its stack's super-packets into
-# wire segments and coalesced what it handed to its stack, and that the
-# faults happened.
+# the counters show that each daemon sent its stack's super-packets whole
+# (GSO) or cut them into wire segments (no GSO), that what it handed to its
+# stack was larger than a wire segment (received whole, or coalesced), and
+# that the faults happened.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcd_lib.sh"
 require nc tc bpftool python3 nstat
@@ -39,42 +42,52 @@ print(int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, li
 retrans() { ip netns exec "$1" nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {print $2}'; }
 q0() { ctr_line "$1" "stats(SIGUSR1) q0: wire_rx_chains" "$2"; }
 
-for mode in native skb; do
-	for MTU in 1500 9000; do
-		tag="$mode mtu $MTU"
-		for pair in "$H1 eth0" "$R eth1" "$R eth2" "$H2 eth0"; do
-			ip -n ${pair% *} link set ${pair#* } mtu $MTU
-		done
-		if ! tcd_start h1 "$H1" --mode $mode "${POL[@]}" ||
-		   ! tcd_start h2 "$H2" --mode $mode "${POL[@]}"; then
-			fail "$tag: daemons start"
-			tcd_stop h1; tcd_stop h2
-			continue
-		fi
-		d0=$(fault_ctr 1) c0=$(fault_ctr 2) r1=$(retrans "$H1") r2=$(retrans "$H2")
-		check "$tag: H1 -> H2, loss and CE marks" xfer_nc "$H2" "$H1" 198.51.100.2 5201 "$F"
-		check "$tag: H2 -> H1 (IPv6), loss and CE marks" \
-			xfer_nc "$H1" "$H2" 2001:db8:1::1 5202 "$F"
-		drops=$(( $(fault_ctr 1) - d0 )) ces=$(( $(fault_ctr 2) - c0 ))
-		log "$tag: R dropped $drops data segments and marked $ces CE;" \
-			"retransmissions h1 $(( $(retrans "$H1") - r1 )) h2 $(( $(retrans "$H2") - r2 ))"
-		check "$tag: the faults happened (drops, CE marks, retransmissions)" \
-			[ "$drops" -gt 0 -a "$ces" -gt 0 -a $(( $(retrans "$H1") - r1 )) -gt 0 ]
-		for h in h1 h2; do
-			s=$(tcd_stats $h)
-			log "$h: $(grep 'stats(SIGUSR1) q0: wire_rx_chains' <<<"$s" | cut -d: -f3-)"
+for round in "native 1500 on" "native 9000 on" "skb 1500 on" "skb 9000 on" \
+	     "skb 1500 off" "native 9000 off"; do
+	read -r mode MTU gso <<<"$round"
+	tag="$mode mtu $MTU gso $gso"
+	for pair in "$H1 eth0" "$R eth1" "$R eth2" "$H2 eth0"; do
+		ip -n ${pair% *} link set ${pair#* } mtu $MTU
+	done
+	if ! tcd_start h1 "$H1" --mode $mode --wire-gso $gso "${POL[@]}" ||
+	   ! tcd_start h2 "$H2" --mode $mode --wire-gso $gso "${POL[@]}"; then
+		fail "$tag: daemons start"
+		tcd_stop h1; tcd_stop h2
+		continue
+	fi
+	d0=$(fault_ctr 1) c0=$(fault_ctr 2) r1=$(retrans "$H1") r2=$(retrans "$H2")
+	check "$tag: H1 -> H2, loss and CE marks" xfer_nc "$H2" "$H1" 198.51.100.2 5201 "$F"
+	check "$tag: H2 -> H1 (IPv6), loss and CE marks" \
+		xfer_nc "$H1" "$H2" 2001:db8:1::1 5202 "$F"
+	drops=$(( $(fault_ctr 1) - d0 )) ces=$(( $(fault_ctr 2) - c0 ))
+	log "$tag: R dropped $drops data segments and marked $ces CE;" \
+		"retransmissions h1 $(( $(retrans "$H1") - r1 )) h2 $(( $(retrans "$H2") - r2 ))"
+	check "$tag: the faults happened (drops, CE marks, retransmissions)" \
+		[ "$drops" -gt 0 -a "$ces" -gt 0 -a $(( $(retrans "$H1") - r1 )) -gt 0 ]
+	for h in h1 h2; do
+		s=$(tcd_stats $h)
+		log "$h: $(grep 'stats(SIGUSR1) q0: wire_rx_chains' <<<"$s" | cut -d: -f3-)"
+		if [ $gso = on ]; then
+			check "$tag: $h sent its stack's super-packets whole (super_gso > 0)" \
+				[ "$(q0 "$s" super_gso)" -gt 0 -a "$(q0 "$s" gso_errors)" = 0 ]
+			# received whole (skb mode), or cut on the way (the native
+			# peer veth has no TSO) and coalesced
+			check "$tag: $h gave its stack segments larger than the wire's" \
+				[ $(( $(q0 "$s" runs) + $(q0 "$s" wire_rx_chains) )) -gt 0 ]
+		else
 			check "$tag: $h cut its stack's super-packets (super_cut > 0)" \
-				[ "$(q0 "$s" super_cut)" -gt 0 ]
-			check "$tag: $h coalesced host-bound segments (runs > 0)" [ "$(q0 "$s" runs)" -gt 0 ]
-			[ $MTU = 9000 ] && check "$tag: $h received jumbo frames as chains" \
-				[ "$(q0 "$s" wire_rx_chains)" -gt 0 ]
-			check "$tag: $h dropped nothing" \
-				sh -c "grep 'stats(SIGUSR1) q0: wire_rx=' <<'EOS' | grep -q ' dropped=0/0 '
+				[ "$(q0 "$s" super_cut)" -gt 0 -a "$(q0 "$s" super_gso)" = 0 ]
+			check "$tag: $h coalesced host-bound segments (runs > 0)" \
+				[ "$(q0 "$s" runs)" -gt 0 ]
+		fi
+		[ $MTU = 9000 ] && check "$tag: $h received jumbo frames as chains" \
+			[ "$(q0 "$s" wire_rx_chains)" -gt 0 ]
+		check "$tag: $h dropped nothing" \
+			sh -c "grep 'stats(SIGUSR1) q0: wire_rx=' <<'EOS' | grep -q ' dropped=0/0 '
 $s
 EOS"
-		done
-		check "$tag: h1 exits 0" tcd_stop h1
-		check "$tag: h2 exits 0" tcd_stop h2
 	done
+	check "$tag: h1 exits 0" tcd_stop h1
+	check "$tag: h2 exits 0" tcd_stop h2
 done
 done_testing

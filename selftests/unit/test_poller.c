@@ -20,6 +20,7 @@
 #include "tcpcryptd/poller.c"
 #include "tcpcryptd/flow.c"
 #include "tcpcryptd/coalesce.c"
+#include "tcpcryptd/gso.c"
 #include "tcpcryptd/xsk.c"
 
 /* the capture is not under test */

@@ -60,6 +60,7 @@ struct cfg {
 	unsigned int queues;		/* 0: all queues of the interface */
 	enum dp_mode mode;
 	int zero_copy;			/* -1 off, 0 auto, 1 on */
+	bool no_wire_gso;		/* --wire-gso off */
 	bool busy_poll;
 	bool passthrough;
 	const char *teps, *aeads;
@@ -125,6 +126,13 @@ static int set_zc(const char *a)
 		cfg.zero_copy = -1;
 	else
 		return -EINVAL;
+	return 0;
+}
+static int set_wire_gso(const char *a)
+{
+	if (strcmp(a, "on") && strcmp(a, "off"))
+		return -EINVAL;
+	cfg.no_wire_gso = !strcmp(a, "off");
 	return 0;
 }
 static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
@@ -243,6 +251,9 @@ static const struct opt opts[] = {
 	  "the mode that costs traffic tcpcrypt does not steer least; veth: skb)", set_mode },
 	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
 	  "only does copy mode, so auto means copy mode)", set_zc },
+	{ "wire-gso", 0, "on|off", "send segments to IFACE as GSO super-packets through a "
+	  "packet socket, cut by the device (default on; off: one AF_XDP frame per "
+	  "segment)", set_wire_gso },
 	{ "busy-poll", 0, NULL, "pollers spin instead of sleeping in poll() when idle",
 	  set_busy },
 	{ "spin-us", 0, "US", "after traffic, pollers keep polling this long before they "
@@ -563,9 +574,10 @@ static void log_poller(const char *why, struct poller *p)
 		 U(st->kicks[XQ_HOST]), U(st->tx_full[XQ_WIRE]), U(st->tx_full[XQ_HOST]),
 		 U(st->polls), U(st->spins), U(st->no_frames), U(st->reclaims));
 	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
-		 "segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
+		 "super_gso=%llu gso_runs=%llu gso_segs=%llu gso_errors=%llu segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
 		 "emitted=%llu/%llu\n", why, p->q.qid, U(st->rx_chains[XQ_WIRE]),
-		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->segs_cut), U(st->coalesced),
+		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->super_gso), U(st->gso_runs), U(st->gso_segs),
+		 U(st->gso_errors), U(st->segs_cut), U(st->coalesced),
 		 U(st->runs), U(st->tx_descs[XQ_WIRE]), U(st->tx_descs[XQ_HOST]),
 		 U(st->emitted[XQ_WIRE]), U(st->emitted[XQ_HOST]));
 	for (s = 0; s < XQ_SIDES; s++) {
@@ -829,6 +841,19 @@ static int cleanup_leftovers(int ifindex)
 	return 0;
 }
 
+static int gso_socket(int ifindex)
+{
+	int fd;
+
+	if (cfg.no_wire_gso)
+		return -1;
+	fd = gso_open(ifindex);
+	if (fd < 0)
+		pr_warn("GSO socket on %s: %s; every wire segment goes on the TX ring\n",
+			cfg.ifname, strerror(-fd));
+	return fd < 0 ? -1 : fd;
+}
+
 static int create_pollers(int stop_fd, unsigned int mtu)
 {
 	struct xq_opts xo = {
@@ -850,6 +875,7 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 	for (i = 0; i < cfg.queues; i++) {
 		struct poller *p = &pollers[i];
 
+		p->gso_fd = -1;
 		err = xq_create(&p->q, i, cfg.ifname, hif.name1, &xo);
 		if (err)
 			return err;
@@ -868,6 +894,7 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 		p->stop_fd = stop_fd;
 		p->wire_mtu = mtu;
 		p->pcap = pcap;
+		p->gso_fd = gso_socket(if_nametoindex(cfg.ifname));
 	}
 	return 0;
 }
@@ -884,11 +911,13 @@ static int run_pollers(void)
 			return err;
 	}
 	pr_info("%u queue%s: AF_XDP copy mode, multi-buffer, need_wakeup, batch %u, rx %u tx %u "
-		"fill %u, frame %u, %u frames + %u 64 KB buffers per queue, spin %u us%s\n",
+		"fill %u, frame %u, %u frames + %u 64 KB buffers per queue, spin %u us%s; "
+		"wire GSO %s\n",
 		cfg.queues, cfg.queues == 1 ? "" : "s", POLLER_BATCH, pollers[0].q.rx_size,
 		pollers[0].q.tx_size, pollers[0].q.fill_size, XQ_FRAME_SIZE,
 		pollers[0].q.nframes, pollers[0].q.nslots, cfg.spin_us,
-		cfg.busy_poll ? ", busy-poll" : "");
+		cfg.busy_poll ? ", busy-poll" : "",
+		pollers[0].gso_fd >= 0 ? "on (packet socket)" : "off (one TX frame per segment)");
 	return 0;
 }
 

@@ -40,6 +40,7 @@
 
 #include "common/log.h"
 #include "tcpcryptd/flow.h"
+#include "tcpcryptd/gso.h"
 #include "tcpcryptd/pcap.h"
 #include "tcpcryptd/poller.h"
 
@@ -147,6 +148,7 @@ static uint32_t frames_of(uint32_t len)
 }
 
 static void flush_runs(struct poller *p);
+static void flush_wruns(struct poller *p);
 
 /*
  * Out of frames or slots: what is queued for TX holds them. Send it now
@@ -159,6 +161,7 @@ static void em_reclaim(struct poller *p)
 	enum xq_side side;
 
 	flush_runs(p);
+	flush_wruns(p);
 	for (side = XQ_WIRE; side <= XQ_HOST; side++) {
 		kick_tx(p, side);
 		reap_completions(p, side);
@@ -195,39 +198,175 @@ static uint8_t *em_get(struct emit *em, enum xq_side to, uint32_t len)
 	return xsk_umem__get_data(q->area, addr);
 }
 
-static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+/* Descriptors for the LEN bytes of emit buffer BUF (a frame or a slot). */
+static uint32_t buf_descs(struct poller *p, const uint8_t *buf, uint32_t len,
+			  struct xdp_desc *d)
 {
-	struct poller *p = em_poller(em);
-	struct xq *q = &p->q;
-	uint64_t addr = buf - (uint8_t *)q->area;
-	struct xdp_desc d[XQ_SLOT_FRAMES];
-	uint32_t nd, i, reserved;
+	uint64_t addr = buf - (uint8_t *)p->q.area;
+	uint32_t nd = frames_of(len), i;
 
-	/* what em_get() reserved: one frame, or a slot's worth of descriptors */
-	reserved = addr >= q->arena ? XQ_SLOT_FRAMES : 1;
-	nd = frames_of(len);
-	if (!len || nd > reserved) {
-		p->tx_reserved[to] -= reserved < p->tx_reserved[to] ? reserved : p->tx_reserved[to];
-		if (addr >= q->arena) {
-			q->slot_refs[(addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE)] = 1;
-			xq_release(q, addr);
-		} else {
-			xq_free_frame(q, addr);
-		}
-		return;
-	}
-	p->tx_reserved[to] -= reserved < p->tx_reserved[to] ? reserved : p->tx_reserved[to];
-	/* host-bound runs of earlier segments go first: a flow's order holds */
-	if (to == XQ_HOST)
-		flush_runs(p);
 	for (i = 0; i < nd; i++) {
 		d[i].addr = addr + (uint64_t)i * XQ_FRAME_SIZE;
 		d[i].len = i + 1 < nd ? XQ_FRAME_SIZE : len - i * XQ_FRAME_SIZE;
+		d[i].options = 0;
 	}
-	if (addr >= q->arena)
+	return nd;
+}
+
+static bool is_slot(struct poller *p, const uint8_t *buf)
+{
+	return (uint64_t)(buf - (uint8_t *)p->q.area) >= p->q.arena;
+}
+
+/* Give back the TX descriptors em_get() promised for BUF. */
+static void unreserve(struct poller *p, enum xq_side to, const uint8_t *buf)
+{
+	uint32_t reserved = is_slot(p, buf) ? XQ_SLOT_FRAMES : 1;
+
+	p->tx_reserved[to] -= reserved < p->tx_reserved[to] ? reserved : p->tx_reserved[to];
+}
+
+/* Free emit buffer BUF, never sent. */
+static void buf_free(struct poller *p, uint8_t *buf)
+{
+	struct xq *q = &p->q;
+	uint64_t addr = buf - (uint8_t *)q->area;
+
+	if (is_slot(p, buf)) {
+		q->slot_refs[(addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE)] = 1;
+		xq_release(q, addr);
+	} else {
+		xq_free_frame(q, addr);
+	}
+}
+
+/* Queue emit buffer BUF (LEN bytes, its reservation given back) for TO. */
+static void buf_send(struct poller *p, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct xq *q = &p->q;
+	uint64_t addr = buf - (uint8_t *)q->area;
+	struct xdp_desc d[XQ_SLOT_FRAMES];
+	uint32_t nd = buf_descs(p, buf, len, d);
+
+	if (is_slot(p, buf))
 		q->slot_refs[(addr - q->arena) / (XQ_SLOT_FRAMES * XQ_FRAME_SIZE)] = nd;
 	tx_frame(p, to, d, nd);
+}
+
+/* ---- wire runs: the engine's segments of one flow as one GSO packet ---- */
+
+static bool same_flow(const struct tc_seg *a, const struct tc_seg *b)
+{
+	return a->family == b->family && a->sport == b->sport && a->dport == b->dport &&
+	       !memcmp(a->saddr, b->saddr, a->alen) && !memcmp(a->daddr, b->daddr, a->alen);
+}
+
+static struct wrun *wrun_of(struct poller *p, const struct tc_seg *s)
+{
+	int i;
+
+	if (!p->wruns_active)
+		return NULL;
+	for (i = 0; i < POLLER_WRUNS; i++)
+		if (p->wruns[i].nseg && same_flow(&p->wruns[i].c.seg, s))
+			return &p->wruns[i];
+	return NULL;
+}
+
+/*
+ * Send W: one GSO packet when it holds several segments and the packet
+ * socket takes it, else each segment on the AF_XDP TX ring (room for them
+ * stayed reserved while they were held).
+ */
+static void wrun_flush(struct poller *p, struct wrun *w)
+{
+	struct xdp_desc d[XQ_SLOT_FRAMES];
+	uint32_t i;
+	int err = -EINVAL;
+
+	if (!w || !w->nseg)
+		return;
+	if (w->nseg > 1) {
+		err = wrun_send(p->gso_fd, w);
+		if (err)
+			p->st.gso_errors++;
+	}
+	for (i = 0; i < w->nseg; i++) {
+		unreserve(p, XQ_WIRE, w->buf[i]);
+		if (err) {
+			buf_send(p, XQ_WIRE, w->buf[i], w->len[i]);
+			continue;
+		}
+		if (p->pcap)
+			pcapw_frame(p->pcap, true, p->q.area, d, buf_descs(p, w->buf[i], w->len[i], d));
+		buf_free(p, w->buf[i]);
+	}
+	if (!err) {
+		p->st.gso_runs++;
+		p->st.gso_segs += w->nseg;
+	}
+	w->nseg = 0;
+	p->wruns_active--;
+}
+
+static void flush_wruns(struct poller *p)
+{
+	int i;
+
+	for (i = 0; i < POLLER_WRUNS && p->wruns_active; i++)
+		wrun_flush(p, &p->wruns[i]);
+}
+
+/*
+ * An engine segment for the wire: held in its flow's wire run when it can
+ * be part of one GSO packet with what the run holds (true), else the run
+ * goes out first, so that the flow's segments keep their order (false).
+ */
+static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
+{
+	static __thread unsigned int victim;
+	struct wrun *w;
+	struct tc_seg s;
+	int i;
+
+	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP)
+		return false;
+	w = wrun_of(p, &s);
+	if (w && wrun_add(w, buf, len, &s))
+		return true;
+	wrun_flush(p, w);
+	if (!wrun_eligible(buf, len, &s))
+		return false;
+	for (i = 0; i < POLLER_WRUNS && p->wruns[i].nseg; i++)
+		;
+	if (i == POLLER_WRUNS) {
+		i = victim++ % POLLER_WRUNS;
+		wrun_flush(p, &p->wruns[i]);
+	}
+	wrun_start(&p->wruns[i], buf, len, &s);
+	p->wruns_active++;
+	return true;
+}
+
+static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
+{
+	struct poller *p = em_poller(em);
+	uint32_t reserved = is_slot(p, buf) ? XQ_SLOT_FRAMES : 1;
+
+	if (!len || frames_of(len) > reserved) {
+		unreserve(p, to, buf);
+		buf_free(p, buf);
+		return;
+	}
 	p->st.emitted[to]++;
+	/* held: its TX reservation stays until the run is sent */
+	if (to == XQ_WIRE && p->gso_fd >= 0 && wire_hold(p, buf, len))
+		return;
+	unreserve(p, to, buf);
+	/* host-bound runs of earlier segments go first: a flow's order holds */
+	if (to == XQ_HOST)
+		flush_runs(p);
+	buf_send(p, to, buf, len);
 }
 
 /* ---- frames as descriptor chains ---- */
@@ -546,12 +685,19 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 		to_host(p, pkt, &s, d, n, kind);
 		return 0;
 	}
+	if (mss && p->gso_fd >= 0 && !(s.flags & TC_TH_URG) &&
+	    !gso_send(p->gso_fd, pkt, &s, mss)) {
+		p->st.super_gso++;
+		free_descs(p, d, n);
+		return 0;
+	}
 	if (mss) {
 		cut_and_send(p, pkt, &s, mss);
 		free_descs(p, d, n);
 		return 0;
 	}
 	fill_csum(pkt, &s, d, n, p);
+	wrun_flush(p, wrun_of(p, &s));
 	tx_frame(p, XQ_WIRE, d, n);
 	return 0;
 }
@@ -710,6 +856,7 @@ static void *poller_main(void *arg)
 		flush_runs(p);
 		flow_flush(p->ft, &p->em);
 		flow_timers(p->ft, now, &p->em);
+		flush_wruns(p);
 		for (side = 0; side < XQ_SIDES; side++)
 			if (p->tx_dirty[side])
 				kick_tx(p, side);
@@ -739,6 +886,7 @@ int poller_init(struct poller *p)
 	p->scratch = malloc(EMIT_MAX_FRAME);
 	if (!p->scratch)
 		return -ENOMEM;
+	p->gso_fd = -1;
 	p->em.get = em_get;
 	p->em.put = em_put;
 	return 0;
@@ -748,6 +896,9 @@ void poller_fini(struct poller *p)
 {
 	free(p->scratch);
 	p->scratch = NULL;
+	if (p->gso_fd >= 0)
+		close(p->gso_fd);
+	p->gso_fd = -1;
 }
 
 int poller_start(struct poller *p)

@@ -14,10 +14,12 @@
 #include "engine/seg.h"
 #include "tcpcryptd/coalesce.h"
 #include "tcpcryptd/emit.h"
+#include "tcpcryptd/gso.h"
 #include "tcpcryptd/xsk.h"
 
 #define POLLER_BATCH	64
 #define POLLER_RUNS	8	/* host-bound coalescing runs held at once (one per flow) */
+#define POLLER_WRUNS	4	/* wire runs held at once (one per flow, gso.h) */
 
 struct flow_table;
 struct pcapw;
@@ -34,6 +36,10 @@ struct poller_stats {
 	uint64_t tx_full[XQ_SIDES];	/* passes cut short: no TX room or no frames */
 	uint64_t super_cut;		/* host super-packets cut into wire segments */
 	uint64_t segs_cut;		/* the wire segments made of them */
+	uint64_t super_gso;		/* host super-packets sent whole (GSO, gso.h) */
+	uint64_t gso_runs;		/* wire runs of engine segments sent as one GSO packet */
+	uint64_t gso_segs;		/* the segments they held */
+	uint64_t gso_errors;		/* GSO sends refused: sent on the TX ring instead */
 	uint64_t coalesced;		/* host-bound frames sent inside a larger one */
 	uint64_t runs;			/* host-bound frames made of several */
 	uint64_t emitted[XQ_SIDES];	/* frames the engine emitted */
@@ -52,10 +58,13 @@ struct poller {
 	int stop_fd;			/* eventfd: readable when stopping */
 	uint32_t wire_mtu;		/* IFACE's MTU; main updates it (relaxed atomics) */
 	struct flow_table *ft;
+	int gso_fd;			/* packet socket: GSO to the wire; -1: none */
 	struct pcapw *pcap;		/* NULL: no capture */
 	struct emit em;			/* the engine's frames, backed by this UMEM */
 	uint8_t *scratch;		/* one received chain, contiguous (EMIT_MAX_FRAME) */
 	struct run runs[POLLER_RUNS];
+	struct wrun wruns[POLLER_WRUNS];
+	uint32_t wruns_active;		/* wruns holding segments */
 	uint32_t held_descs;		/* host TX descriptors the runs will take */
 	uint32_t tx_reserved[XQ_SIDES];	/* descriptors promised to emit_get() buffers */
 	bool tx_dirty[XQ_SIDES];	/* submitted since the last kick */
