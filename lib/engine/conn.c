@@ -429,6 +429,21 @@ static void finish_frame(const struct tmpl *t, uint8_t *out, uint32_t tcp_len)
 	}
 }
 
+/* As finish_frame(), but the TCP checksum field gets the pseudo-header sum only. */
+static void finish_partial(const struct tmpl *t, uint8_t *out, uint32_t tcp_len)
+{
+	uint8_t *th = out + t->l4_off;
+
+	tc_put16(th + 16, tc_csum_fold(tc_csum_pseudo(out + t->saddr_off, out + t->daddr_off,
+						      t->alen, tcp_len)));
+	if (t->family == AF_INET) {
+		uint8_t *ip = out + t->l3_off;
+
+		ip[10] = ip[11] = 0;
+		tc_put16(ip + 10, ~tc_csum_fold(tc_csum_add(0, ip, (ip[0] & 0xf) * 4)));
+	}
+}
+
 /* Options of a segment we send to the wire outside the SYN exchange. */
 static int wire_opts(struct tc_conn *c, uint8_t out[TC_OPT_SPACE], bool *with_eno)
 {
@@ -492,7 +507,10 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		       opts, optlen);
 	if (n)
 		memcpy(th + TC_TCP_HLEN + optlen, payload, n);
-	finish_frame(&c->tw, buf, tcp_len);
+	if (n && c->out->wire_csum_partial)
+		finish_partial(&c->tw, buf, tcp_len);
+	else
+		finish_frame(&c->tw, buf, tcp_len);
 	c->out->put(c->out->arg, TC_SIDE_WIRE, buf, c->tw.l4_off + tcp_len);
 	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
 		tc_eno_on_sent(&c->eno, flags, eno);

@@ -60,6 +60,12 @@ struct tc_out {
 	/* The frame in buf is complete with len bytes (0: buffer unused). */
 	void (*put)(void *arg, enum tc_side to, uint8_t *buf, uint32_t len);
 	void *arg;
+	/*
+	 * Data segments to the wire may leave with only the pseudo-header sum
+	 * in their TCP checksum field (CHECKSUM_PARTIAL): the caller completes
+	 * it, or has the device do it (GSO). Saves a pass over every payload.
+	 */
+	bool wire_csum_partial;
 };
 
 #define TC_ENGINE_TEPS_MAX	4

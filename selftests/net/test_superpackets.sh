@@ -14,7 +14,7 @@
 # that the faults happened.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcd_lib.sh"
-require nc tc bpftool python3 nstat
+require nc tc bpftool python3 nstat ethtool
 [ -x "$TCD" ] || { skip test_superpackets "no $TCD (run make)"; exit 0; }
 FAULT=$BUILD/bpf/fault.bpf.o
 
@@ -42,13 +42,18 @@ print(int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, li
 retrans() { ip netns exec "$1" nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {print $2}'; }
 q0() { ctr_line "$1" "stats(SIGUSR1) q0: wire_rx_chains" "$2"; }
 
-for round in "native 1500 on" "native 9000 on" "skb 1500 on" "skb 9000 on" \
-	     "skb 1500 off" "native 9000 off"; do
-	read -r mode MTU gso <<<"$round"
-	tag="$mode mtu $MTU gso $gso"
+# mode MTU --wire-gso [tso: the hosts' eth0 segments TCP itself; auto follows it]
+for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" \
+	     "skb 1500 off" "native 9000 off" "skb 1500 auto off"; do
+	read -r mode MTU gso tso <<<"$round"
+	tag="$mode mtu $MTU gso $gso${tso:+ tso $tso}"
 	for pair in "$H1 eth0" "$R eth1" "$R eth2" "$H2 eth0"; do
 		ip -n ${pair% *} link set ${pair#* } mtu $MTU
 	done
+	for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -K eth0 tso ${tso:-on} >/dev/null; done
+	# what the daemons should do: auto sends GSO packets while eth0 has TSO
+	want=$gso
+	[ $gso = auto ] && want=${tso:-on}
 	if ! tcd_start h1 "$H1" --mode $mode --wire-gso $gso "${POL[@]}" ||
 	   ! tcd_start h2 "$H2" --mode $mode --wire-gso $gso "${POL[@]}"; then
 		fail "$tag: daemons start"
@@ -67,7 +72,7 @@ for round in "native 1500 on" "native 9000 on" "skb 1500 on" "skb 9000 on" \
 	for h in h1 h2; do
 		s=$(tcd_stats $h)
 		log "$h: $(grep 'stats(SIGUSR1) q0: wire_rx_chains' <<<"$s" | cut -d: -f3-)"
-		if [ $gso = on ]; then
+		if [ $want = on ]; then
 			check "$tag: $h sent its stack's super-packets whole (super_gso > 0)" \
 				[ "$(q0 "$s" super_gso)" -gt 0 -a "$(q0 "$s" gso_errors)" = 0 ]
 			# received whole (skb mode), or cut on the way (the native

@@ -190,6 +190,26 @@ static void test_head_loss_repaired_by_engine(void **state)
 	}
 }
 
+/*
+ * tc_out.wire_csum_partial: every data segment to the wire leaves with the
+ * pseudo-header sum only (GSO completes it), retransmissions included, and
+ * everything else complete; the stream is the same.
+ */
+static void test_wire_checksums_left_partial(void **state)
+{
+	struct sim_opts o = { .seed = 77, .engine = { true, true }, .len = { 200000, 100000 },
+			      .close = { true, true }, .loss = 20, .csum_partial = true };
+	struct sim s;
+
+	sim_init(&s, *state, &o);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	assert_true(s.partial_seen > 200000 / 1500);
+	assert_true(s.h[0].st.frames_sealed > 0 && s.h[1].st.frames_opened > 0);
+	sim_free(&s);
+}
+
 /* One host without tcpcryptd, either side opening: plain TCP, unperturbed. */
 static void test_plain_peer_fallback(void **state)
 {
@@ -498,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_options_and_tiny_mss),
 		cmocka_unit_test(test_tampered_frame_aborts),
 		cmocka_unit_test(test_head_loss_repaired_by_engine),
+		cmocka_unit_test(test_wire_checksums_left_partial),
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
 		cmocka_unit_test(test_connection_options),

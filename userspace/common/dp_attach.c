@@ -115,6 +115,15 @@ int dp_driver(const char *ifname, char *buf, size_t len)
 	return err;
 }
 
+int dp_tso(const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GTSO };
+	struct ifreq ifr = { .ifr_data = (void *)&ev };
+	int err = if_ioctl(ifname, SIOCETHTOOL, &ifr);
+
+	return err ? err : !!ev.data;
+}
+
 /*
  * --mode auto, per driver: the mode that costs traffic tcpcrypt does not
  * steer least (docs/design.md has the table and the measurements).

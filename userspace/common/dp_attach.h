@@ -151,6 +151,9 @@ int dp_dstats_get(struct dp *dp, __u32 slot, struct tc_dstats *st);
 /* Number of RX queues of IFNAME (sysfs-free: ethtool ioctl), >= 1. */
 int dp_queue_count(const char *ifname);
 
+/* 1 when IFNAME segments TCP itself (TSO, any kind), 0 when not, or negative errno. */
+int dp_tso(const char *ifname);
+
 /* The driver of IFNAME ("unknown" if it has none), 0 or negative errno. */
 int dp_driver(const char *ifname, char *buf, size_t len);
 /*

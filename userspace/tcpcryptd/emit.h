@@ -22,6 +22,8 @@ struct emit {
 	uint8_t *(*get)(struct emit *em, enum xq_side to, uint32_t len);
 	/* The frame in buf (from get) is complete with len bytes; 0: unused. */
 	void (*put)(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len);
+	/* put() completes TCP checksums of wire frames (tc_out.wire_csum_partial) */
+	bool wire_csum_partial;
 };
 
 static inline uint8_t *emit_get(struct emit *em, enum xq_side to, uint32_t len)

@@ -400,6 +400,7 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 		if (x) {
 			tls_ctx = x;
 			x->em = em;
+			x->out.wire_csum_partial = em && em->wire_csum_partial;
 			return x;
 		}
 		x = calloc(1, sizeof(*x));
@@ -410,6 +411,7 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 		x->out.get = ctx_get;
 		x->out.put = ctx_put;
 		x->out.arg = x;
+		x->out.wire_csum_partial = em && em->wire_csum_partial;
 		x->next_timer = UINT64_MAX;
 		pthread_mutex_lock(&ft->ctx_lock);
 		x->next = ft->ctxs;

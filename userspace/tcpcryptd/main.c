@@ -60,7 +60,7 @@ struct cfg {
 	unsigned int queues;		/* 0: all queues of the interface */
 	enum dp_mode mode;
 	int zero_copy;			/* -1 off, 0 auto, 1 on */
-	bool no_wire_gso;		/* --wire-gso off */
+	int wire_gso;			/* --wire-gso: -1 off, 0 auto, 1 on */
 	bool busy_poll;
 	bool passthrough;
 	const char *teps, *aeads;
@@ -130,9 +130,14 @@ static int set_zc(const char *a)
 }
 static int set_wire_gso(const char *a)
 {
-	if (strcmp(a, "on") && strcmp(a, "off"))
+	if (!strcmp(a, "auto"))
+		cfg.wire_gso = 0;
+	else if (!strcmp(a, "on"))
+		cfg.wire_gso = 1;
+	else if (!strcmp(a, "off"))
+		cfg.wire_gso = -1;
+	else
 		return -EINVAL;
-	cfg.no_wire_gso = !strcmp(a, "off");
 	return 0;
 }
 static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
@@ -251,9 +256,9 @@ static const struct opt opts[] = {
 	  "the mode that costs traffic tcpcrypt does not steer least; veth: skb)", set_mode },
 	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
 	  "only does copy mode, so auto means copy mode)", set_zc },
-	{ "wire-gso", 0, "on|off", "send segments to IFACE as GSO super-packets through a "
-	  "packet socket, cut by the device (default on; off: one AF_XDP frame per "
-	  "segment)", set_wire_gso },
+	{ "wire-gso", 0, "auto|on|off", "send segments to IFACE as GSO super-packets through "
+	  "a packet socket, cut by the device (default auto: while IFACE has TSO; off: one "
+	  "AF_XDP frame per segment)", set_wire_gso },
 	{ "busy-poll", 0, NULL, "pollers spin instead of sleeping in poll() when idle",
 	  set_busy },
 	{ "spin-us", 0, "US", "after traffic, pollers keep polling this long before they "
@@ -845,13 +850,39 @@ static int gso_socket(int ifindex)
 {
 	int fd;
 
-	if (cfg.no_wire_gso)
+	if (cfg.wire_gso < 0)
 		return -1;
 	fd = gso_open(ifindex);
 	if (fd < 0)
 		pr_warn("GSO socket on %s: %s; every wire segment goes on the TX ring\n",
 			cfg.ifname, strerror(-fd));
 	return fd < 0 ? -1 : fd;
+}
+
+/*
+ * Whether the pollers send GSO packets now. auto: while IFACE has TSO;
+ * without it the kernel would cut them in software, which measured slower
+ * than the pollers' own cutting (a veth whose peer runs native XDP).
+ * Checked at start and on every link event of IFACE (features changes
+ * come as RTM_NEWLINK).
+ */
+static void gso_update(bool quiet)
+{
+	static int shown = -1;
+	int tso = dp_tso(cfg.ifname), on;
+	unsigned int i;
+
+	if (!npollers || pollers[0].gso_fd < 0)
+		return;
+	on = cfg.wire_gso > 0 || tso > 0;
+	for (i = 0; i < npollers; i++)
+		__atomic_store_n(&pollers[i].gso_on, on, __ATOMIC_RELAXED);
+	if (on != shown && !(quiet && shown < 0))
+		pr_info("wire GSO %s (%s%s %s)\n", on ? "on" : "off",
+			cfg.wire_gso > 0 ? "--wire-gso on; " : "", cfg.ifname,
+			tso > 0 ? "has TSO" : tso == 0 ? "has no TSO: the pollers cut "
+			"super-packets themselves" : "TSO unknown");
+	shown = on;
 }
 
 static int create_pollers(int stop_fd, unsigned int mtu)
@@ -895,6 +926,8 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 		p->wire_mtu = mtu;
 		p->pcap = pcap;
 		p->gso_fd = gso_socket(if_nametoindex(cfg.ifname));
+		/* the engine leaves wire checksums to GSO (or to the poller) */
+		p->em.wire_csum_partial = p->gso_fd >= 0;
 	}
 	return 0;
 }
@@ -917,7 +950,8 @@ static int run_pollers(void)
 		pollers[0].q.tx_size, pollers[0].q.fill_size, XQ_FRAME_SIZE,
 		pollers[0].q.nframes, pollers[0].q.nslots, cfg.spin_us,
 		cfg.busy_poll ? ", busy-poll" : "",
-		pollers[0].gso_fd >= 0 ? "on (packet socket)" : "off (one TX frame per segment)");
+		pollers[0].gso_fd < 0 ? "off (one TX frame per segment)" :
+		pollers[0].gso_on ? "on (packet socket)" : "auto, off for now (no TSO)");
 	return 0;
 }
 
@@ -1029,6 +1063,7 @@ static int on_link_events(unsigned int *mtu, uint8_t *mac, unsigned int *flags)
 		pr_warn("%s was deleted: stopping (its programs went with it)\n", cfg.ifname);
 		return 1;
 	}
+	gso_update(false);
 	if (st->mtu && st->mtu != *mtu) {
 		pr_info("%s: MTU %u -> %u: segments cut to the new MTU\n", cfg.ifname, *mtu,
 			st->mtu);
@@ -1379,6 +1414,7 @@ int main(int argc, char **argv)
 	err = privs_drop(PRIVS_KEEP);
 	if (err)
 		goto out;
+	gso_update(true);
 	err = run_pollers();
 	if (err) {
 		pr_warn("poller threads: %s\n", strerror(-err));

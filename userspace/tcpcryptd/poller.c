@@ -255,6 +255,21 @@ static void buf_send(struct poller *p, enum xq_side to, uint8_t *buf, uint32_t l
 
 /* ---- wire runs: the engine's segments of one flow as one GSO packet ---- */
 
+static bool gso_now(struct poller *p)
+{
+	return p->gso_fd >= 0 && __atomic_load_n(&p->gso_on, __ATOMIC_RELAXED);
+}
+
+/*
+ * The engine left the TCP checksum of a wire frame to us (wire_csum_partial):
+ * complete it for a frame that leaves as it is. Idempotent on a complete one.
+ */
+static void wire_csum(struct poller *p, uint8_t *buf, const struct tc_seg *s)
+{
+	if (p->em.wire_csum_partial && s->kind == TC_SEG_TCP)
+		tc_seg_fill_tcp_csum(buf, s);
+}
+
 static bool same_flow(const struct tc_seg *a, const struct tc_seg *b)
 {
 	return a->family == b->family && a->sport == b->sport && a->dport == b->dport &&
@@ -281,6 +296,7 @@ static struct wrun *wrun_of(struct poller *p, const struct tc_seg *s)
 static void wrun_flush(struct poller *p, struct wrun *w)
 {
 	struct xdp_desc d[XQ_SLOT_FRAMES];
+	struct tc_seg s;
 	uint32_t i;
 	int err = -EINVAL;
 
@@ -293,6 +309,11 @@ static void wrun_flush(struct poller *p, struct wrun *w)
 	}
 	for (i = 0; i < w->nseg; i++) {
 		unreserve(p, XQ_WIRE, w->buf[i]);
+		if (err || p->pcap) {
+			/* a TCP segment: it was parsed when it joined */
+			tc_seg_parse(w->buf[i], w->len[i], &s);
+			wire_csum(p, w->buf[i], &s);
+		}
 		if (err) {
 			buf_send(p, XQ_WIRE, w->buf[i], w->len[i]);
 			continue;
@@ -320,7 +341,8 @@ static void flush_wruns(struct poller *p)
 /*
  * An engine segment for the wire: held in its flow's wire run when it can
  * be part of one GSO packet with what the run holds (true), else the run
- * goes out first, so that the flow's segments keep their order (false).
+ * goes out first, so that the flow's segments keep their order (false:
+ * the caller sends BUF, its checksum completed).
  */
 static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
 {
@@ -335,8 +357,10 @@ static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
 	if (w && wrun_add(w, buf, len, &s))
 		return true;
 	wrun_flush(p, w);
-	if (!wrun_eligible(buf, len, &s))
+	if (!wrun_eligible(buf, len, &s)) {
+		wire_csum(p, buf, &s);
 		return false;
+	}
 	for (i = 0; i < POLLER_WRUNS && p->wruns[i].nseg; i++)
 		;
 	if (i == POLLER_WRUNS) {
@@ -360,8 +384,14 @@ static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 	}
 	p->st.emitted[to]++;
 	/* held: its TX reservation stays until the run is sent */
-	if (to == XQ_WIRE && p->gso_fd >= 0 && wire_hold(p, buf, len))
+	if (to == XQ_WIRE && gso_now(p) && wire_hold(p, buf, len))
 		return;
+	if (to == XQ_WIRE && !gso_now(p) && p->em.wire_csum_partial) {
+		struct tc_seg s;
+
+		if (tc_seg_parse(buf, len, &s) == TC_SEG_TCP)
+			wire_csum(p, buf, &s);
+	}
 	unreserve(p, to, buf);
 	/* host-bound runs of earlier segments go first: a flow's order holds */
 	if (to == XQ_HOST)
@@ -685,7 +715,7 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 		to_host(p, pkt, &s, d, n, kind);
 		return 0;
 	}
-	if (mss && p->gso_fd >= 0 && !(s.flags & TC_TH_URG) &&
+	if (mss && gso_now(p) && !(s.flags & TC_TH_URG) &&
 	    !gso_send(p->gso_fd, pkt, &s, mss)) {
 		p->st.super_gso++;
 		free_descs(p, d, n);

@@ -59,6 +59,7 @@ struct poller {
 	uint32_t wire_mtu;		/* IFACE's MTU; main updates it (relaxed atomics) */
 	struct flow_table *ft;
 	int gso_fd;			/* packet socket: GSO to the wire; -1: none */
+	bool gso_on;			/* use it now (main updates it, relaxed atomics) */
 	struct pcapw *pcap;		/* NULL: no capture */
 	struct emit em;			/* the engine's frames, backed by this UMEM */
 	uint8_t *scratch;		/* one received chain, contiguous (EMIT_MAX_FRAME) */

@@ -105,6 +105,10 @@ struct sim {
 	int drop_dir;		/* -1: none; else lose the Nth payload frame, once */
 	int drop_nth, drop_count;
 	bool dropped;
+	/* engines leave wire checksums partial (tc_out.wire_csum_partial); the
+	 * channel completes them, as GSO or the poller does */
+	bool csum_partial;
+	uint64_t partial_seen;	/* data segments that came with a partial one */
 	/* invariants */
 	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
 	uint64_t seen_cap;
@@ -326,6 +330,17 @@ static inline void sim_out_put(void *arg, enum tc_side to, uint8_t *buf, uint32_
 	struct sim_out_arg *a = arg;
 
 	if (len) {
+		struct tc_seg g;
+
+		if (to == TC_SIDE_WIRE && a->s->csum_partial &&
+		    tc_seg_parse(buf, len, &g) == TC_SEG_TCP) {
+			/* partial (data from send_wire) or complete (the rest) */
+			if (g.payload_len && tc_seg_tcp_csum_partial(buf, &g))
+				a->s->partial_seen++;
+			else if (!tc_seg_tcp_csum_ok(buf, &g))
+				sim_violation(a->s, "wire checksum neither partial nor complete");
+			tc_seg_fill_tcp_csum(buf, &g);
+		}
 		if (to == TC_SIDE_WIRE)
 			sim_wire(a->s, a->host, buf, len);
 		else
@@ -581,6 +596,7 @@ struct sim_opts {
 	uint64_t delay;
 	bool no_ts, no_sack;
 	uint16_t mss;
+	bool csum_partial;	/* tc_out.wire_csum_partial on both engines */
 };
 
 static struct sim_out_arg sim_args[2];
@@ -601,6 +617,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 
 	memset(s, 0, sizeof(*s));
 	s->seed = o->seed ? o->seed : 1;
+	s->csum_partial = o->csum_partial;
 	s->algs = algs;
 	tc_engine_cfg_default(&s->cfg);
 	s->cfg.algs = algs;
@@ -648,6 +665,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 		h->out.get = sim_out_get;
 		h->out.put = sim_out_put;
 		h->out.arg = &sim_args[i];
+		h->out.wire_csum_partial = o->csum_partial;
 		if (h->engine)
 			h->c = tc_conn_new(&s->cfg, &h->st);
 	}
@@ -893,7 +911,7 @@ static inline void sim_inject(struct sim *s, const uint8_t *rec, const uint8_t *
 
 /*
  * The fuzzers' input: 16 bytes of set-up (seed, wire faults, transfer
- * sizes, IPv6) into O, both hosts with engines and closing; false if short.
+ * sizes, IPv6, partial wire checksums) into O, both hosts with engines and closing; false if short.
  */
 static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_opts *o)
 {
@@ -907,6 +925,7 @@ static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_op
 	o->len[0] = (data[12] | (data[13] & 0x3f) << 8) * 4;
 	o->len[1] = (data[14] | (data[15] & 0x3f) << 8) * 2;
 	o->v6 = data[13] & 0x80;
+	o->csum_partial = data[15] & 0x80;
 	o->engine[0] = o->engine[1] = true;
 	o->close[0] = o->close[1] = true;
 	return true;
