@@ -74,6 +74,7 @@ struct tx_dir {
 	/* head repair (see repair_head) */
 	uint64_t sack_lo;	/* the latest ACK's lowest SACK block above frm_una, or 0 */
 	uint64_t rack_sent;	/* latest transmission the peer has SACKed ... */
+	uint64_t rack_end;	/* ... the end of its frame (ties: RFC 8985 6.2) ... */
 	uint64_t rack_rtt;	/* ... and its round trip */
 	uint64_t ack_rtt;	/* smoothed round trip of cumulative acknowledgements */
 	uint64_t repair_at;	/* when the head frame counts as lost, or 0 */
@@ -952,8 +953,10 @@ static void sack_seen(struct tc_conn *c, const struct tc_tcpopt *o)
 		if (k >= t->fr.n)
 			continue;
 		r = tc_frames_at(&t->fr, k);
-		if (r->sent > t->rack_sent) {
+		if (r->sent > t->rack_sent ||
+		    (r->sent == t->rack_sent && r->frm + r->frm_len > t->rack_end)) {
 			t->rack_sent = r->sent;
+			t->rack_end = r->frm + r->frm_len;
 			t->rack_rtt = c->now - r->sent;
 		}
 	}
@@ -975,7 +978,15 @@ static void repair_head(struct tc_conn *c)
 		struct tc_frame_rec *r = tc_frames_at(&t->fr, k);
 		uint64_t lost_at = r->sent + rtt + reo;
 
-		if (r->frm >= t->sack_lo || r->sent >= t->rack_sent)
+		/*
+		 * Lost only if a SACKed frame went out after it: later, or in
+		 * the same burst (one clock read per batch) further on in the
+		 * stream (RFC 8985 6.2). Without the tie-break a burst whose
+		 * head is lost, with nothing sent after it (the window full of
+		 * it), would wait for the kernel's timeout.
+		 */
+		if (r->frm >= t->sack_lo || r->sent > t->rack_sent ||
+		    (r->sent == t->rack_sent && r->frm + r->frm_len >= t->rack_end))
 			break;
 		if (c->now < lost_at) {
 			t->repair_at = lost_at;

@@ -191,6 +191,35 @@ static void test_head_loss_repaired_by_engine(void **state)
 }
 
 /*
+ * The head of a burst lost, and nothing sent after the burst (it is all
+ * the data, so the window never opens): every frame went out at the same
+ * time, and RACK's tie-break by stream position (RFC 8985 6.2) still finds
+ * the head lost before the kernel's timeout.
+ */
+static void test_burst_head_loss_repaired_by_engine(void **state)
+{
+	int nth;
+
+	for (nth = 2; nth <= 4; nth++) {
+		struct sim_opts o = { .seed = 50 + nth, .engine = { true, true },
+				      .len = { 30000, 0 }, .close = { false, false } };
+		struct sim s;
+
+		sim_init(&s, *state, &o);
+		s.h[0].k.no_frexmit = true;
+		s.drop_dir = 0;
+		s.drop_nth = nth;
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_true(s.dropped);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_true(s.h[0].st.frames_repaired >= 1);
+		assert_int_equal(s.h[0].k.rexmits, 0);
+		sim_free(&s);
+	}
+}
+
+/*
  * tc_out.wire_csum_partial: every data segment to the wire leaves with the
  * pseudo-header sum only (GSO completes it), retransmissions included, and
  * everything else complete; the stream is the same.
@@ -518,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_options_and_tiny_mss),
 		cmocka_unit_test(test_tampered_frame_aborts),
 		cmocka_unit_test(test_head_loss_repaired_by_engine),
+		cmocka_unit_test(test_burst_head_loss_repaired_by_engine),
 		cmocka_unit_test(test_wire_checksums_left_partial),
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
