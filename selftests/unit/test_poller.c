@@ -29,6 +29,10 @@ void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_de
 {
 }
 
+void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len)
+{
+}
+
 #define RING 4096
 
 struct fake_ring {

@@ -16,6 +16,7 @@
 
 /* <pcap/pcap.h> and <linux/bpf.h> (via xsk.h) both define struct bpf_insn */
 #include "common/log.h"
+#include "engine/seg.h"
 #include "tcpcrypt_shared.h"
 #include "tcpcryptd/pcap.h"
 
@@ -143,30 +144,30 @@ err:
 	return ret;
 }
 
-void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_desc *d,
-		 uint32_t n)
+/* Write w->buf[0..len) as one frame; the lock is held. */
+static void write_locked(struct pcapw *w, bool outbound, uint32_t len)
 {
-	uint32_t len = 0, i, flags = outbound ? EPB_OUTBOUND : EPB_INBOUND;
+	uint32_t i, flags = outbound ? EPB_OUTBOUND : EPB_INBOUND;
 	uint8_t hdr[20], opts[16];
 	struct timespec ts;
+	struct tc_seg s;
 	uint64_t t;
 	size_t off = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	pthread_mutex_lock(&w->lock);
-	if (w->failed)
-		goto out;
-	for (i = 0; i < n && len + d[i].len <= sizeof(w->buf); i++) {
-		memcpy(w->buf + len, (uint8_t *)area + d[i].addr, d[i].len);
-		len += d[i].len;
-	}
 	if (w->has_filter) {
 		struct pcap_pkthdr ph = { .caplen = len, .len = len };
 
 		if (!pcap_offline_filter(&w->prog, &ph, w->buf))
-			goto out;
+			return;
 	}
+	/*
+	 * A GSO packet carries the pseudo-header sum only (CHECKSUM_PARTIAL):
+	 * the device completes it when it cuts the packet. Show it complete.
+	 */
+	if (tc_seg_parse(w->buf, len, &s) == TC_SEG_TCP && tc_seg_tcp_csum_partial(w->buf, &s))
+		tc_seg_fill_tcp_csum(w->buf, &s);
 	memset(hdr, 0, 4);			/* interface 0 */
 	i = t >> 32;
 	memcpy(hdr + 4, &i, 4);
@@ -186,11 +187,37 @@ void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_de
 		    fwrite(opts, off, 1, w->f) != 1 || fwrite(&total, 4, 1, w->f) != 1) {
 			pr_warn("--pcap: write error (%s): capture stopped\n", strerror(errno));
 			w->failed = true;
-			goto out;
+			return;
 		}
 	}
 	w->count++;
-out:
+}
+
+void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_desc *d,
+		 uint32_t n)
+{
+	uint32_t len = 0, i;
+
+	pthread_mutex_lock(&w->lock);
+	if (!w->failed) {
+		for (i = 0; i < n && len + d[i].len <= sizeof(w->buf); i++) {
+			memcpy(w->buf + len, (uint8_t *)area + d[i].addr, d[i].len);
+			len += d[i].len;
+		}
+		write_locked(w, outbound, len);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!w->failed) {
+		if (len > sizeof(w->buf))
+			len = sizeof(w->buf);
+		memcpy(w->buf, buf, len);
+		write_locked(w, outbound, len);
+	}
 	pthread_mutex_unlock(&w->lock);
 }
 

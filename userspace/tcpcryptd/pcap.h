@@ -23,6 +23,8 @@ int pcapw_open(struct pcapw **out, const char *path, const char *filter, const c
 /* One frame made of descriptors D[0..N) into the UMEM at AREA. Thread-safe. */
 void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_desc *d,
 		 uint32_t n);
+/* One frame in BUF[0..LEN). Thread-safe. */
+void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len);
 /* Write out what is buffered. */
 void pcapw_flush(struct pcapw *w);
 /* Frames written so far. */

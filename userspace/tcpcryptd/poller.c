@@ -718,6 +718,10 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 	if (mss && gso_now(p) && !(s.flags & TC_TH_URG) &&
 	    !gso_send(p->gso_fd, pkt, &s, mss)) {
 		p->st.super_gso++;
+		if (p->pcap) {
+			tc_put16(pkt + s.l4_off + 18, 0);	/* as sent: no gso_size marker */
+			pcapw_buf(p->pcap, true, pkt, s.ip_end);
+		}
 		free_descs(p, d, n);
 		return 0;
 	}
