@@ -414,29 +414,20 @@ static uint8_t *build_hdr(struct tmpl *t, uint8_t *out, uint32_t tcp_len, uint8_
 	return th;
 }
 
-/* Checksums, once the payload is in. */
-static void finish_frame(const struct tmpl *t, uint8_t *out, uint32_t tcp_len)
+/*
+ * Checksums, once the payload is in. PARTIAL: the TCP checksum field gets
+ * the pseudo-header sum only, for the device to complete (CHECKSUM_PARTIAL).
+ */
+static void finish_frame(const struct tmpl *t, uint8_t *out, uint32_t tcp_len, bool partial)
 {
 	uint8_t *th = out + t->l4_off;
 	uint64_t sum = tc_csum_pseudo(out + t->saddr_off, out + t->daddr_off, t->alen,
 				      tcp_len);
 
-	tc_put16(th + 16, ~tc_csum_fold(tc_csum_add(sum, th, tcp_len)));
-	if (t->family == AF_INET) {
-		uint8_t *ip = out + t->l3_off;
-
-		ip[10] = ip[11] = 0;
-		tc_put16(ip + 10, ~tc_csum_fold(tc_csum_add(0, ip, (ip[0] & 0xf) * 4)));
-	}
-}
-
-/* As finish_frame(), but the TCP checksum field gets the pseudo-header sum only. */
-static void finish_partial(const struct tmpl *t, uint8_t *out, uint32_t tcp_len)
-{
-	uint8_t *th = out + t->l4_off;
-
-	tc_put16(th + 16, tc_csum_fold(tc_csum_pseudo(out + t->saddr_off, out + t->daddr_off,
-						      t->alen, tcp_len)));
+	if (partial)
+		tc_put16(th + 16, tc_csum_fold(sum));
+	else
+		tc_put16(th + 16, ~tc_csum_fold(tc_csum_add(sum, th, tcp_len)));
 	if (t->family == AF_INET) {
 		uint8_t *ip = out + t->l3_off;
 
@@ -508,10 +499,7 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		       opts, optlen);
 	if (n)
 		memcpy(th + TC_TCP_HLEN + optlen, payload, n);
-	if (n && c->out->wire_csum_partial)
-		finish_partial(&c->tw, buf, tcp_len);
-	else
-		finish_frame(&c->tw, buf, tcp_len);
+	finish_frame(&c->tw, buf, tcp_len, n && c->out->wire_csum_partial);
 	c->out->put(c->out->arg, TC_SIDE_WIRE, buf, c->tw.l4_off + tcp_len);
 	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
 		tc_eno_on_sent(&c->eno, flags, eno);
@@ -548,7 +536,7 @@ static void flush_pend(struct tc_conn *c)
 	else
 		tc_put16(ip + 4, c->th.l4_off - c->th.l3_off - 40 + tcp_len);
 	th[13] = p->flags;
-	finish_frame(&c->th, p->buf, tcp_len);
+	finish_frame(&c->th, p->buf, tcp_len, false);
 	c->out->put(c->out->arg, TC_SIDE_HOST, p->buf, p->hdr_len + p->len);
 	c->rx.ack_host = p->ack;
 	c->rx.win_host = p->win;
@@ -648,7 +636,7 @@ static void send_host(struct tc_conn *c, const struct hfields *h, int64_t a, uin
 	}
 	build_hdr(&c->th, buf, tcp_len, h->tos, off_seq(c->isn_r, a), h->ack, flags,
 		  h->win, opts, optlen);
-	finish_frame(&c->th, buf, tcp_len);
+	finish_frame(&c->th, buf, tcp_len, false);
 	c->out->put(c->out->arg, TC_SIDE_HOST, buf, c->th.l4_off + tcp_len);
 	if (!(flags & TC_TH_RST)) {
 		c->rx.ack_host = h->ack;
@@ -708,7 +696,7 @@ static void rst_send(enum tc_side to, bool back, const uint8_t *frame, const str
 		return;
 	}
 	build_hdr(&t, buf, TC_TCP_HLEN, 0, seq, ack, flags, 0, NULL, 0);
-	finish_frame(&t, buf, TC_TCP_HLEN);
+	finish_frame(&t, buf, TC_TCP_HLEN, false);
 	out->put(out->arg, to, buf, t.l4_off + TC_TCP_HLEN);
 }
 
@@ -1115,20 +1103,19 @@ static void start_sending(struct tc_conn *c)
 /*
  * Data bytes per frame: whole wire segments' payload room (after the
  * timestamps), so that a frame fills its segments exactly, as many as fit
- * frame_target (measured: 5 segments at MTU 1500 sealed 10 % faster than
+ * TC_FRAME_DATA_TARGET (measured: 5 segments at MTU 1500 sealed 10 % faster than
  * one, and recovered loss as well). A tiny MSS gets frames spanning segments.
  */
+_Static_assert(TC_FRAME_DATA_TARGET <= UINT16_MAX, "frame data must fit tx.frame_data");
+
 static uint16_t frame_data_of(const struct tc_conn *c)
 {
-	uint32_t target = c->cfg->frame_target ? c->cfg->frame_target : TC_FRAME_DATA_TARGET;
 	uint32_t room, k;
 
 	if (c->mss_wire <= 64 + 12 + TC_FRAME_OVERHEAD)
 		return 64;
 	room = c->mss_wire - (c->ts_ok ? 12 : 0);
-	k = target > room ? target / room : 1;
-	while (k > 1 && k * room - TC_FRAME_OVERHEAD > UINT16_MAX)
-		k--;
+	k = TC_FRAME_DATA_TARGET > room ? TC_FRAME_DATA_TARGET / room : 1;
 	return k * room - TC_FRAME_OVERHEAD;
 }
 
@@ -1489,7 +1476,7 @@ static int send_syn(struct tc_conn *c, enum tc_side to, const uint8_t *frame,
 	t.ip_id = s->family == AF_INET ? tc_get16(frame + s->l3_off + 4) : 0;
 	build_hdr(&t, buf, tcp_len, s->tos, s->seq, s->ack, s->flags & ~TC_TH_PSH, s->win,
 		  opts, optlen);
-	finish_frame(&t, buf, tcp_len);
+	finish_frame(&t, buf, tcp_len, false);
 	c->out->put(c->out->arg, to, buf, t.l4_off + tcp_len);
 	return 0;
 }

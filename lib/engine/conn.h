@@ -91,15 +91,14 @@ struct tc_engine_cfg {
 	uint32_t host_mtu;	/* largest IP datagram handed to the local stack */
 	uint64_t rekey_bytes;	/* start a new key generation after this many
 				 * bytes sealed (RFC 8548 3.8); 0: never */
-	/*
-	 * Data bytes a frame may hold: frames span as many whole wire segments
-	 * as fit (at least one). Fewer, larger frames cost less per byte (one
-	 * AEAD call, tag and record each); the receiver delivers a frame once
-	 * all of it arrived. 0: TC_FRAME_DATA_TARGET; 1: one segment per frame.
-	 */
-	uint32_t frame_target;
 };
 
+/*
+ * Data bytes a frame may hold: frames span as many whole wire segments as
+ * fit (at least one). Fewer, larger frames cost less per byte (one AEAD
+ * call, tag and record each); the receiver delivers a frame once all of it
+ * arrived.
+ */
 #define TC_FRAME_DATA_TARGET	8192u
 
 /* Fill cfg with the defaults (algs and rng left to the caller). */
