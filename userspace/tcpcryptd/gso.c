@@ -51,20 +51,10 @@ static void vnet_hdr(struct virtio_net_hdr *vh, const struct tc_seg *s, uint32_t
 int gso_send(int fd, const uint8_t *pkt, const struct tc_seg *s, uint32_t mss)
 {
 	struct virtio_net_hdr vh;
-	uint8_t hdr[GSO_HDR_MAX];
-	struct iovec iov[3] = {
-		{ &vh, sizeof(vh) },
-		{ hdr, s->payload_off },
-		{ (uint8_t *)pkt + s->payload_off, s->payload_len },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+	struct iovec iov[2] = { { &vh, sizeof(vh) }, { (uint8_t *)pkt, s->ip_end } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (s->payload_off > sizeof(hdr))
-		return -EMSGSIZE;
 	vnet_hdr(&vh, s, mss, s->flags);
-	memcpy(hdr, pkt, s->payload_off);
-	/* tc_egress's gso_size marker (tcpcrypt_shared.h) never reaches the wire */
-	tc_put16(hdr + s->l4_off + 18, 0);
 	return sendmsg(fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 
@@ -86,7 +76,7 @@ void wrun_start(struct wrun *w, uint8_t *buf, uint32_t len, const struct tc_seg 
 bool wrun_add(struct wrun *w, uint8_t *buf, uint32_t len, const struct tc_seg *s)
 {
 	/* GSO cuts at one size: a shorter segment can only be the last */
-	if (w->nseg == GSO_MAX_SEGS || s->payload_len > w->gso || 
+	if (w->nseg == GSO_MAX_SEGS || s->payload_len > w->gso ||
 	    w->c.plen != w->nseg * w->gso || s->payload_off != w->c.seg.payload_off ||
 	    !wrun_eligible(buf, len, s) || !coal_joins(&w->c, buf, s, 0))
 		return false;

@@ -47,8 +47,9 @@ int gso_open(int ifindex);
 
 /*
  * Send PKT (headers as parsed in S, a TCP super-packet whose checksum field
- * holds the pseudo-header sum, CHECKSUM_PARTIAL) as segments of MSS payload
- * bytes. 0 or negative errno.
+ * holds the pseudo-header sum, CHECKSUM_PARTIAL, and whose urgent field is
+ * what every segment gets) as segments of MSS payload bytes. 0 or negative
+ * errno.
  */
 int gso_send(int fd, const uint8_t *pkt, const struct tc_seg *s, uint32_t mss);
 

@@ -116,30 +116,21 @@ static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned 
 static int set_iface(const char *a) { cfg.ifname = a; return 0; }
 static int set_queues(const char *a) { return parse_uint(a, 1, TC_MAX_QUEUES, &cfg.queues); }
 static int set_mode(const char *a) { return dp_mode_parse(a, &cfg.mode); }
-static int set_zc(const char *a)
+/* "auto", "on", "off" -> 0, 1, -1 */
+static int parse_auto_on_off(const char *a, int *out)
 {
 	if (!strcmp(a, "auto"))
-		cfg.zero_copy = 0;
+		*out = 0;
 	else if (!strcmp(a, "on"))
-		cfg.zero_copy = 1;
+		*out = 1;
 	else if (!strcmp(a, "off"))
-		cfg.zero_copy = -1;
+		*out = -1;
 	else
 		return -EINVAL;
 	return 0;
 }
-static int set_wire_gso(const char *a)
-{
-	if (!strcmp(a, "auto"))
-		cfg.wire_gso = 0;
-	else if (!strcmp(a, "on"))
-		cfg.wire_gso = 1;
-	else if (!strcmp(a, "off"))
-		cfg.wire_gso = -1;
-	else
-		return -EINVAL;
-	return 0;
-}
+static int set_zc(const char *a) { return parse_auto_on_off(a, &cfg.zero_copy); }
+static int set_wire_gso(const char *a) { return parse_auto_on_off(a, &cfg.wire_gso); }
 static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
 static int set_teps(const char *a) { cfg.teps = a; return 0; }
@@ -579,10 +570,11 @@ static void log_poller(const char *why, struct poller *p)
 		 U(st->kicks[XQ_HOST]), U(st->tx_full[XQ_WIRE]), U(st->tx_full[XQ_HOST]),
 		 U(st->polls), U(st->spins), U(st->no_frames), U(st->reclaims));
 	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
-		 "super_gso=%llu gso_runs=%llu gso_segs=%llu gso_errors=%llu segs_cut=%llu coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
+		 "super_gso=%llu gso_runs=%llu gso_segs=%llu gso_errors=%llu segs_cut=%llu "
+		 "coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
 		 "emitted=%llu/%llu\n", why, p->q.qid, U(st->rx_chains[XQ_WIRE]),
-		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->super_gso), U(st->gso_runs), U(st->gso_segs),
-		 U(st->gso_errors), U(st->segs_cut), U(st->coalesced),
+		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->super_gso), U(st->gso_runs),
+		 U(st->gso_segs), U(st->gso_errors), U(st->segs_cut), U(st->coalesced),
 		 U(st->runs), U(st->tx_descs[XQ_WIRE]), U(st->tx_descs[XQ_HOST]),
 		 U(st->emitted[XQ_WIRE]), U(st->emitted[XQ_HOST]));
 	for (s = 0; s < XQ_SIDES; s++) {
@@ -906,7 +898,6 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 	for (i = 0; i < cfg.queues; i++) {
 		struct poller *p = &pollers[i];
 
-		p->gso_fd = -1;
 		err = xq_create(&p->q, i, cfg.ifname, hif.name1, &xo);
 		if (err)
 			return err;

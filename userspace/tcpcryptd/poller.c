@@ -383,14 +383,16 @@ static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 		return;
 	}
 	p->st.emitted[to]++;
-	/* held: its TX reservation stays until the run is sent */
-	if (to == XQ_WIRE && gso_now(p) && wire_hold(p, buf, len))
-		return;
-	if (to == XQ_WIRE && !gso_now(p) && p->em.wire_csum_partial) {
+	if (to == XQ_WIRE) {
 		struct tc_seg s;
 
-		if (tc_seg_parse(buf, len, &s) == TC_SEG_TCP)
+		/* held: its TX reservation stays until the run is sent */
+		if (gso_now(p)) {
+			if (wire_hold(p, buf, len))
+				return;
+		} else if (p->em.wire_csum_partial && tc_seg_parse(buf, len, &s) == TC_SEG_TCP) {
 			wire_csum(p, buf, &s);
+		}
 	}
 	unreserve(p, to, buf);
 	/* host-bound runs of earlier segments go first: a flow's order holds */
@@ -448,9 +450,7 @@ static struct run *run_of(struct poller *p, const struct tc_seg *s)
 	for (i = 0; i < POLLER_RUNS; i++) {
 		struct run *r = &p->runs[i];
 
-		if (r->active && r->seg.family == s->family && r->seg.sport == s->sport &&
-		    r->seg.dport == s->dport && !memcmp(r->seg.saddr, s->saddr, s->alen) &&
-		    !memcmp(r->seg.daddr, s->daddr, s->alen))
+		if (r->active && same_flow(&r->seg, s))
 			return r;
 	}
 	return NULL;
@@ -715,15 +715,17 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 		to_host(p, pkt, &s, d, n, kind);
 		return 0;
 	}
-	if (mss && gso_now(p) && !(s.flags & TC_TH_URG) &&
-	    !gso_send(p->gso_fd, pkt, &s, mss)) {
-		p->st.super_gso++;
-		if (p->pcap) {
-			tc_put16(pkt + s.l4_off + 18, 0);	/* as sent: no gso_size marker */
-			pcapw_buf(p->pcap, true, pkt, s.ip_end);
+	if (mss && gso_now(p) && !(s.flags & TC_TH_URG)) {
+		/* tc_egress's gso_size marker (tcpcrypt_shared.h) never reaches the
+		 * wire; cut_and_send() takes it from the parse, if it runs */
+		tc_put16(pkt + s.l4_off + 18, 0);
+		if (!gso_send(p->gso_fd, pkt, &s, mss)) {
+			p->st.super_gso++;
+			if (p->pcap)
+				pcapw_buf(p->pcap, true, pkt, s.ip_end);
+			free_descs(p, d, n);
+			return 0;
 		}
-		free_descs(p, d, n);
-		return 0;
 	}
 	if (mss) {
 		cut_and_send(p, pkt, &s, mss);
@@ -917,10 +919,10 @@ static void *poller_main(void *arg)
 
 int poller_init(struct poller *p)
 {
+	p->gso_fd = -1;		/* before anything fails: poller_fini() closes it */
 	p->scratch = malloc(EMIT_MAX_FRAME);
 	if (!p->scratch)
 		return -ENOMEM;
-	p->gso_fd = -1;
 	p->em.get = em_get;
 	p->em.put = em_put;
 	return 0;
