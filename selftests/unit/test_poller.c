@@ -379,6 +379,105 @@ static void test_coalesced_chain(void **state)
 	complete(XQ_HOST, tx, n);
 }
 
+/* ---- the fill ring's level ---- */
+
+/* The kernel takes N entries of SIDE's fill ring (it received N frames). */
+static void kernel_takes(enum xq_side side, uint32_t n)
+{
+	rings[side][2].cons += n;
+}
+
+static uint32_t fill_level(enum xq_side side)
+{
+	return rings[side][2].prod - rings[side][2].cons;
+}
+
+static void test_fill_goal_adapts(void **state)
+{
+	struct xq_sock s = { 0 };
+	uint32_t i, g;
+
+	/* the first fill: the floor, even though the ring is empty */
+	xq_fill_adapt(&s, 0, 8192);
+	assert_int_equal(s.fill_goal, XQ_FILL_MIN);
+	assert_int_equal(s.fill_grown, 0);
+	/* a ring smaller than the floor is filled whole */
+	{
+		struct xq_sock t = { 0 };
+
+		xq_fill_adapt(&t, 0, 256);
+		assert_int_equal(t.fill_goal, 256);
+	}
+	/* quiet: never under the floor */
+	for (i = 0; i < 3 * XQ_FILL_DECAY; i++)
+		xq_fill_adapt(&s, s.fill_goal, 8192);
+	assert_int_equal(s.fill_goal, XQ_FILL_MIN);
+	/* the kernel took more than half between two refills: double, up to the ring */
+	for (g = XQ_FILL_MIN; g < 8192; g *= 2) {
+		xq_fill_adapt(&s, g / 2 - 1, 8192);
+		assert_int_equal(s.fill_goal, 2 * g);
+	}
+	xq_fill_adapt(&s, 0, 8192);
+	assert_int_equal(s.fill_goal, 8192);
+	assert_int_equal(s.fill_grown, 3);
+	/* taking half exactly is no burst; a quarter keeps the goal too */
+	for (i = 0; i < 2 * XQ_FILL_DECAY; i++)
+		xq_fill_adapt(&s, i & 1 ? 4096 : 6144, 8192);
+	assert_int_equal(s.fill_goal, 8192);
+	/* one take of 1/8 or more in a window keeps the goal */
+	for (i = 0; i < XQ_FILL_DECAY; i++)
+		xq_fill_adapt(&s, i == 100 ? 8192 - 1024 : 8000, 8192);
+	assert_int_equal(s.fill_goal, 8192);
+	/* under 1/8 for a whole window: halve, window after window, to the floor */
+	for (g = 8192; g > XQ_FILL_MIN; g /= 2) {
+		for (i = 0; i < XQ_FILL_DECAY; i++)
+			xq_fill_adapt(&s, g - g / 8, 8192);
+		assert_int_equal(s.fill_goal, g / 2);
+	}
+	for (i = 0; i < XQ_FILL_DECAY; i++)
+		xq_fill_adapt(&s, XQ_FILL_MIN, 8192);
+	assert_int_equal(s.fill_goal, XQ_FILL_MIN);
+	assert_int_equal(s.fill_grown, 3);
+}
+
+static void test_fill_ring_level(void **state)
+{
+	struct xq *q = &P.q;
+	struct xq_sock *s = &q->s[XQ_WIRE];
+	uint64_t *ring = (uint64_t *)rings[XQ_WIRE][2].ring;
+	uint32_t prod, nfree;
+
+	q->fill_size = RING;	/* a ring larger than the floor */
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(fill_level(XQ_WIRE), XQ_FILL_MIN);
+	/* the frames first in line are the lowest addresses, the top of the stack */
+	assert_int_equal(ring[0], 0);
+	assert_int_equal(ring[1], XQ_FRAME_SIZE);
+	/* topped up to the goal, not to the ring's size */
+	kernel_takes(XQ_WIRE, 100);
+	nfree = q->nfree;
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(fill_level(XQ_WIRE), XQ_FILL_MIN);
+	assert_int_equal(nfree - q->nfree, 100);
+	/* a frame freed last is the next one the kernel gets */
+	q->free[q->nfree++] = 5 * XQ_FRAME_SIZE;
+	kernel_takes(XQ_WIRE, 1);
+	prod = rings[XQ_WIRE][2].prod;
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(ring[prod & (RING - 1)], 5 * XQ_FRAME_SIZE);
+	/* a burst took more than half: the ring is filled deeper */
+	kernel_takes(XQ_WIRE, XQ_FILL_MIN / 2 + 1);
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(s->fill_goal, 2 * XQ_FILL_MIN);
+	assert_int_equal(fill_level(XQ_WIRE), 2 * XQ_FILL_MIN);
+	/* never into the frames kept for cutting super-packets */
+	kernel_takes(XQ_WIRE, 2 * XQ_FILL_MIN);
+	q->nfree = XQ_FILL_RESERVE + 10;
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(q->nfree, XQ_FILL_RESERVE);
+	assert_int_equal(fill_level(XQ_WIRE), 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_super_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_frame_checksum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesced_chain, setup, teardown),
+		cmocka_unit_test(test_fill_goal_adapts),
+		cmocka_unit_test_setup_teardown(test_fill_ring_level, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

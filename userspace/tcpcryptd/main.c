@@ -582,11 +582,13 @@ static void log_poller(const char *why, struct poller *p)
 			continue;
 		pr_stats("xdp_statistics(%s) q%u %s: rx_dropped=%llu rx_invalid_descs=%llu "
 			 "rx_ring_full=%llu rx_fill_ring_empty_descs=%llu "
-			 "tx_invalid_descs=%llu tx_ring_empty_descs=%llu\n", why, p->q.qid,
+			 "tx_invalid_descs=%llu tx_ring_empty_descs=%llu fill_goal=%u "
+			 "fill_grown=%llu\n", why, p->q.qid,
 			 s == XQ_WIRE ? "wire" : "host", U(xs[s].rx_dropped),
 			 U(xs[s].rx_invalid_descs), U(xs[s].rx_ring_full),
 			 U(xs[s].rx_fill_ring_empty_descs), U(xs[s].tx_invalid_descs),
-			 U(xs[s].tx_ring_empty_descs));
+			 U(xs[s].tx_ring_empty_descs), p->q.s[s].fill_goal,
+			 U(p->q.s[s].fill_grown));
 	}
 }
 

@@ -42,6 +42,9 @@
 /* frames beyond the rings: runs being coalesced, segments being cut */
 #define XQ_SLACK_FRAMES		1024u
 #define XQ_HUGE_ALIGN		(2u << 20)
+/* the fill ring's adaptive level (see xq_fill): floor, and refills per decay */
+#define XQ_FILL_MIN		1024u
+#define XQ_FILL_DECAY		4096u
 
 enum xq_side {
 	XQ_WIRE,	/* IFACE: frames from/to the network */
@@ -57,6 +60,9 @@ struct xq_sock {
 	struct xsk_ring_cons comp;
 	int fd;
 	uint32_t outstanding_tx;	/* descriptors submitted, not yet completed */
+	/* the fill ring is kept at fill_goal frames, not full (see xq_fill) */
+	uint32_t fill_goal, fill_low, fill_refills;
+	uint64_t fill_grown;		/* times a burst doubled fill_goal */
 };
 
 struct xq_opts {
@@ -90,8 +96,10 @@ void xq_destroy(struct xq *q);
 /* Register both sockets in their XSKMAPs (key = queue id). */
 int xq_update_maps(struct xq *q, int wire_xskmap_fd, int host_xskmap_fd);
 int xq_stats(struct xq *q, enum xq_side side, struct xdp_statistics *st);
-/* Move frames from the free list into SIDE's fill ring. */
+/* Move frames from the free list into SIDE's fill ring, up to its goal. */
 void xq_fill(struct xq *q, enum xq_side side);
+/* Adapt the goal to LEVEL, the frames the kernel still held (of at most MAX). */
+void xq_fill_adapt(struct xq_sock *s, uint32_t level, uint32_t max);
 
 static inline uint64_t xq_chunk(uint64_t addr)
 {
