@@ -1341,6 +1341,13 @@ static int consume(struct tc_conn *c, uint64_t off, const uint8_t *data, size_t 
 			return -ENOMEM;
 		}
 		start_sending(c);
+		/*
+		 * Both Init messages are in (ours is in tx.by): the ephemeral
+		 * private key goes now, not with the connection. RFC 8548 8:
+		 * forward secrecy holds once it is removed from memory.
+		 */
+		tc_hs_free(&c->hs);
+		c->hs_started = false;
 		data += used;
 		len -= used;
 		off += used;
@@ -1971,6 +1978,26 @@ void tc_conn_free(struct tc_conn *c)
 	free(c);
 }
 
+/*
+ * A closed connection stays in the flow table for its TIME_WAIT (60 s):
+ * what it holds no more goes back now, so that a host opening many short
+ * connections reuses that memory rather than growing its (locked) heap.
+ * Only empty containers go: a late segment allocates again.
+ */
+static void release_idle(struct tc_conn *c)
+{
+	if (!tc_conn_closed(c))
+		return;
+	tc_frames_release(&c->tx.fr);
+	tc_bytes_release(&c->tx.by);
+	tc_frames_release(&c->rx.fr);
+	if (c->scratch) {
+		tc_wipe(c->scratch, TC_FRAME_MAX);
+		free(c->scratch);
+		c->scratch = NULL;
+	}
+}
+
 int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
 		  const struct tc_seg *s, uint64_t now, const struct tc_out *out)
 {
@@ -2011,6 +2038,7 @@ int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
 			ret = wire_seg(c, frame, s, &o);
 	}
 out:
+	release_idle(c);
 	c->out = NULL;
 	return ret;
 }
@@ -2063,6 +2091,7 @@ void tc_conn_timer(struct tc_conn *c, uint64_t now, const struct tc_out *out)
 	}
 	if (c->tx.repair_at && now >= c->tx.repair_at)
 		repair_head(c);
+	release_idle(c);
 	c->out = NULL;
 }
 

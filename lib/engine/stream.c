@@ -45,6 +45,15 @@ void tc_frames_pop(struct tc_frames *fr, uint32_t k)
 	fr->n -= k;
 }
 
+void tc_frames_release(struct tc_frames *fr)
+{
+	if (fr->n)
+		return;
+	free(fr->r);
+	fr->r = NULL;
+	fr->cap = fr->head = 0;
+}
+
 uint32_t tc_frames_after_app(const struct tc_frames *fr, uint64_t app)
 {
 	uint32_t lo = 0, hi = fr->n;
@@ -87,6 +96,15 @@ void tc_bytes_free(struct tc_bytes *by)
 {
 	free(by->b);
 	memset(by, 0, sizeof(*by));
+}
+
+void tc_bytes_release(struct tc_bytes *by)
+{
+	if (by->len)
+		return;
+	free(by->b);
+	by->b = NULL;
+	by->cap = by->head = 0;
 }
 
 uint8_t *tc_bytes_reserve(struct tc_bytes *by, size_t n)

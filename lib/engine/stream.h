@@ -57,6 +57,8 @@ static inline struct tc_frame_rec *tc_frames_last(const struct tc_frames *fr)
 }
 /* Drop the oldest k records. */
 void tc_frames_pop(struct tc_frames *fr, uint32_t k);
+/* Give back the buffer of an empty log (the next push allocates again). */
+void tc_frames_release(struct tc_frames *fr);
 /*
  * Binary searches over the monotonic ends: the index of the first record
  * whose application range ends after app (app < rec.app + rec.app_len),
@@ -81,6 +83,8 @@ struct tc_bytes {
 
 void tc_bytes_init(struct tc_bytes *by, uint64_t base);
 void tc_bytes_free(struct tc_bytes *by);
+/* Give back the buffer while no byte is held; offsets continue from base. */
+void tc_bytes_release(struct tc_bytes *by);
 /* Room for n more bytes at the end, or NULL (-ENOMEM). */
 uint8_t *tc_bytes_reserve(struct tc_bytes *by, size_t n);
 /* The n bytes written into the reserved room are now held. */
