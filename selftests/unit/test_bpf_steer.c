@@ -988,6 +988,72 @@ static void test_flow_map_full_never_evicts(void **state)
 	flows_clear();
 }
 
+/* dp_flow_iterate / dp_session_iterate: each entry once, across many batches. */
+struct walk_seen {
+	uint8_t seen[3000];
+	unsigned int n, dup, stop_at;
+};
+
+static int walk_mark(const struct tc_flow_key *k, uint16_t vq, struct walk_seen *w)
+{
+	unsigned int i = ((unsigned int)k->remote[2] << 8) | k->remote[3];
+
+	assert_true(i < sizeof(w->seen));
+	assert_int_equal(vq, i & 0xff);		/* the value is the key's */
+	w->dup += w->seen[i]++;
+	return ++w->n == w->stop_at ? -EINTR : 0;
+}
+
+static int walk_flow_fn(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg)
+{
+	return walk_mark(k, v->queue, arg);
+}
+
+static int walk_session_fn(const struct tc_flow_key *k, const struct tc_session *s, void *arg)
+{
+	return walk_mark(k, s->queue, arg);
+}
+
+static void test_map_walks(void **state)
+{
+	static struct walk_seen w;
+	struct tc_flow_val v = { .state = TC_FLOW_ENCRYPTED };
+	struct tc_session s = { .state = TC_SESS_ENCRYPTED };
+	const unsigned int n = 2500;	/* about ten batches */
+	struct tc_flow_key k;
+	unsigned int i;
+
+	NEED_ENV();
+	for (i = 0; i < n; i++) {
+		uint8_t r[4] = { 10, 9, i >> 8, i };
+
+		dp_flow_key_v4(&k, L4, r, htons(80), htons(1000));
+		v.queue = s.queue = i & 0xff;
+		assert_int_equal(dp_flow_update(&E.dp, &k, &v), 0);
+		assert_int_equal(dp_session_put(&E.dp, &k, &s), 0);
+	}
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(dp_flow_iterate(&E.dp, walk_flow_fn, &w), 0);
+	assert_int_equal(w.n, n);
+	assert_int_equal(w.dup, 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(dp_session_iterate(&E.dp, walk_session_fn, &w), 0);
+	assert_int_equal(w.n, n);
+	assert_int_equal(w.dup, 0);
+	/* the callback's error ends the walk, mid-batch */
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 300;
+	assert_int_equal(dp_flow_iterate(&E.dp, walk_flow_fn, &w), -EINTR);
+	assert_int_equal(w.n, 300);
+	/* an empty map: no call */
+	flows_clear();
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(dp_flow_iterate(&E.dp, walk_flow_fn, &w), 0);
+	assert_int_equal(w.n, 0);
+	while (!bpf_map_get_next_key(E.dp.maps.sessions, NULL, &k))
+		bpf_map_delete_elem(E.dp.maps.sessions, &k);
+}
+
 static void test_policy_parse_errors(void **state)
 {
 	char *bad[][3] = {
@@ -1460,6 +1526,8 @@ static int group_setup(void **state)
 	m->pol_ports = bpf_map__fd(E.skel->maps.tc_pol_ports);
 	m->xsks_wire = bpf_map__fd(E.skel->maps.xsks_wire);
 	m->xsks_host = bpf_map__fd(E.skel->maps.xsks_host);
+	m->sessions = bpf_map__fd(E.skel->maps.tc_sessions);
+	m->dstats = bpf_map__fd(E.skel->maps.tc_dstats);
 	make_xsk();
 	return 0;
 }
@@ -1500,6 +1568,7 @@ int main(void)
 		cmocka_unit_test_setup(test_fragments, reset),
 		cmocka_unit_test_setup(test_flow_map_full_never_evicts, reset),
 		cmocka_unit_test_setup(test_differential_bpf_vs_tc_seg_parse, reset),
+		cmocka_unit_test_setup(test_map_walks, reset),
 		cmocka_unit_test(test_policy_parse_errors),
 	};
 

@@ -37,7 +37,7 @@ static int host_of(const struct flow_table *ft)
 	return ft == &sh->ft[1];
 }
 
-static void record(struct flow_table *ft, const struct flow *f, enum flow_sess_event ev)
+static void record(struct flow_table *ft, struct flow *f, enum flow_sess_event ev)
 {
 	int h = host_of(ft);
 	struct ev *e = &evs[h][nev[h] < EV_MAX ? nev[h]++ : EV_MAX - 1];

@@ -593,6 +593,47 @@ static void test_shell_adopted_flow_is_reset(void **state)
 	sh_stop(&s);
 }
 
+/*
+ * A closed encrypted connection whose socket is in TIME_WAIT: its flow stays
+ * (the socket could still send), but sock_diag is asked again only when
+ * TIME_WAIT ends, not every second for a minute.
+ */
+static void test_shell_time_wait_asked_once(void **state)
+{
+	struct sim_opts o = { .seed = 61, .engine = { true, true }, .len = { 3000, 2000 },
+			      .close = { true, true } };
+	unsigned int h, asked;
+	uint64_t t0;
+	struct sim s;
+
+	sh_start(&s, &o);
+	sim_run(&s, 60 * 1000 * SIM_MS);
+	assert_true(sim_streams_intact(&s));
+	/* the side that closed first holds TIME_WAIT */
+	h = s.h[0].k.fin_sent && s.h[0].k.fin_acked && s.h[0].k.fin_rcvd ? 0 : 1;
+	assert_int_equal(fake_socket_state(&sh_flow(&s, h)->key), TCPS_TIME_WAIT);
+	assert_true(tc_conn_closed(sh_flow(&s, h)->conn));
+	t0 = s.now;
+	/* the pass that sees it closed starts the grace period; then one question */
+	flow_expire(&sh->ft[h], t0);
+	flow_expire(&sh->ft[h], t0 + 3 * NSEC);
+	assert_non_null(sh_flow(&s, h));
+	asked = socket_queries;
+	assert_true(sh->ft[h].st.kept_socket >= 1);
+	/* a pass a second for most of a minute asks nothing */
+	for (t0 += 4 * NSEC; t0 < s.now + 55 * NSEC; t0 += NSEC)
+		flow_expire(&sh->ft[h], t0);
+	assert_int_equal(socket_queries, asked);
+	assert_non_null(sh_flow(&s, h));
+	/* TIME_WAIT over, the socket gone: the flow goes at the next question */
+	socket_answer = 0;
+	for (; t0 < s.now + 70 * NSEC && sh_flow(&s, h); t0 += NSEC)
+		flow_expire(&sh->ft[h], t0);
+	assert_null(sh_flow(&s, h));
+	assert_true(t0 <= s.now + 64 * NSEC);
+	sh_stop(&s);
+}
+
 /* Settings left for a local port reach the next connection; sessions read back. */
 static void test_shell_port_opts_and_session(void **state)
 {
@@ -894,6 +935,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),
 		cmocka_unit_test(test_shell_encrypts),
 		cmocka_unit_test(test_shell_encrypted_flow_leaves_with_its_socket),
+		cmocka_unit_test(test_shell_time_wait_asked_once),
 		cmocka_unit_test(test_shell_bad_checksum_dropped),
 		cmocka_unit_test(test_shell_plain_peer),
 		cmocka_unit_test(test_shell_adopted_flow_is_reset),

@@ -1103,24 +1103,95 @@ int dp_flow_delete(struct dp *dp, const struct tc_flow_key *k)
 	return map_err(bpf_map_delete_elem(dp->maps.flows, k));
 }
 
-int dp_flow_iterate(struct dp *dp,
-		    int (*fn)(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg),
-		    void *arg)
+/*
+ * Walk a hash map WALK_BATCH entries per system call (BPF_MAP_LOOKUP_BATCH).
+ * One get_next_key and one lookup per entry made tcpcryptd's once-a-second
+ * walk of tc_sessions cost two system calls per listed connection. A kernel
+ * that cannot batch this map (the first call fails EINVAL or EOPNOTSUPP) is
+ * walked entry by entry. fn's first error stops the walk and is returned.
+ */
+#define WALK_BATCH	256
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's, not in libc's errno.h */
+#endif
+
+typedef int (*walk_fn)(const void *k, const void *v, void *arg);
+
+static int walk_one_by_one(int fd, void *key, void *next, void *val, size_t ksz,
+			   walk_fn fn, void *arg)
 {
-	struct tc_flow_key key, next, *prev = NULL;
-	struct tc_flow_val v;
+	void *prev = NULL;
 	int err;
 
-	while (!(err = map_err(bpf_map_get_next_key(dp->maps.flows, prev, &next)))) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->maps.flows, &key, &v))
+	while (!(err = map_err(bpf_map_get_next_key(fd, prev, next)))) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val))
 			continue;	/* deleted meanwhile */
-		err = fn(&key, &v, arg);
+		err = fn(key, val, arg);
 		if (err)
 			return err;
 	}
 	return err == -ENOENT ? 0 : err;
+}
+
+static int map_walk(int fd, size_t ksz, size_t vsz, walk_fn fn, void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in_tok = 0, out_tok = 0, n, i;
+	void *keys, *vals, *in = NULL;
+	int err, r = 0;
+
+	keys = malloc(WALK_BATCH * ksz);
+	vals = malloc(WALK_BATCH * vsz);
+	if (!keys || !vals) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = WALK_BATCH;
+		err = map_err(bpf_map_lookup_batch(fd, in, &out_tok, keys, vals, &n, &opts));
+		if (err && err != -ENOENT) {
+			if (!in && (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUPP))
+				r = walk_one_by_one(fd, keys, (char *)keys + ksz, vals, ksz,
+						    fn, arg);
+			else
+				r = err;
+			goto out;
+		}
+		for (i = 0; i < n && !r; i++)
+			r = fn((char *)keys + i * ksz, (char *)vals + i * vsz, arg);
+		if (r || err == -ENOENT)	/* ENOENT: that was the last batch */
+			goto out;
+		in_tok = out_tok;
+		in = &in_tok;
+	}
+out:
+	free(keys);
+	free(vals);
+	return r;
+}
+
+struct walk_flows {
+	int (*fn)(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg);
+	void *arg;
+};
+
+static int walk_flow(const void *k, const void *v, void *arg)
+{
+	const struct walk_flows *w = arg;
+
+	return w->fn(k, v, w->arg);
+}
+
+int dp_flow_iterate(struct dp *dp,
+		    int (*fn)(const struct tc_flow_key *k, const struct tc_flow_val *v, void *arg),
+		    void *arg)
+{
+	struct walk_flows w = { fn, arg };
+
+	return map_walk(dp->maps.flows, sizeof(struct tc_flow_key), sizeof(struct tc_flow_val),
+			walk_flow, &w);
 }
 
 static int xsk_map(struct dp *dp, bool host)
@@ -1220,27 +1291,29 @@ int dp_session_del(struct dp *dp, const struct tc_flow_key *k)
 	return map_err(bpf_map_delete_elem(dp->maps.sessions, k));
 }
 
+struct walk_sessions {
+	int (*fn)(const struct tc_flow_key *k, const struct tc_session *s, void *arg);
+	void *arg;
+};
+
+static int walk_session(const void *k, const void *v, void *arg)
+{
+	const struct walk_sessions *w = arg;
+
+	return w->fn(k, v, w->arg);
+}
+
 int dp_session_iterate(struct dp *dp,
 		       int (*fn)(const struct tc_flow_key *k, const struct tc_session *s,
 				 void *arg),
 		       void *arg)
 {
-	struct tc_flow_key key, next, *prev = NULL;
-	struct tc_session s;
-	int err;
+	struct walk_sessions w = { fn, arg };
 
 	if (dp->maps.sessions < 0)
 		return -ENOENT;
-	while (!(err = map_err(bpf_map_get_next_key(dp->maps.sessions, prev, &next)))) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(dp->maps.sessions, &key, &s))
-			continue;	/* deleted meanwhile */
-		err = fn(&key, &s, arg);
-		if (err)
-			return err;
-	}
-	return err == -ENOENT ? 0 : err;
+	return map_walk(dp->maps.sessions, sizeof(struct tc_flow_key),
+			sizeof(struct tc_session), walk_session, &w);
 }
 
 int dp_dstats_put(struct dp *dp, __u32 slot, const struct tc_dstats *st)

@@ -67,11 +67,16 @@ int export_session_fill(const struct tc_conn *c, const struct tc_session *old,
 	return 0;
 }
 
-void export_session_changed(struct flow_table *ft, const struct flow *f,
+/*
+ * The flow remembers what it put in tc_sessions (f->sess_listed): each map
+ * call is a system call in a poller, and a connection used to pay 8 of them
+ * here, half of them lookups of entries that did not exist.
+ */
+void export_session_changed(struct flow_table *ft, struct flow *f,
 			    enum flow_sess_event ev)
 {
 	struct tc_session old, s;
-	bool have_old;
+	bool have_old = false;
 
 	if (!ft->dp)
 		return;
@@ -81,19 +86,31 @@ void export_session_changed(struct flow_table *ft, const struct flow *f,
 		memset(&s, 0, sizeof(s));
 		s.queue = f->queue;
 		s.state = TC_SESS_PLAIN;
-		dp_session_put(ft->dp, &f->key, &s);
+		if (!dp_session_put(ft->dp, &f->key, &s))
+			f->sess_listed = FLOW_LISTED_PLAIN;
 		return;
 	}
-	have_old = !dp_session_get(ft->dp, &f->key, &old);
+	if (f->sess_listed == FLOW_LISTED_UNKNOWN) {
+		have_old = !dp_session_get(ft->dp, &f->key, &old);
+		f->sess_listed = !have_old ? FLOW_LISTED_NONE :
+				 old.state == TC_SESS_PLAIN ? FLOW_LISTED_PLAIN : FLOW_LISTED_ENGINE;
+	}
 	if (ev != FLOW_SESS_CHANGED) {
 		/* a fallback stays listed while its socket lives (export_tick) */
-		if (have_old && !(ev == FLOW_SESS_REMOVED && old.state == TC_SESS_PLAIN))
-			dp_session_del(ft->dp, &f->key);
+		if (f->sess_listed == FLOW_LISTED_NONE ||
+		    (ev == FLOW_SESS_REMOVED && f->sess_listed == FLOW_LISTED_PLAIN))
+			return;
+		dp_session_del(ft->dp, &f->key);
+		f->sess_listed = FLOW_LISTED_NONE;
 		return;
 	}
+	/* the entry's session id and time stay: only an update reads it */
+	if (!have_old && f->sess_listed != FLOW_LISTED_NONE)
+		have_old = !dp_session_get(ft->dp, &f->key, &old);
 	if (f->conn && export_session_fill(f->conn, have_old ? &old : NULL, f->queue,
-					   clock_ns(CLOCK_REALTIME), &s) > 0)
-		dp_session_put(ft->dp, &f->key, &s);
+					   clock_ns(CLOCK_REALTIME), &s) > 0 &&
+	    !dp_session_put(ft->dp, &f->key, &s))
+		f->sess_listed = s.state == TC_SESS_PLAIN ? FLOW_LISTED_PLAIN : FLOW_LISTED_ENGINE;
 }
 
 void export_queue_stats(const struct tc_engine_stats *est, uint64_t rx_wire,
@@ -191,9 +208,13 @@ static int sweep_one(const struct tc_flow_key *k, const struct tc_session *s, vo
 		}
 		return 0;
 	}
-	/* the flow is still in tc_flows, or its socket lives: keep it */
+	/*
+	 * Its flow is still ours (its entry goes with it: no system call), or
+	 * in tc_flows, or its socket lives: keep it.
+	 */
 	if (sw->mode == SWEEP_STALE &&
-	    (!dp_flow_lookup(sw->ex->dp, k, &v) || sw->ex->socket_exists(k) != 0))
+	    (flow_known(sw->ex->ft, k) || !dp_flow_lookup(sw->ex->dp, k, &v) ||
+	     sw->ex->socket_exists(k) != 0))
 		return 0;
 	if (sw->n == sw->cap) {
 		unsigned int c = sw->cap ? 2 * sw->cap : 64;

@@ -46,7 +46,7 @@ void export_tick(struct export *ex);
 void export_stop(struct export *ex);
 
 /* The flow table's hook (flow.h: session_changed); uses ft->dp. */
-void export_session_changed(struct flow_table *ft, const struct flow *f,
+void export_session_changed(struct flow_table *ft, struct flow *f,
 			    enum flow_sess_event ev);
 
 /*

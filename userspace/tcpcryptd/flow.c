@@ -21,6 +21,7 @@
 #define TCPF_ACK	0x10
 
 #define NSEC		1000000000ull
+#define TIME_WAIT_NS	(60 * NSEC)	/* Linux's TCP_TIMEWAIT_LEN */
 #define RECHECK_NS	NSEC	/* a flow whose socket lives is looked up again after */
 
 #define STAT_INC(ft, f)	__atomic_fetch_add(&(ft)->st.f, 1, __ATOMIC_RELAXED)
@@ -660,6 +661,17 @@ int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 	return err;
 }
 
+bool flow_known(struct flow_table *ft, const struct tc_flow_key *k)
+{
+	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
+	bool known;
+
+	pthread_mutex_lock(bucket_lock(ft, b));
+	known = *lookup(ft, b, k) != NULL;
+	pthread_mutex_unlock(bucket_lock(ft, b));
+	return known;
+}
+
 /* A new connection's first SYN: an engine connection, steered from now on. */
 static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f)
 {
@@ -1052,6 +1064,7 @@ int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state
 	if (f) {
 		f->map_state = state;
 		f->proven = true;
+		f->sess_listed = FLOW_LISTED_UNKNOWN;
 		if (tc_flow_needs_keys(state)) {
 			f->lost_keys = 1;
 			if (ft->engine && !f->conn && x)
@@ -1152,6 +1165,11 @@ void flow_table_fini(struct flow_table *ft)
 /*
  * May a flow that needed keys go? Only once its local socket is gone: the
  * kernel would otherwise retransmit its data in plaintext past BPF.
+ *
+ * A socket in TIME_WAIT stays for TIME_WAIT_NS from the close: it is asked
+ * about again only then. Asking every second cost a sock_diag round trip
+ * per second per closed connection, 60 per connection, which at a few
+ * hundred connections a second took more CPU than the connections did.
  */
 static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 {
@@ -1160,11 +1178,22 @@ static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 	if (since(now, f->checked_ns) < RECHECK_NS)
 		return false;
 	f->checked_ns = now;
-	r = ft->socket_exists ? ft->socket_exists(&f->key) : 0;
+	if (ft->socket_state)
+		r = ft->socket_state(&f->key);
+	else
+		r = ft->socket_exists ? ft->socket_exists(&f->key) : 0;
 	if (r == 0)
 		return true;
-	if (r > 0)
-		STAT_INC(ft, kept_socket);
+	if (r < 0)
+		return false;
+	STAT_INC(ft, kept_socket);
+	if (ft->socket_state && r == TCPS_TIME_WAIT && f->expire_ns) {
+		/* expire_ns is the close plus the grace period */
+		uint64_t end = f->expire_ns - ft->grace_ns + TIME_WAIT_NS;
+
+		if (end > now + RECHECK_NS)
+			f->checked_ns = end - RECHECK_NS;
+	}
 	return false;
 }
 

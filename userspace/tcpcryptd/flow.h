@@ -59,6 +59,14 @@ enum flow_st {
 	FS_CLOSED,	/* FIN both ways or RST: removal pending */
 };
 
+/* What the session hook put in tc_sessions for a flow (flow.sess_listed). */
+enum {
+	FLOW_LISTED_UNKNOWN = -1,	/* adopted from a previous daemon: look */
+	FLOW_LISTED_NONE = 0,
+	FLOW_LISTED_ENGINE = 1,		/* its engine's session */
+	FLOW_LISTED_PLAIN = 2,		/* a fallback */
+};
+
 struct flow {
 	struct flow *next;
 	struct tc_flow_key key;
@@ -79,6 +87,7 @@ struct flow {
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
 	uint64_t checked_ns;	/* last sock_diag look-up */
 	uint8_t sess_mark;	/* engine state last told to session_changed (0: none) */
+	int8_t sess_listed;	/* session_changed's: its tc_sessions entry (FLOW_LISTED_*) */
 	bool plain_unlisted;	/* fell back before proof: listed at expiry if established */
 	/* half-open: in ft->half[hside] (oldest first), under ft->half_lock */
 	int8_t hside;		/* FLOW_HALF_*, or -1 */
@@ -161,7 +170,7 @@ struct flow_table {
 	 * (keys, closed, aborted, fallback: f->conn still set), when its tuple
 	 * starts a new connection, and when its record goes.
 	 */
-	void (*session_changed)(struct flow_table *ft, const struct flow *f,
+	void (*session_changed)(struct flow_table *ft, struct flow *f,
 				enum flow_sess_event ev);
 	void *session_arg;
 };
@@ -227,6 +236,8 @@ void flow_expire(struct flow_table *ft, uint64_t now);
  */
 int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 		 struct tc_session_info *info);
+/* Whether the table holds a flow with key k. */
+bool flow_known(struct flow_table *ft, const struct tc_flow_key *k);
 
 /*
  * An application's settings for the connections of a local port (the

@@ -31,8 +31,11 @@ static struct shell *sh;
 static int socket_answer = 1;	/* what the fake sock_diag says */
 static int socket_state_override;	/* > 0: the fake's TCP state, whatever the model says */
 
+static unsigned int socket_queries;	/* sock_diag questions asked */
+
 static int fake_socket_exists(const struct tc_flow_key *k)
 {
+	socket_queries++;
 	return socket_answer;
 }
 
@@ -43,6 +46,7 @@ static int fake_socket_state(const struct tc_flow_key *k)
 	struct sim *s;
 	int host;
 
+	socket_queries++;
 	if (!socket_answer || !sh)
 		return 0;
 	if (socket_state_override > 0)
