@@ -76,14 +76,10 @@ static bool aead_in(uint16_t id, const uint16_t *list, size_t n)
 	return false;
 }
 
-int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
+static int check_params(const struct tc_hs_params *p, const struct tc_ecdh *pre)
 {
-	uint8_t pub[TC_ECDH_PUB_MAX];
-	size_t i, len;
-	int err;
+	size_t i;
 
-	memset(hs, 0, sizeof(*hs));
-	hs->status = -EINVAL;
 	/* a fresh exchange follows only a TEP that B sent with v = 0 (3.2) */
 	if (!p->algs || !tc_tep_info(p->tep_byte) || (p->tep_byte & TC_TEP_V) ||
 	    (p->role != TC_ENO_ROLE_A && p->role != TC_ENO_ROLE_B) ||
@@ -98,6 +94,31 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 		if (!tc_aead_info(p->aeads[i]) ||
 		    aead_in(p->aeads[i], p->aeads, i))
 			return -EINVAL;	/* unknown or repeated */
+	/* a key made ahead of time must be one of this TEP */
+	if (p->key && (!pre->key || pre->info != tc_tep_info(p->tep_byte)))
+		return -EINVAL;
+	return 0;
+}
+
+int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
+{
+	struct tc_ecdh pre = { 0 };
+	uint8_t pub[TC_ECDH_PUB_MAX];
+	size_t len;
+	int err;
+
+	memset(hs, 0, sizeof(*hs));
+	hs->status = -EINVAL;
+	if (p->key) {
+		/* ours from now on, whatever happens */
+		pre = *p->key;
+		memset(p->key, 0, sizeof(*p->key));
+	}
+	err = check_params(p, &pre);
+	if (err) {
+		tc_ecdh_free(&pre);
+		return err;
+	}
 	hs->algs = p->algs;
 	hs->role = p->role;
 	hs->tep_byte = p->tep_byte;
@@ -107,11 +128,15 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 	memcpy(hs->aeads, p->aeads, p->n_aeads * sizeof(p->aeads[0]));
 	hs->n_aeads = p->n_aeads;
 
-	if (p->fixed_priv)
+	if (pre.key) {
+		hs->key = pre;
+		err = 0;
+	} else if (p->fixed_priv) {
 		err = tc_ecdh_from_private(&hs->key, p->tep_byte, p->fixed_priv,
 					   p->fixed_priv_len);
-	else
+	} else {
 		err = tc_ecdh_generate(&hs->key, p->tep_byte, p->rng);
+	}
 	if (err)
 		goto fail;
 	if (p->fixed_nonce)

@@ -75,6 +75,12 @@ struct tc_hs_params {
 	const uint8_t *fixed_priv;	/* tc_ecdh_from_private() format */
 	size_t fixed_priv_len;
 	const uint8_t *fixed_nonce;	/* TC_NONCE_LEN bytes */
+	/*
+	 * A fresh key pair for tep_byte made ahead of time (the daemon's key
+	 * pool), used instead of one from rng: moved into the handshake, *key
+	 * is left empty, also on failure. A key pair must serve one exchange.
+	 */
+	struct tc_ecdh *key;
 };
 
 /*

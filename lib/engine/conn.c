@@ -1124,6 +1124,7 @@ static int start_keyx(struct tc_conn *c)
 {
 	struct tc_hs_params p = { 0 };
 	const struct tc_tep_info *tep;
+	struct tc_ecdh pre = { 0 };
 	struct tc_eno_sel sel;
 	enum tc_eno_role role;
 	int len, err;
@@ -1150,6 +1151,11 @@ static int start_keyx(struct tc_conn *c)
 	}
 	/* the key pair and nonce come from the caller's randomness */
 	p.rng = &c->cfg->rng;
+	if (c->cfg->take_key &&
+	    !c->cfg->take_key(c->cfg->take_key_arg, sel.byte, &pre)) {
+		p.key = &pre;
+		c->st->keys_pooled++;
+	}
 	err = tc_hs_start(&c->hs, &p);
 	c->hs_started = true;
 	if (err)

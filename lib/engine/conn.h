@@ -91,6 +91,14 @@ struct tc_engine_cfg {
 	uint32_t host_mtu;	/* largest IP datagram handed to the local stack */
 	uint64_t rekey_bytes;	/* start a new key generation after this many
 				 * bytes sealed (RFC 8548 3.8); 0: never */
+	/*
+	 * Key pairs made ahead of time, off the connection's critical path
+	 * (tcpcryptd's key pool): 0 and a fresh pair for tep in *e, never
+	 * handed out before; anything else and the engine makes one itself
+	 * from rng. NULL: always itself. Called from the connection's thread.
+	 */
+	int (*take_key)(void *arg, uint8_t tep, struct tc_ecdh *e);
+	void *take_key_arg;
 };
 
 /*
@@ -112,6 +120,7 @@ struct tc_engine_stats {
 	uint64_t tag_failures, malformed, aborts, resets_lost_keys, urgent_refused;
 	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
 	uint64_t no_buffer, rekeys, rekeys_started;
+	uint64_t keys_pooled;	/* key exchanges with a key pair made ahead */
 };
 
 enum tc_conn_state {

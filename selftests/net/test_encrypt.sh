@@ -206,6 +206,9 @@ for mode in skb native; do
 	# frames span whole segments (TC_FRAME_DATA_TARGET): far fewer frames than segments
 	check "$tag: h1's frames span several wire segments" \
 		[ $(( $(dstat h1 frames_sealed) * 2 )) -lt "$(dstat h1 gso_segs)" ]
+	# --key-pool (default 32): key exchanges take pairs made in idle time
+	check "$tag: key exchanges used key pairs made ahead" \
+		[ $(( $(dstat h1 keys_pooled) + $(dstat h2 keys_pooled) )) -gt 0 ]
 	check "$tag: h1 exits 0" tcd_stop h1
 	check "$tag: h2 exits 0" tcd_stop h2
 done

@@ -60,6 +60,51 @@ static void test_clean_transfer(void **state)
 	run_case(state, &o, "clean v6");
 }
 
+/* tc_engine_cfg.take_key: a pool hands out pairs; it may also have none. */
+struct pool_hook {
+	struct sim *s;
+	int calls, give;
+	uint8_t tep;
+};
+
+static int take_from_pool(void *arg, uint8_t tep, struct tc_ecdh *e)
+{
+	struct pool_hook *ph = arg;
+
+	ph->calls++;
+	ph->tep = tep;
+	if (!ph->give)
+		return -ENOENT;
+	ph->give--;
+	return tc_ecdh_generate(e, tep, &ph->s->cfg.rng);
+}
+
+static void test_key_pairs_from_a_pool(void **state)
+{
+	struct sim_opts o = { .seed = 31, .engine = { true, true }, .len = { 30000, 20000 },
+			      .close = { true, true } };
+	struct pool_hook ph;
+	int give;
+
+	/* both ends take one; then one end finds the pool empty: made on the spot */
+	for (give = 2; give >= 1; give--) {
+		struct sim s;
+
+		sim_init(&s, *state, &o);
+		ph = (struct pool_hook){ .s = &s, .give = give };
+		s.cfg.take_key = take_from_pool;
+		s.cfg.take_key_arg = &ph;
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_ENCRYPTED);
+		assert_int_equal(ph.calls, 2);
+		assert_int_equal(ph.tep, TC_TEP_X25519);
+		assert_int_equal(s.h[0].st.keys_pooled + s.h[1].st.keys_pooled, give);
+		sim_free(&s);
+	}
+}
+
 static void test_small_and_empty(void **state)
 {
 	struct sim_opts o = { .seed = 3, .engine = { true, true }, .len = { 1, 0 },
@@ -544,6 +589,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_transfer),
+		cmocka_unit_test(test_key_pairs_from_a_pool),
 		cmocka_unit_test(test_small_and_empty),
 		cmocka_unit_test(test_faulty_wire),
 		cmocka_unit_test(test_options_and_tiny_mss),

@@ -694,6 +694,49 @@ static void test_rng_source(void **state)
 	tc_hs_free(&hs);
 }
 
+/*
+ * A key pair made ahead of time (tcpcryptd's key pool): the handshake uses
+ * it, draws only the nonce, takes it over (the caller's copy is left
+ * empty) and agrees with a peer; a pair of another TEP is refused and freed.
+ */
+static void test_premade_key(void **state)
+{
+	uint8_t pub[32];
+	struct tc_hs_params pa, pb;
+	struct test_rng r;
+	struct tc_ecdh e;
+	struct hs_pair hp;
+	const uint8_t *m;
+	size_t len;
+
+	assert_int_equal(test_rng_init(&r, 7), 0);
+	assert_int_equal(tc_ecdh_generate(&e, TC_TEP_X25519, &r.rng), 0);
+	assert_int_equal(tc_ecdh_public(&e, pub, sizeof(pub)), 32);
+	r.drawn = 0;
+	params(&pa, TC_ENO_ROLE_A, TC_TEP_X25519, aeads, 1);
+	params(&pb, TC_ENO_ROLE_B, TC_TEP_X25519, aeads, 1);
+	pa.rng = &r.rng;
+	pa.key = &e;
+	run_pair(&hp, &pa, &pb, 0);
+	assert_null(e.key);
+	assert_int_equal(r.drawn, TC_NONCE_LEN);	/* the nonce only */
+	m = tc_hs_output(&hp.a, &len);
+	assert_memory_equal(m + TC_INIT1_HDR_LEN + 2 + TC_NONCE_LEN, pub, 32);
+	assert_agree(&hp, TC_TEP_X25519, aeads[0]);
+	free_pair(&hp);
+
+	/* a P-256 pair for an X25519 exchange, or an empty one: -EINVAL */
+	assert_int_equal(tc_ecdh_generate(&e, TC_TEP_P256, &r.rng), 0);
+	params(&pa, TC_ENO_ROLE_A, TC_TEP_X25519, aeads, 1);
+	pa.key = &e;
+	assert_int_equal(tc_hs_start(&hp.a, &pa), -EINVAL);
+	assert_null(e.key);
+	tc_hs_free(&hp.a);
+	assert_int_equal(tc_hs_start(&hp.a, &pa), -EINVAL);
+	tc_hs_free(&hp.a);
+	test_rng_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_eof_and_params),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_rng_source),
+		cmocka_unit_test(test_premade_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,6 +43,7 @@
 #include "tcpcryptd/flow.h"
 #include "tcpcryptd/hostif.h"
 #include "tcpcryptd/instance.h"
+#include "tcpcryptd/keypool.h"
 #include "tcpcryptd/linkwatch.h"
 #include "tcpcryptd/pcap.h"
 #include "tcpcryptd/privs.h"
@@ -73,6 +74,7 @@ struct cfg {
 	unsigned int idle_s, grace_ms, max_flows, stats_s;
 	unsigned int half_open, half_open_prefix;	/* 0: default */
 	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
+	unsigned int key_pool;		/* pairs made ahead per TEP, 0: none */
 	const char *pcap_path, *pcap_filter;
 	/* the policy options as given, replayed by SIGHUP */
 	const char *policy_file;
@@ -88,6 +90,7 @@ static struct cfg cfg = {
 	.grace_ms = 2000,
 	.max_flows = TC_FLOWS_MAX,
 	.spin_us = TCD_DEF_SPIN_US,
+	.key_pool = KEYPOOL_DEF_DEPTH,
 };
 
 /* ---- the option table: getopt_long and -h are both generated from it ---- */
@@ -135,6 +138,11 @@ static int set_busy(const char *a) { cfg.busy_poll = true; return 0; }
 static int set_pt(const char *a) { cfg.passthrough = true; return 0; }
 static int set_teps(const char *a) { cfg.teps = a; return 0; }
 static int set_aeads(const char *a) { cfg.aeads = a; return 0; }
+static int set_key_pool(const char *a)
+{
+	return parse_uint(a, 0, KEYPOOL_MAX_DEPTH, &cfg.key_pool);
+}
+
 static int set_rekey(const char *a)
 {
 	char *end;
@@ -266,6 +274,9 @@ static const struct opt opts[] = {
 	  "x25519, x448, p256, p521 (default x25519,p256)", set_teps },
 	{ "aead", 0, "LIST", "AEADs offered, most preferred first: aes128gcm, aes256gcm, "
 	  "chacha20poly1305 (default in that order)", set_aeads },
+	{ "key-pool", 0, "N", "ephemeral key pairs kept ready per key exchange method (TEP), made "
+	  "in idle CPU time and each used once (default 32; 0: each key exchange makes "
+	  "its own)", set_key_pool },
 	{ "rekey", 0, "BYTES", "start a new key generation after every BYTES sent on a "
 	  "connection (K, M, G suffixes; default 0: only when the peer does)", set_rekey },
 	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
@@ -419,6 +430,8 @@ static int parse_args(int argc, char **argv)
 
 static struct tc_algs algs;
 static struct tc_engine_cfg ecfg;
+static struct keypool keypool;
+static bool keypool_on;
 
 struct alg_name {
 	const char *name;
@@ -532,6 +545,18 @@ static int engine_setup(unsigned int host_mtu)
 		n += snprintf(aeads + n, sizeof(aeads) - n, "%s%s", n ? "," : "",
 			      aead_name(ecfg.aeads[i]));
 	pr_info("tcpcrypt: key exchanges %s, AEADs %s\n", teps, aeads);
+	if (cfg.key_pool) {
+		err = keypool_init(&keypool, ecfg.teps, ecfg.n_teps, cfg.key_pool, &ecfg.rng);
+		if (!err)
+			err = keypool_start(&keypool);
+		if (err) {
+			pr_warn("key pool: %s\n", strerror(-err));
+			return err;
+		}
+		keypool_on = true;
+		ecfg.take_key = keypool_take;
+		ecfg.take_key_arg = &keypool;
+	}
 	return 0;
 }
 
@@ -624,7 +649,8 @@ static void log_stats(const char *why)
 			"frames_repaired=%llu "
 			"tag_failures=%llu malformed_frames=%llu aborts=%llu resets_lost_keys=%llu "
 			"urgent_refused=%llu ooo_segments=%llu ooo_dropped=%llu held_dropped=%llu "
-			"stale_dropped=%llu no_buffer=%llu rekeys=%llu rekeys_started=%llu\n", why,
+			"stale_dropped=%llu no_buffer=%llu rekeys=%llu rekeys_started=%llu "
+			"keys_pooled=%llu\n", why,
 			(unsigned long long)e.eno_offered, (unsigned long long)e.eno_answered,
 			(unsigned long long)e.eno_fallback, (unsigned long long)e.encrypted,
 			(unsigned long long)e.frames_sealed, (unsigned long long)e.frames_opened,
@@ -636,7 +662,15 @@ static void log_stats(const char *why)
 			(unsigned long long)e.urgent_refused, (unsigned long long)e.ooo_segments,
 			(unsigned long long)e.ooo_dropped, (unsigned long long)e.held_dropped,
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
-			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started);
+			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started,
+			(unsigned long long)e.keys_pooled);
+	}
+	if (keypool_on) {
+		struct keypool_stats k;
+
+		keypool_get_stats(&keypool, &k);
+		pr_stats("keypool(%s): depth=%u made=%llu taken=%llu missed=%llu expired=%llu\n",
+			 why, keypool.depth, U(k.made), U(k.taken), U(k.missed), U(k.expired));
 	}
 	if (pcap) {
 		pcapw_flush(pcap);
@@ -1267,6 +1301,10 @@ static int teardown(void)
 	}
 	free(pollers);
 	flow_table_fini(&ft);
+	if (keypool_on) {
+		keypool_fini(&keypool);
+		keypool_on = false;
+	}
 	if (dp && !attached_by_us) {
 		/* the loader's attachment stays; our host side goes */
 		dp_detach_host(dp);
