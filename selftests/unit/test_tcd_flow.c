@@ -166,6 +166,51 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * Connections that differ only in one port spread over the buckets, in a
+ * table of the default size: a server's flows from one client differ in
+ * the remote port, a client's to one server in the local port, both
+ * families. The hash once left the remote port out of the bucket bits.
+ */
+static void test_key_hash_spreads_ports(void **state)
+{
+	static uint16_t count[32768];
+	const uint8_t a4[4] = { 198, 51, 100, 2 }, b4[4] = { 192, 0, 2, 1 };
+	const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [7] = 1, [15] = 1 };
+	const uint32_t mask = 32767, n = 4000;
+	int v6, remote;
+	uint32_t i;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (remote = 0; remote < 2; remote++) {
+			uint16_t most = 0;
+			uint32_t used = 0;
+
+			memset(count, 0, sizeof(count));
+			for (i = 0; i < n; i++) {
+				uint16_t eph = htons(32768 + 2 * i), svc = htons(6000);
+				struct tc_flow_key k;
+				uint32_t b;
+
+				if (v6)
+					dp_flow_key_v6(&k, a6, b6, remote ? svc : eph,
+						       remote ? eph : svc);
+				else
+					dp_flow_key_v4(&k, a4, b4, remote ? svc : eph,
+						       remote ? eph : svc);
+				b = key_hash(&k) & mask;
+				used += !count[b];
+				if (++count[b] > most)
+					most = count[b];
+			}
+			/* 4000 keys in 32768 buckets: random placement fills ~3770 */
+			assert_true(used > n * 9 / 10);
+			assert_true(most <= 6);
+		}
+	}
+}
+
 static void test_syn_key_and_close(void **state)
 {
 	struct flow_table *ft = *state;
@@ -936,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_shell_encrypts),
 		cmocka_unit_test(test_shell_encrypted_flow_leaves_with_its_socket),
 		cmocka_unit_test(test_shell_time_wait_asked_once),
+		cmocka_unit_test(test_key_hash_spreads_ports),
 		cmocka_unit_test(test_shell_bad_checksum_dropped),
 		cmocka_unit_test(test_shell_plain_peer),
 		cmocka_unit_test(test_shell_adopted_flow_is_reset),

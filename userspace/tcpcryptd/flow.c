@@ -88,17 +88,31 @@ static bool fix_partial_csum(uint8_t *pkt, const struct seg *s)
 	return true;
 }
 
+/* MurmurHash3's 64-bit finalizer: every input bit reaches every output bit. */
+static uint64_t fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+/*
+ * The bucket is the hash's low bits, so each word is mixed in fully. A
+ * single multiply per word left the remote port (the key's top 16 bits)
+ * out of the low 32: every connection from one client address shared a
+ * bucket, and a server's look-ups walked them all.
+ */
 static uint32_t key_hash(const struct tc_flow_key *k)
 {
 	uint64_t w[5], h = 0x9e3779b97f4a7c15ull;
 	int i;
 
 	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
+	for (i = 0; i < 5; i++)
+		h = fmix64(h ^ w[i]);
 	return (uint32_t)h;
 }
 
