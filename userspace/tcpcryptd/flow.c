@@ -1218,6 +1218,14 @@ static int expire_reason(struct flow_table *ft, struct flow *f, uint64_t now)
 	bool idle = ft->idle_ns && age >= ft->idle_ns;
 	bool half_open = f->seen_mask != 3 && age >= FLOW_HALF_OPEN_S * NSEC;
 
+	/*
+	 * Its socket is in TIME_WAIT (socket_gone): nothing can end it
+	 * sooner, and a pass a second over tens of thousands of them should
+	 * not touch their connections' memory.
+	 */
+	if (f->checked_ns > now)
+		return 0;
+
 	/* never proven: its handshake is over (no tc_flows entry needs keys) */
 	if (f->hside >= 0 && !f->plain && age >= FLOW_HALF_OPEN_S * NSEC)
 		return 2;
