@@ -163,4 +163,11 @@ bg "$H1" sh -c "sleep 10 | timeout 15 nc 192.0.2.2 5013"
 fallback() { tcn_rows "$H1" -a --port 5013 | grep -q "^plain "; }
 check "a fallback to plain TCP is listed with -a as plain" wait_for 10 fallback
 check "... and not without -a" sh -c "! ip netns exec $H1 $TCN --port 5013 | grep -q 5013"
+# its entry outlives its flow while the socket lives; then the sweep takes it
+gone_plain() { ! tcn_rows "$H1" -a --port 5013 | grep -q .; }
+# the server closes first: no TIME_WAIT on host 1 to wait out
+ip netns exec "$H2" pkill -f "nc -l 5013"
+sleep 0.5
+ip netns exec "$H1" pkill -f "nc 192.0.2.2 5013"
+check "the fallback's entry goes once its socket is gone" wait_for 90 gone_plain
 done_testing

@@ -29,6 +29,7 @@ struct export {
 	const struct poller *pollers;
 	unsigned int npollers;
 	uint32_t pid;
+	unsigned int ticks;	/* export_tick calls: every EXPORT_FULL_SWEEP-th checks all */
 	/* sock_diag: does a flow's local socket live? (tests replace it) */
 	int (*socket_exists)(const struct tc_flow_key *k);
 };
