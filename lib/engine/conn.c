@@ -1961,6 +1961,15 @@ struct tc_conn *tc_conn_new_lost(const struct tc_engine_cfg *cfg, struct tc_engi
 	return c;
 }
 
+/* It may hold plaintext that had nowhere to go. */
+static void free_scratch(struct tc_conn *c)
+{
+	if (c->scratch)
+		tc_wipe(c->scratch, TC_FRAME_MAX);
+	free(c->scratch);
+	c->scratch = NULL;
+}
+
 void tc_conn_free(struct tc_conn *c)
 {
 	if (!c)
@@ -1977,9 +1986,7 @@ void tc_conn_free(struct tc_conn *c)
 	if (c->tx.hold)
 		tc_wipe(c->tx.hold, c->tx.hold_cap);
 	free(c->tx.hold);
-	if (c->scratch)
-		tc_wipe(c->scratch, TC_FRAME_MAX);
-	free(c->scratch);
+	free_scratch(c);
 	tc_wipe(c->session_id, sizeof(c->session_id));
 	free(c);
 }
@@ -1997,11 +2004,7 @@ static void release_idle(struct tc_conn *c)
 	tc_frames_release(&c->tx.fr);
 	tc_bytes_release(&c->tx.by);
 	tc_frames_release(&c->rx.fr);
-	if (c->scratch) {
-		tc_wipe(c->scratch, TC_FRAME_MAX);
-		free(c->scratch);
-		c->scratch = NULL;
-	}
+	free_scratch(c);
 }
 
 int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,

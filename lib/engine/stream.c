@@ -47,11 +47,8 @@ void tc_frames_pop(struct tc_frames *fr, uint32_t k)
 
 void tc_frames_release(struct tc_frames *fr)
 {
-	if (fr->n)
-		return;
-	free(fr->r);
-	fr->r = NULL;
-	fr->cap = fr->head = 0;
+	if (!fr->n)
+		tc_frames_free(fr);
 }
 
 uint32_t tc_frames_after_app(const struct tc_frames *fr, uint64_t app)
@@ -100,11 +97,12 @@ void tc_bytes_free(struct tc_bytes *by)
 
 void tc_bytes_release(struct tc_bytes *by)
 {
+	uint64_t base = by->base;
+
 	if (by->len)
 		return;
-	free(by->b);
-	by->b = NULL;
-	by->cap = by->head = 0;
+	tc_bytes_free(by);
+	tc_bytes_init(by, base);
 }
 
 uint8_t *tc_bytes_reserve(struct tc_bytes *by, size_t n)
