@@ -626,7 +626,7 @@ static void test_shell_adopted_flow_is_reset(void **state)
 	/* the daemon dies and another takes the flow over from tc_flows */
 	flow_table_fini(&sh->ft[0]);
 	assert_int_equal(flow_table_init(&sh->ft[0], NULL, 1024, 2000, 600), 0);
-	sh->ft[0].socket_exists = fake_socket_exists;
+	sh->ft[0].socket_state = fake_socket_state;
 	flow_table_set_engine(&sh->ft[0], &sh->cfg);
 	assert_int_equal(flow_adopt(&sh->ft[0], &key, TC_FLOW_ENCRYPTED, 0), 0);
 	while (!(s.h[0].k.reset && s.h[1].k.reset) && s.now < 60000 * SIM_MS && sim_step(&s))

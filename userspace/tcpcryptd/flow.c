@@ -1108,7 +1108,6 @@ int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 	ft->grace_ns = (uint64_t)grace_ms * 1000000ull;
 	ft->idle_ns = (uint64_t)idle_s * NSEC;
 	ft->dp = dp;
-	ft->socket_exists = tcp_socket_exists;
 	ft->socket_state = tcp_socket_state;
 	flow_table_set_half_open(ft, 0, 0);
 	pthread_mutex_init(&ft->half_lock, NULL);
@@ -1192,16 +1191,13 @@ static bool socket_gone(struct flow_table *ft, struct flow *f, uint64_t now)
 	if (since(now, f->checked_ns) < RECHECK_NS)
 		return false;
 	f->checked_ns = now;
-	if (ft->socket_state)
-		r = ft->socket_state(&f->key);
-	else
-		r = ft->socket_exists ? ft->socket_exists(&f->key) : 0;
+	r = ft->socket_state ? ft->socket_state(&f->key) : 0;
 	if (r == 0)
 		return true;
 	if (r < 0)
 		return false;
 	STAT_INC(ft, kept_socket);
-	if (ft->socket_state && r == TCPS_TIME_WAIT && f->expire_ns) {
+	if (r == TCPS_TIME_WAIT && f->expire_ns) {
 		/* expire_ns is the close plus the grace period */
 		uint64_t end = f->expire_ns - ft->grace_ns + TIME_WAIT_NS;
 

@@ -156,9 +156,8 @@ struct flow_table {
 	/* per-thread contexts, for stats and clean-up */
 	pthread_mutex_t ctx_lock;
 	struct flow_ctx *ctxs;
-	/* tests: does the local socket of a flow still exist? (sock_diag) */
-	int (*socket_exists)(const struct tc_flow_key *k);
-	/* ... and its TCP state (tcp_socket_state()) */
+	/* a flow's local socket: its TCP state, 0 if gone (tcp_socket_state();
+	 * tests replace it) */
 	int (*socket_state)(const struct tc_flow_key *k);
 	/* applications' settings by local port (flow_opts_set) */
 	pthread_mutex_t opts_lock;

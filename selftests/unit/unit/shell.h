@@ -33,12 +33,6 @@ static int socket_state_override;	/* > 0: the fake's TCP state, whatever the mod
 
 static unsigned int socket_queries;	/* sock_diag questions asked */
 
-static int fake_socket_exists(const struct tc_flow_key *k)
-{
-	socket_queries++;
-	return socket_answer;
-}
-
 /* The local socket's TCP state (Linux numbering), from the kernel model. */
 static int fake_socket_state(const struct tc_flow_key *k)
 {
@@ -135,7 +129,6 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 		s->h[i].c = NULL;
 		if (flow_table_init(&sh->ft[i], NULL, 1024, 2000, 600))
 			abort();
-		sh->ft[i].socket_exists = fake_socket_exists;
 		sh->ft[i].socket_state = fake_socket_state;
 		if (o->engine[i])
 			flow_table_set_engine(&sh->ft[i], &sh->cfg);
