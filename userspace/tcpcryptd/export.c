@@ -90,7 +90,13 @@ void export_session_changed(struct flow_table *ft, struct flow *f,
 			f->sess_listed = FLOW_LISTED_PLAIN;
 		return;
 	}
-	if (f->sess_listed == FLOW_LISTED_UNKNOWN) {
+	/*
+	 * The entry is read only when what it holds matters: an adopted flow's
+	 * (is there one, a fallback's?) and one being updated (its session
+	 * id and time stay).
+	 */
+	if (f->sess_listed == FLOW_LISTED_UNKNOWN ||
+	    (ev == FLOW_SESS_CHANGED && f->sess_listed != FLOW_LISTED_NONE)) {
 		have_old = !dp_session_get(ft->dp, &f->key, &old);
 		f->sess_listed = !have_old ? FLOW_LISTED_NONE :
 				 old.state == TC_SESS_PLAIN ? FLOW_LISTED_PLAIN : FLOW_LISTED_ENGINE;
@@ -104,9 +110,6 @@ void export_session_changed(struct flow_table *ft, struct flow *f,
 		f->sess_listed = FLOW_LISTED_NONE;
 		return;
 	}
-	/* the entry's session id and time stay: only an update reads it */
-	if (!have_old && f->sess_listed != FLOW_LISTED_NONE)
-		have_old = !dp_session_get(ft->dp, &f->key, &old);
 	if (f->conn && export_session_fill(f->conn, have_old ? &old : NULL, f->queue,
 					   clock_ns(CLOCK_REALTIME), &s) > 0 &&
 	    !dp_session_put(ft->dp, &f->key, &s))
