@@ -127,6 +127,13 @@ struct tc_conn {
 	uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
 	uint8_t transcript_len;
 	uint64_t syn_at, rtt, keyx_deadline;
+	/* resumption (RFC 8548 3.5): the attempt in flight, the peer's
+	 * address that keys the cache, and the chain this session continues */
+	struct tc_resume_ticket *rt;
+	uint8_t peer[18];	/* address, then the service's port */
+	uint8_t peer_len;
+	bool resumed;
+	uint64_t chain;
 
 	uint32_t tsval_l, tsval_r;	/* latest timestamps from each side */
 	uint16_t win_l;			/* the local kernel's latest window */
@@ -335,18 +342,197 @@ static const uint16_t *conn_aeads(const struct tc_conn *c, unsigned int *n)
 static bool tep_data_ok(uint8_t byte, const uint8_t *data, size_t len, bool peer,
 			void *arg)
 {
-	const struct tc_conn *c = arg;
-	uint8_t glt = tc_eno_glt(byte);
+	struct tc_conn *c = arg;
+	uint8_t glt = tc_eno_glt(byte), half[TC_RESUME_HALF], nonce[TC_RESUME_NONCE_MAX];
 	unsigned int i, n;
 	const uint8_t *teps = conn_teps(c, &n);
+	size_t nlen;
 
-	/* v = 1 announces resumption, which this engine does not do */
-	if (len || (byte & TC_ENO_V))
-		return false;
 	for (i = 0; i < n; i++)
 		if (teps[i] == glt)
-			return tc_tep_info(glt) != NULL;
+			break;
+	if (i == n || !tc_tep_info(glt))
+		return false;
+	if (!(byte & TC_ENO_V))
+		return !len;
+	/* v = 1: resumption (RFC 8548 3.5). Ours names the ticket we hold. */
+	if (!peer)
+		return c->rt && c->rt->tep == glt;
+	/* B's answer: its half of resume[i] must be the one we expect (a
+	 * mismatch MUST be ignored); fewer than 9 bytes would mean a fresh
+	 * exchange under a v = 1 byte, which no B has reason to send */
+	if (c->active)
+		return c->rt && c->rt->tep == glt &&
+		       !tc_resume_check_reply(c->rt, data, len);
+	/* A's offer implies a fresh one for the same TEP (3.2); more than
+	 * 17 bytes is no valid suboption */
+	return tc_resume_decode(data, len, half, nonce, &nlen) >= 0;
+}
+
+/* ---- session resumption (RFC 8548 3.5): the cache is the caller's ---- */
+
+static void resume_lock(const struct tc_conn *c)
+{
+	if (c->cfg->resume_lock)
+		c->cfg->resume_lock(c->cfg->resume_arg);
+}
+
+static void resume_unlock(const struct tc_conn *c)
+{
+	if (c->cfg->resume_unlock)
+		c->cfg->resume_unlock(c->cfg->resume_arg);
+}
+
+/*
+ * Chains are kept per peer address and service: the address, then the
+ * passive opener's port (the SYN's destination port either way). A
+ * service's settings (its TEPs and AEADs, by local port) made the chain;
+ * a chain from another port could propose a TEP this one refuses, and
+ * the proposal is all the SYN has room for. dst: the peer is the SYN's
+ * destination (we open).
+ */
+static void set_peer(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s, bool dst)
+{
+	const uint8_t *ip = frame + s->l3_off;
+	uint8_t n = s->family == AF_INET ? 4 : 16;
+
+	if (s->family == AF_INET)
+		memcpy(c->peer, ip + (dst ? 16 : 12), n);
+	else
+		memcpy(c->peer, ip + (dst ? 24 : 8), n);
+	memcpy(c->peer + n, frame + s->l4_off + 2, 2);
+	c->peer_len = n + 2;
+}
+
+static bool resume_usable(const struct tc_conn *c)
+{
+	return c->cfg->resume && !(c->opts.resume_flags & TC_RESUME_F_IGNORE);
+}
+
+/* The cached session's AEAD is reused: only if this connection allows it. */
+static bool aead_allowed(const struct tc_conn *c, uint16_t aead)
+{
+	unsigned int i, n;
+	const uint16_t *l = conn_aeads(c, &n);
+
+	for (i = 0; i < n; i++)
+		if (l[i] == aead)
+			return true;
 	return false;
+}
+
+/* An attempt that did not key the session: its i stays used (3.5). */
+static void resume_drop(struct tc_conn *c)
+{
+	if (!c->rt)
+		return;
+	resume_lock(c);
+	tc_resume_abandon(c->cfg->resume, c->rt, c->opts.resume_flags, c->now);
+	resume_unlock(c);
+	free(c->rt);
+	c->rt = NULL;
+}
+
+/*
+ * A: the SYN proposes the lowest unused secret of the most recent chain
+ * with this peer, for the most preferred TEP that has one. Only that
+ * suboption fits beside the kernel's options (2 + 18 of 20-21 bytes); it
+ * implies a fresh offer of the same TEP (3.2).
+ */
+static int resume_offer(struct tc_conn *c, struct tc_eno_tep_in *tep,
+			uint8_t data[TC_RESUME_DATA_MAX])
+{
+	unsigned int n, i;
+	const uint8_t *tl = conn_teps(c, &n);
+	int err = -ENOENT, len;
+
+	if (!resume_usable(c))
+		return -ENOENT;
+	c->rt = calloc(1, sizeof(*c->rt));
+	if (!c->rt)
+		return -ENOMEM;
+	resume_lock(c);
+	for (i = n; i-- > 0 && err;)
+		err = tc_resume_take(c->cfg->resume, c->peer, c->peer_len, tl[i],
+				     c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
+	resume_unlock(c);
+	if (err || !aead_allowed(c, c->rt->aead)) {
+		resume_drop(c);
+		return err ? err : -ENOENT;
+	}
+	len = tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
+	if (len < 0) {
+		resume_drop(c);
+		return len;
+	}
+	*tep = (struct tc_eno_tep_in){ .byte = c->rt->tep | TC_ENO_V, .data = data,
+				       .len = (uint8_t)len };
+	return 0;
+}
+
+/*
+ * B: A proposed resuming for glt, the TEP we picked. Answer with our half
+ * if the secret is ours and unused; else a fresh exchange (v = 0).
+ */
+static int resume_answer(struct tc_conn *c, uint8_t glt, struct tc_eno_tep_in *tep,
+			 uint8_t data[TC_RESUME_DATA_MAX])
+{
+	const struct tc_eno_opt *a = &c->eno.peer;
+	unsigned int i;
+	int err = -ENOENT, len;
+
+	if (!resume_usable(c))
+		return -ENOENT;
+	for (i = 0; i < a->n_teps; i++)
+		if (a->teps[i].byte == (glt | TC_ENO_V))
+			break;
+	if (i == a->n_teps)
+		return -ENOENT;
+	c->rt = calloc(1, sizeof(*c->rt));
+	if (!c->rt)
+		return -ENOMEM;
+	resume_lock(c);
+	err = tc_resume_match(c->cfg->resume, c->peer, c->peer_len, glt,
+			      tc_eno_subopt_data(a, &a->teps[i]), a->teps[i].len,
+			      c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
+	resume_unlock(c);
+	if (err || !aead_allowed(c, c->rt->aead)) {
+		resume_drop(c);
+		return err ? err : -ENOENT;
+	}
+	len = tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
+	if (len < 0) {
+		resume_drop(c);
+		return len;
+	}
+	*tep = (struct tc_eno_tep_in){ .byte = glt | TC_ENO_V, .data = data,
+				       .len = (uint8_t)len };
+	return 0;
+}
+
+/* A fresh session's ss[1] starts a chain with this peer. */
+static void resume_cache_fresh(struct tc_conn *c, const struct tc_hs_result *res)
+{
+	if (!c->cfg->resume || (c->opts.resume_flags & TC_RESUME_F_NOCACHE))
+		return;
+	resume_lock(c);
+	tc_resume_put_next(c->cfg->resume, c->peer, c->peer_len, tc_eno_glt(res->tep_byte),
+			   res->aead, (enum tc_role)res->orig_role, res->ss_next, 1, 0,
+			   c->now, &c->chain);
+	resume_unlock(c);
+}
+
+size_t tc_conn_resume_flush(struct tc_conn *c)
+{
+	size_t n = 0;
+
+	if (!c->cfg->resume || !c->chain)
+		return 0;
+	resume_lock(c);
+	n = tc_resume_flush_chain(c->cfg->resume, c->chain);
+	resume_unlock(c);
+	c->chain = 0;
+	return n;
 }
 
 /* ---- frames we build ---- */
@@ -663,6 +849,7 @@ static void conn_abort(struct tc_conn *c, enum tc_abort_reason why)
 {
 	if (c->state == TC_CONN_ABORTED)
 		return;
+	resume_drop(c);
 	c->st->aborts++;
 	c->why = why;
 	if (c->pend.buf) {
@@ -1081,6 +1268,7 @@ static int keys_ready(struct tc_conn *c)
 		c->aead = res.aead;
 		c->tep_byte = res.tep_byte;
 		memcpy(c->session_id, res.session_id, TC_SESSID_LEN);
+		resume_cache_fresh(c, &res);
 	}
 	tc_hs_result_wipe(&res);
 	return err;
@@ -1119,7 +1307,52 @@ static uint16_t frame_data_of(const struct tc_conn *c)
 	return k * room - TC_FRAME_OVERHEAD;
 }
 
-/* ENO succeeded: start the key exchange (A sends Init1 at once). */
+/*
+ * ENO agreed on resuming (B's TEP byte has v = 1, and our halves of
+ * resume[i] matched): the keys come from the cached ss[i] and the two
+ * nonces, there are no Init messages, and both streams' frames start at
+ * offset 0. ss[i+1] replaces ss[i] in the cache at once.
+ */
+static int start_resumed(struct tc_conn *c, uint8_t tep_byte)
+{
+	struct tc_hs_result res;
+	uint8_t sn[TC_SN_MAX];
+	int sn_len, err;
+
+	if (!c->rt)
+		return -EINVAL;
+	sn_len = tc_resume_sn(c->rt, sn);
+	if (sn_len < 0)
+		return sn_len;
+	err = tc_hs_resume(c->cfg->algs, c->rt->ss, sn, sn_len,
+			   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, tep_byte, &res);
+	tc_wipe(sn, sizeof(sn));
+	if (!err)
+		err = tc_keys_init(&c->keys, c->cfg->algs, res.aead, res.sends_ab, res.mk0,
+				   0, 0);
+	if (err) {
+		tc_hs_result_wipe(&res);
+		return err;
+	}
+	c->have_keys = true;
+	c->resumed = true;
+	c->aead = res.aead;
+	c->tep_byte = res.tep_byte;
+	memcpy(c->session_id, res.session_id, TC_SESSID_LEN);
+	resume_lock(c);
+	tc_resume_complete(c->cfg->resume, c->rt, c->opts.resume_flags, res.ss_next, c->now,
+			   &c->chain);
+	resume_unlock(c);
+	tc_hs_result_wipe(&res);
+	free(c->rt);
+	c->rt = NULL;
+	c->st->resumed++;
+	c->rx.init_done = true;		/* init_len 0: frames from offset 0 */
+	start_sending(c);
+	return 0;
+}
+
+/* ENO succeeded: start the key exchange (A sends Init1 at once), or resume. */
 static int start_keyx(struct tc_conn *c)
 {
 	struct tc_hs_params p = { 0 };
@@ -1138,6 +1371,11 @@ static int start_keyx(struct tc_conn *c)
 	tep = tc_tep_info(sel.glt);
 	if (!tep)
 		return -EINVAL;
+	c->tx.rekey_at = c->cfg->rekey_bytes;
+	c->tx.frame_data = frame_data_of(c);
+	if (sel.byte & TC_ENO_V)
+		return start_resumed(c, sel.byte);
+	resume_drop(c);		/* B declined our proposal */
 	p.algs = c->cfg->algs;
 	p.role = role;
 	p.tep_byte = sel.byte;
@@ -1162,8 +1400,6 @@ static int start_keyx(struct tc_conn *c)
 		return err;
 	c->state = TC_CONN_KEYX;
 	c->keyx_deadline = c->now + c->cfg->keyx_timeout_ns;
-	c->tx.rekey_at = c->cfg->rekey_bytes;
-	c->tx.frame_data = frame_data_of(c);
 	if (role == TC_ENO_ROLE_A)
 		return send_init(c);
 	return 0;
@@ -1496,6 +1732,7 @@ static int send_syn(struct tc_conn *c, enum tc_side to, const uint8_t *frame,
 
 static int to_plain(struct tc_conn *c)
 {
+	resume_drop(c);
 	if (c->state == TC_CONN_NEGOTIATING)
 		c->st->eno_fallback++;
 	if (c->opts.tep_mandatory) {
@@ -1565,12 +1802,14 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		struct tc_eno_cfg ec = { .enabled = true, .gopt = c->opts.gopt,
 					 .aa_mandatory = c->opts.aa_mandatory };
 		struct tc_eno_tep_in teps[TC_ENGINE_TEPS_MAX];
+		uint8_t rdata[TC_RESUME_DATA_MAX];
 		unsigned int nteps;
 		const uint8_t *tl = conn_teps(c, &nteps);
 		struct tc_tcpopt_out w = {
 			.mss = o->has_mss, .sack_ok = o->sack_ok, .ts = o->has_ts,
 			.ws = o->has_ws, .other_len = o->other_len,
 		};
+		size_t room = TC_OPT_SPACE - tc_tcpopt_size(&w);
 		unsigned int i;
 
 		c->syn_l = true;
@@ -1585,12 +1824,22 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		    o->bad || c->opts.disabled)
 			return to_plain(c);
 		c->eno_ops.data_ok = tep_data_ok;
+		c->eno_ops.repeat_ok = tc_resume_repeat_ok;
 		c->eno_ops.arg = c;
 		tc_eno_init(&c->eno, &ec, &c->eno_ops);
-		for (i = 0; i < nteps; i++)
-			teps[i] = (struct tc_eno_tep_in){ .byte = tl[i] };
-		if (tc_eno_set_local(&c->eno, teps, nteps, TC_OPT_SPACE - tc_tcpopt_size(&w)))
-			return to_plain(c);
+		set_peer(c, frame, s, true);
+		if (!resume_offer(c, &teps[0], rdata)) {
+			if (!tc_eno_set_local(&c->eno, teps, 1, room))
+				c->st->resume_offered++;
+			else
+				resume_drop(c);
+		}
+		if (!c->rt) {
+			for (i = 0; i < nteps; i++)
+				teps[i] = (struct tc_eno_tep_in){ .byte = tl[i] };
+			if (tc_eno_set_local(&c->eno, teps, nteps, room))
+				return to_plain(c);
+		}
 		c->st->eno_offered++;
 	}
 	/* the SYN and its retransmissions carry the same option (4.6) */
@@ -1710,6 +1959,7 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 						 .gopt = c->opts.gopt & TC_ENO_GOPT_A,
 						 .aa_mandatory = c->opts.aa_mandatory };
 			struct tc_eno_tep_in tep = { 0 };
+			uint8_t rdata[TC_RESUME_DATA_MAX];
 			unsigned int nteps;
 			const uint8_t *tl = conn_teps(c, &nteps);
 			int glt;
@@ -1723,6 +1973,7 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			    c->opts.disabled)
 				return to_plain(c);
 			c->eno_ops.data_ok = tep_data_ok;
+			c->eno_ops.repeat_ok = tc_resume_repeat_ok;
 			c->eno_ops.arg = c;
 			tc_eno_init(&c->eno, &ec, &c->eno_ops);
 			tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
@@ -1731,9 +1982,19 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			glt = tc_eno_pick(&c->eno.peer, tl, nteps, &c->eno_ops);
 			if (glt < 0)
 				return to_plain(c);
-			tep.byte = glt;
-			if (tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
-				return to_plain(c);
+			set_peer(c, frame, s, false);
+			/* the SYN-ACK's kernel options take 19 bytes at most */
+			if (!resume_answer(c, glt, &tep, rdata)) {
+				if (!tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
+					c->st->resume_accepted++;
+				else
+					resume_drop(c);
+			}
+			if (!c->rt) {
+				tep = (struct tc_eno_tep_in){ .byte = (uint8_t)glt };
+				if (tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
+					return to_plain(c);
+			}
 		}
 		/* SYN data under ENO is discarded: only the ISN is acknowledged;
 		 * a retransmitted SYN goes to the kernel the same way */
@@ -1978,6 +2239,7 @@ void tc_conn_free(struct tc_conn *c)
 		tc_hs_free(&c->hs);
 	if (c->have_keys)
 		tc_keys_free(&c->keys);
+	resume_drop(c);
 	tc_frames_free(&c->tx.fr);
 	tc_bytes_free(&c->tx.by);
 	tc_frames_free(&c->rx.fr);
@@ -2165,5 +2427,6 @@ int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)
 	memcpy(info->transcript, c->transcript, c->transcript_len);
 	info->transcript_len = c->transcript_len;
 	info->have_session = true;
+	info->resumed = c->resumed;
 	return 0;
 }

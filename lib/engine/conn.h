@@ -43,6 +43,7 @@
 #include "core/frame.h"
 #include "core/handshake.h"
 #include "core/keysched.h"
+#include "core/resume.h"
 #include "core/rng.h"
 #include "engine/seg.h"
 #include "engine/stream.h"
@@ -99,6 +100,16 @@ struct tc_engine_cfg {
 	 */
 	int (*take_key)(void *arg, uint8_t tep, struct tc_ecdh *e);
 	void *take_key_arg;
+	/*
+	 * Session resumption (RFC 8548 3.5): the cache of next secrets
+	 * ss[i+1] with each peer (keyed by its address), NULL: every session
+	 * is a fresh key exchange. The daemon's pollers share one cache, so
+	 * resume_lock/resume_unlock (NULL: none) bracket every use of it.
+	 */
+	struct tc_resume_cache *resume;
+	void (*resume_lock)(void *arg);
+	void (*resume_unlock)(void *arg);
+	void *resume_arg;
 };
 
 /*
@@ -121,6 +132,9 @@ struct tc_engine_stats {
 	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
 	uint64_t no_buffer, rekeys, rekeys_started;
 	uint64_t keys_pooled;	/* key exchanges with a key pair made ahead */
+	uint64_t resume_offered;	/* SYNs that proposed a cached secret */
+	uint64_t resume_accepted;	/* proposals we answered with our half */
+	uint64_t resumed;	/* sessions keyed from a cached secret */
 };
 
 enum tc_conn_state {
@@ -162,6 +176,7 @@ struct tc_session_info {
 	uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
 	uint8_t transcript_len;
 	bool have_session;
+	bool resumed;		/* keyed from a cached secret (tep has v = 1) */
 };
 
 /*
@@ -179,6 +194,10 @@ struct tc_conn_opts {
 	uint8_t gopt;		/* a (0x02) and, for simultaneous open, b (0x01) */
 	bool aa_mandatory;	/* ENO fails unless the peer set a = 1 */
 	bool tep_mandatory;	/* ENO fails: reset the connection, never plain */
+	/* TC_RESUME_F_IGNORE: a fresh key exchange, never a cached secret;
+	 * TC_RESUME_F_NOCACHE: nothing of this session is cached
+	 * (TCP_CRYPT_CACHE_FLUSH before the SYN; RFC 8548 3.5) */
+	uint8_t resume_flags;
 };
 
 struct tc_conn;
@@ -262,6 +281,12 @@ bool tc_conn_proven(const struct tc_conn *c);
  * commit its state before the segment's effects leave.
  */
 bool tc_conn_proves(const struct tc_conn *c, enum tc_side from, const struct tc_seg *s);
+/*
+ * Forget what the resumption cache holds of this connection's session
+ * (TCP_CRYPT_CACHE_FLUSH on an established connection, RFC 8548 3.5): the
+ * number of secrets wiped, 0 when none.
+ */
+size_t tc_conn_resume_flush(struct tc_conn *c);
 /* Session details; -ENOTCONN before keys, -EINVAL when not encrypted. */
 int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info);
 

@@ -10,7 +10,9 @@
  * the payload is the kernel's own stream at that sequence number (a kernel
  * re-segments and re-flags, but never changes the bytes it sent).
  *
- * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6), then
+ * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6, both
+ * hosts starting with a shared resumption chain, so that the connection is
+ * a resumed session: RFC 8548 3.5), then
  * records of 8 bytes + payload:
  *   [0]   steps to run before the injection
  *   [1]   target: bit 0 host, bit 1 side (0 wire, 1 host), bit 2 keep flags
@@ -32,10 +34,11 @@
 #define CHECK(x) do { if (!(x)) { fprintf(stderr, "%s\n", s.why); __builtin_trap(); } } while (0)
 
 static struct tc_algs algs;
+static struct tc_resume_cache rc;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (tc_algs_init(&algs))
+	if (tc_algs_init(&algs) || tc_resume_cache_init(&rc, &algs, 8))
 		abort();
 	return 0;
 }
@@ -48,6 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sim_fuzz_opts(data, size, &o))
 		return 0;
 	sim_init(&s, &algs, &o);
+	tc_resume_flush_all(&rc);
+	if (o.resume) {
+		uint8_t ss[TC_HASH_LEN] = { 0 };
+
+		memcpy(ss, data, 16);	/* any secret will do: both hold it */
+		if (sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM))
+			abort();
+	}
 	sim_fuzz_records(&s, data + 16, size - 16, false);
 	sim_run(&s, s.now + 120 * 1000 * SIM_MS);
 	CHECK(!s.violations);

@@ -105,6 +105,159 @@ static void test_key_pairs_from_a_pool(void **state)
 	}
 }
 
+/*
+ * Session resumption (RFC 8548 3.5) through one cache shared by both
+ * hosts: each keys its chains by the other's address, so the two never
+ * see each other's entries, as with two daemons.
+ */
+struct resumed_run {
+	struct tc_session_info a, b;
+	uint64_t offered, accepted, resumed;
+};
+
+static void resume_run(void **state, struct tc_resume_cache *rc, struct sim_opts *o,
+		       const struct tc_conn_opts *opts_a, struct resumed_run *r)
+{
+	struct sim s;
+
+	sim_init(&s, *state, o);
+	s.cfg.resume = rc;
+	if (opts_a)
+		assert_int_equal(tc_conn_set_opts(s.h[0].c, opts_a), 0);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_ENCRYPTED);
+	assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_ENCRYPTED);
+	assert_int_equal(tc_conn_session(s.h[0].c, &r->a), 0);
+	assert_int_equal(tc_conn_session(s.h[1].c, &r->b), 0);
+	assert_memory_equal(r->a.session_id, r->b.session_id, TC_SESSID_LEN);
+	assert_int_equal(r->a.resumed, r->b.resumed);
+	assert_int_equal(r->a.tep, r->b.tep);
+	assert_int_equal(r->a.session_id[0], r->a.tep);
+	assert_int_equal(r->a.role, TC_ENO_ROLE_A);
+	r->offered = s.h[0].st.resume_offered;
+	r->accepted = s.h[1].st.resume_accepted;
+	r->resumed = s.h[0].st.resumed + s.h[1].st.resumed;
+	/* no Init message crossed a resumed session */
+	if (r->a.resumed)
+		assert_int_equal(s.h[0].st.init_resent + s.h[1].st.init_resent, 0);
+	sim_free(&s);
+}
+
+static void test_resumed_sessions(void **state)
+{
+	struct sim_opts o = { .seed = 41, .engine = { true, true }, .len = { 40000, 30000 },
+			      .close = { true, true } };
+	struct tc_conn_opts ignore = { .resume_flags = TC_RESUME_F_IGNORE };
+	/* B keys its chain by A's address and the service's port (5201) */
+	static const uint8_t b_cache_key[6] = { 192, 0, 2, 1, 5201 >> 8, 5201 & 0xff };
+	struct tc_resume_cache rc;
+	struct resumed_run r[6];
+	int i, j;
+
+	assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
+	/* the first session is fresh; each host caches ss[1] of it */
+	resume_run(state, &rc, &o, NULL, &r[0]);
+	assert_false(r[0].a.resumed);
+	assert_int_equal(r[0].a.tep, TC_TEP_X25519);
+	assert_int_equal(r[0].offered, 0);
+	assert_int_equal(tc_resume_count(&rc), 2);
+	/* the next ones resume the chain: v = 1, no Init, new keys each time */
+	resume_run(state, &rc, &o, NULL, &r[1]);
+	o.seed = 42;
+	o.loss = 30;
+	o.reorder = 30;
+	o.dup = 20;
+	o.split = 100;
+	resume_run(state, &rc, &o, NULL, &r[2]);
+	for (i = 1; i <= 2; i++) {
+		assert_true(r[i].a.resumed);
+		assert_int_equal(r[i].a.tep, TC_TEP_X25519 | TC_ENO_V);
+		assert_int_equal(r[i].a.aead, r[0].a.aead);
+		assert_int_equal(r[i].offered, 1);
+		assert_int_equal(r[i].accepted, 1);
+		assert_int_equal(r[i].resumed, 2);
+	}
+	assert_int_equal(tc_resume_count(&rc), 2);
+	/* the application's control: a fresh exchange, not a proposal */
+	o.loss = o.reorder = o.dup = o.split = 0;
+	o.seed = 43;
+	resume_run(state, &rc, &o, &ignore, &r[3]);
+	assert_false(r[3].a.resumed);
+	assert_int_equal(r[3].offered, 0);
+	/* B lost its cache (a restart): it declines, a fresh exchange follows */
+	assert_true(tc_resume_flush_peer(&rc, b_cache_key, sizeof(b_cache_key)) > 0);
+	resume_run(state, &rc, &o, NULL, &r[4]);
+	assert_false(r[4].a.resumed);
+	assert_int_equal(r[4].offered, 1);
+	assert_int_equal(r[4].accepted, 0);
+	/* and from that fresh session on, resumption works again */
+	resume_run(state, &rc, &o, NULL, &r[5]);
+	assert_true(r[5].a.resumed);
+	for (i = 0; i < 6; i++)
+		for (j = i + 1; j < 6; j++)
+			assert_memory_not_equal(r[i].a.session_id, r[j].a.session_id,
+						TC_SESSID_LEN);
+	tc_resume_cache_free(&rc);
+}
+
+/* A chain both hosts hold: the first connection resumes, IPv6 too, with the
+ * cached AEAD; frames start at offset 0 both ways. */
+static void test_resumed_from_a_seeded_chain(void **state)
+{
+	struct sim_opts o = { .seed = 51, .engine = { true, true }, .len = { 70000, 50000 },
+			      .close = { true, true }, .v6 = true, .loss = 20, .reorder = 20 };
+	static const uint8_t ss[TC_HASH_LEN] = { 1, 2, 3 };
+	struct tc_session_info a, b;
+	struct tc_resume_cache rc;
+	struct sim s;
+
+	assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
+	sim_init(&s, *state, &o);
+	assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_CHACHA20_POLY1305), 0);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+	assert_true(a.resumed && b.resumed);
+	assert_int_equal(a.aead, TC_AEAD_CHACHA20_POLY1305);
+	assert_int_equal(a.session_id[0], TC_TEP_X25519 | TC_ENO_V);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	/* ss[1] replaced ss[0] at both ends */
+	assert_int_equal(tc_resume_count(&rc), 2);
+	sim_free(&s);
+	/* B holds another secret under the same key: A's half names nothing
+	 * B has, B declines, a fresh exchange follows */
+	sim_init(&s, *state, &o);
+	s.cfg.resume = &rc;
+	tc_resume_flush_all(&rc);
+	assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM), 0);
+	{
+		/* host 1 (B) holds a different secret under the same key */
+		static const uint8_t other[TC_HASH_LEN] = { 9 };
+		uint8_t key[18];
+
+		memcpy(key, tf_ip6_a, 16);
+		tf_put16(key + 16, 5201);
+		assert_int_equal(tc_resume_flush_peer(&rc, key, sizeof(key)), 1);
+		assert_int_equal(tc_resume_put(&rc, key, sizeof(key), TC_TEP_X25519,
+					       TC_AEAD_AES_128_GCM, TC_ROLE_B, other, 0, 0, 0,
+					       NULL), 0);
+	}
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_false(a.resumed);
+	assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_ENCRYPTED);
+	assert_int_equal(s.h[0].st.resume_offered, 1);
+	assert_int_equal(s.h[1].st.resume_accepted, 0);
+	sim_free(&s);
+	tc_resume_cache_free(&rc);
+}
+
 static void test_small_and_empty(void **state)
 {
 	struct sim_opts o = { .seed = 3, .engine = { true, true }, .len = { 1, 0 },
@@ -590,6 +743,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_transfer),
 		cmocka_unit_test(test_key_pairs_from_a_pool),
+		cmocka_unit_test(test_resumed_sessions),
+		cmocka_unit_test(test_resumed_from_a_seeded_chain),
 		cmocka_unit_test(test_small_and_empty),
 		cmocka_unit_test(test_faulty_wire),
 		cmocka_unit_test(test_options_and_tiny_mss),

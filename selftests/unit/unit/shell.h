@@ -25,6 +25,8 @@ struct shell {
 	struct tc_engine_cfg cfg;
 	struct shell_emit em[2];
 	struct tc_algs algs;
+	struct tc_resume_cache rc;	/* o->resume: both hosts start from one chain */
+	bool rc_on;
 };
 
 static struct shell *sh;
@@ -123,6 +125,14 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 	if (tc_algs_init(&sh->algs))
 		abort();
 	sim_init(s, &sh->algs, o);
+	if (o->resume) {
+		static const uint8_t ss[TC_HASH_LEN] = { 0x5e };
+
+		if (tc_resume_cache_init(&sh->rc, &sh->algs, 8) ||
+		    sim_seed_resume(s, &sh->rc, ss, TC_AEAD_AES_128_GCM))
+			abort();
+		sh->rc_on = true;
+	}
 	sh->cfg = s->cfg;
 	for (i = 0; i < 2; i++) {
 		tc_conn_free(s->h[i].c);
@@ -150,6 +160,8 @@ static void sh_stop(struct sim *s)
 	for (i = 0; i < 2; i++)
 		flow_table_fini(&sh->ft[i]);
 	sim_free(s);
+	if (sh->rc_on)
+		tc_resume_cache_free(&sh->rc);
 	tc_algs_free(&sh->algs);
 	free(sh);
 	sh = NULL;

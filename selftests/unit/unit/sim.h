@@ -597,6 +597,7 @@ struct sim_opts {
 	bool no_ts, no_sack;
 	uint16_t mss;
 	bool csum_partial;	/* tc_out.wire_csum_partial on both engines */
+	bool resume;		/* the fuzzers: start from a shared resumption chain */
 };
 
 static struct sim_out_arg sim_args[2];
@@ -913,6 +914,32 @@ static inline void sim_inject(struct sim *s, const uint8_t *rec, const uint8_t *
  * The fuzzers' input: 16 bytes of set-up (seed, wire faults, transfer
  * sizes, IPv6, partial wire checksums) into O, both hosts with engines and closing; false if short.
  */
+/*
+ * Both hosts hold one chain with each other, as after a session with ss[0]
+ * = ss (host 0 was A), in cache rc (shared: each host keys by the other's
+ * address and the service port), so the first connection resumes.
+ */
+static inline int sim_seed_resume(struct sim *s, struct tc_resume_cache *rc,
+				  const uint8_t ss[TC_HASH_LEN], uint16_t aead)
+{
+	uint8_t key[2][18];
+	size_t n = s->h[0].k.v6 ? 16 : 4;
+	int i, err = 0;
+
+	for (i = 0; i < 2; i++) {
+		/* host i's peer is the other one; the service is host 1's port */
+		const uint8_t *a = s->h[0].k.v6 ? (i ? tf_ip6_a : tf_ip6_b) :
+						  (i ? tf_ip4_a : tf_ip4_b);
+
+		memcpy(key[i], a, n);
+		tf_put16(key[i] + n, s->h[1].k.lport);
+		err = err ? err : tc_resume_put(rc, key[i], n + 2, TC_TEP_X25519, aead,
+						i ? TC_ROLE_B : TC_ROLE_A, ss, 0, 0, s->now, NULL);
+	}
+	s->cfg.resume = rc;
+	return err;
+}
+
 static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_opts *o)
 {
 	if (size < 16)
@@ -925,6 +952,7 @@ static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_op
 	o->len[0] = (data[12] | (data[13] & 0x3f) << 8) * 4;
 	o->len[1] = (data[14] | (data[15] & 0x3f) << 8) * 2;
 	o->v6 = data[13] & 0x80;
+	o->resume = data[13] & 0x40;
 	o->csum_partial = data[15] & 0x80;
 	o->engine[0] = o->engine[1] = true;
 	o->close[0] = o->close[1] = true;
