@@ -376,7 +376,7 @@ enum tc_dstat {
 	TC_DS_TAG_FAILURES,	/* frames that failed authentication */
 	TC_DS_FALLBACKS,	/* TCP-ENO failed: plain TCP */
 	TC_DS_RESETS,		/* connections aborted (reset both ways) */
-	TC_DS_RESUMPTIONS,	/* resumed sessions (the engine does none yet) */
+	TC_DS_RESUMPTIONS,	/* sessions keyed from a cached secret (RFC 8548 3.5) */
 	TC_DS_REKEYS,
 	TC_DS_RETRANSMITS,	/* frames re-sent from the kept copy */
 	TC_DS_TABLE_FULL,	/* flow table full: a new SYN passed plain, or a proven

@@ -44,7 +44,10 @@ extern "C" {
  *   TCP_ENO_RAW            -    not supported (ENOPROTOOPT)
  *   TCP_ENO_TRANSCRIPT     R    bytes: A's SYN ENO option || B's
  *   TCP_CRYPT_CONF         R    uint16_t: the AEAD in use (RFC 8548 section 7)
- *   TCP_CRYPT_CACHE_FLUSH  W    int: accepted, no effect (no resumption yet)
+ *   TCP_CRYPT_CACHE_FLUSH  W    int: on a connection, nonzero wipes what the
+ *                               session resumption cache holds of it; before
+ *                               connect() or on a listening socket, the
+ *                               TCPCRYPT_CACHE_* bits below (0: the default)
  *   TCP_CRYPT_ACONF        RW   uint16_t[]: AEADs offered as A, most preferred first
  *   TCP_CRYPT_BCONF        RW   uint16_t[]: B's AEADs, increasing preference
  *
@@ -71,6 +74,10 @@ extern "C" {
 #define TCP_CRYPT_CACHE_FLUSH	0x4522
 #define TCP_CRYPT_ACONF		0x4523
 #define TCP_CRYPT_BCONF		0x4524
+
+/* TCP_CRYPT_CACHE_FLUSH before the SYN (RFC 8548 section 3.5 controls). */
+#define TCPCRYPT_CACHE_IGNORE	0x1	/* a fresh key exchange, never a cached secret */
+#define TCPCRYPT_CACHE_NONE	0x2	/* nothing of the session is cached */
 
 /* Global suboption bits (RFC 8547 section 4.2). */
 #define TCP_ENO_GOPT_B		0x01	/* passive role (simultaneous open) */

@@ -6,7 +6,8 @@
 # Two hosts routed through a third namespace (H1 - R - H2, MTU 1500), so that
 # selftests/tools/faults can drop on R's egress both ways.
 # Cases: plain (no daemon), pass-through (tcpcryptd --passthrough on both
-# hosts), tcpcrypt (both hosts encrypting, AES-128-GCM, X25519).
+# hosts), tcpcrypt (both hosts encrypting, AES-128-GCM, X25519), with every
+# key exchange fresh (--resume 0) and with session resumption (the default).
 # Per case:
 #   - fresh connections per second: build/tests/tcd_rr conns, BENCH_CONNS
 #     connections one after another, each a 64-byte request/response then close
@@ -102,11 +103,20 @@ if daemons --passthrough; then
 	measure pass-through 5411
 	stop_daemons
 fi
-if daemons --aead aes128gcm --tep x25519; then
-	measure "tcpcrypt aes128gcm" 5421
+# fresh: every connection a full key exchange (X25519, then the Init round
+# trip); resumed: the default, each connection after the first with the
+# same host keyed from the secret the one before left (RFC 8548 3.5)
+if daemons --aead aes128gcm --tep x25519 --resume 0; then
+	measure "tcpcrypt fresh" 5421
 	stop_daemons
 	# proof that those connections were encrypted, from host 1's daemon
 	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1))"
+fi
+if daemons --aead aes128gcm --tep x25519; then
+	measure "tcpcrypt resumed" 5431
+	stop_daemons
+	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1)," \
+		"$(grep -ho "resume(exit): [^c]*" "$TMPD/d0.log" | tail -1))"
 fi
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"

@@ -66,6 +66,11 @@ static bool opts_valid(const struct tc_conn_opts *o)
 	return true;
 }
 
+static int f_resume_flush(void *arg, const struct tc_flow_key *k)
+{
+	return sess_ret == -ENOENT ? -ENOENT : (int)(k->lport & 3);
+}
+
 static int f_session(void *arg, const struct tc_flow_key *k, struct tc_session_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -227,7 +232,8 @@ static void request(struct ctl_req_state *st, const uint8_t *req, size_t len,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ctl_backend be = { .session = f_session, .opts_set = f_opts_set,
+	struct ctl_backend be = { .session = f_session, .resume_flush = f_resume_flush,
+				  .opts_set = f_opts_set,
 				  .engine = f_engine, .fate = f_fate };
 	struct ctl_req_state st;
 	size_t off = 1;

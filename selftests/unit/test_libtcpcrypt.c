@@ -58,6 +58,8 @@ static struct {
 	int refreshes;
 	bool engine;
 	struct tc_engine_cfg cfg;
+	int flushes;
+	struct tc_flow_key flushed;
 } fk;
 
 static int fake_session(void *arg, const struct tc_flow_key *k, struct tc_session_info *info)
@@ -75,6 +77,13 @@ static int fake_session(void *arg, const struct tc_flow_key *k, struct tc_sessio
 		return fk.s[i].ret;
 	}
 	return -ENOENT;
+}
+
+static int fake_resume_flush(void *arg, const struct tc_flow_key *k)
+{
+	fk.flushes++;
+	fk.flushed = *k;
+	return fake_session(arg, k, &(struct tc_session_info){ 0 }) == -ENOENT ? -ENOENT : 1;
 }
 
 static int fake_opts_set(void *arg, uint8_t family, uint16_t lport, const struct tc_conn_opts *o,
@@ -155,7 +164,8 @@ static void *serve_thread(void *arg)
 static int setup(void **state)
 {
 	struct ctl_backend be = {
-		.session = fake_session, .opts_set = fake_opts_set, .engine = fake_engine,
+		.session = fake_session, .resume_flush = fake_resume_flush,
+		.opts_set = fake_opts_set, .engine = fake_engine,
 		.refresh = fake_refresh, .fate = fake_fate,
 	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -551,6 +561,16 @@ static void test_set_before_connect(void **state)
 	c = last_call(0);
 	assert_true(c->o.tep_mandatory);
 	assert_int_equal(c->o.n_teps, 1);
+	assert_int_equal(c->o.resume_flags, 0);
+	/* RFC 8548 3.5: before the SYN, no cached secret and nothing cached */
+	assert_int_equal(set_int(fd, TCP_CRYPT_CACHE_FLUSH, TCPCRYPT_CACHE_IGNORE), 0);
+	assert_int_equal(last_call(0)->o.resume_flags, TC_RESUME_F_IGNORE);
+	assert_int_equal(set_int(fd, TCP_CRYPT_CACHE_FLUSH,
+				 TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE), 0);
+	c = last_call(0);
+	assert_int_equal(c->o.resume_flags, TC_RESUME_F_IGNORE | TC_RESUME_F_NOCACHE);
+	assert_true(c->o.tep_mandatory);
+	assert_fails(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 8), EINVAL);
 	/* read back: as set, or the daemon's defaults */
 	l = sizeof(b);
 	assert_int_equal(tcpcrypt_getsockopt(fd, TCP_ENO_TEPS, b, &l), 0);
@@ -569,7 +589,7 @@ static void test_set_before_connect(void **state)
 	l = sizeof(aeads);
 	assert_int_equal(tcpcrypt_getsockopt(fd, TCP_CRYPT_BCONF, aeads, &l), 0);
 	assert_int_equal(aeads[0], fk.cfg.aeads[fk.cfg.n_aeads - 1]);
-	/* connected: too late (EISCONN); the cache flush is a no-op, always fine */
+	/* connected: too late (EISCONN); the cache flush reaches the flow */
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = 0;
@@ -581,7 +601,14 @@ static void test_set_before_connect(void **state)
 	acc = accept(lfd, NULL, NULL);
 	assert_fails(set_int(fd, TCP_ENO_ENABLED, 0), EISCONN);
 	assert_fails(tcpcrypt_setsockopt(fd, TCP_ENO_TEPS, teps, 1), EISCONN);
+	add_session(fd, 0, TC_ENO_ROLE_A);
 	assert_int_equal(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 1), 0);
+	assert_int_equal(fk.flushes, 1);
+	assert_memory_equal(&fk.flushed, &fk.s[fk.ns - 1].key, sizeof(fk.flushed));
+	/* 0 flushes nothing; a value out of range is refused */
+	assert_int_equal(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 0), 0);
+	assert_fails(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 4), EINVAL);
+	assert_int_equal(fk.flushes, 1);
 	close(fd);
 	close(acc);
 	close(lfd);

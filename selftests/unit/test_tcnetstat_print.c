@@ -96,7 +96,7 @@ static void test_session_row_plain_and_json(void **state)
 		 "[{\"ifname\":\"eth0\",\"family\":\"inet\",\"local\":\"192.0.2.1:40000\","
 		 "\"remote\":\"192.0.2.2:5001\",\"lport\":40000,\"rport\":5001,"
 		 "\"state\":\"encrypted\",\"queue\":3,\"role\":\"B\","
-		 "\"tep\":\"TCPCRYPT_ECDHE_Curve25519\",\"tep_id\":35,"
+		 "\"tep\":\"TCPCRYPT_ECDHE_Curve25519\",\"tep_id\":35,\"resumed\":false,"
 		 "\"aead\":\"AEAD_CHACHA20_POLY1305\",\"aead_id\":16,\"local_gopt\":1,"
 		 "\"peer_gopt\":2,\"session_id\":\"23a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5"
 		 "b6b7b8b9babbbcbdbebfc0\",\"sas\":\"%s\",\"established\":1700000000}]\n", sas);
@@ -114,6 +114,17 @@ static void test_session_row_plain_and_json(void **state)
 	assert_non_null(strstr(plain, sas));
 	assert_null(strstr(plain, "\""));	/* no JSON leaking into plain */
 	assert_null(strstr(plain, "inet"));	/* JSON-only fields stay out */
+	assert_null(strstr(plain, "resumed"));
+	free(json);
+	free(plain);
+	/* a resumed session: B's TEP byte has v = 1, the same TEP name */
+	r.sess.tep = 0xa3;
+	r.sess.session_id[0] = 0xa3;
+	json = capture(true, row_fn, &r);
+	assert_non_null(strstr(json, "\"tep\":\"TCPCRYPT_ECDHE_Curve25519\",\"tep_id\":163,"
+				     "\"resumed\":true,"));
+	plain = capture(false, row_fn, &r);
+	assert_non_null(strstr(plain, "TCPCRYPT_ECDHE_Curve25519 (resumed)"));
 	free(json);
 	free(plain);
 }
@@ -128,7 +139,7 @@ static void test_passthrough_row_has_nulls(void **state)
 	assert_string_equal(json,
 		"[{\"ifname\":\"eth0\",\"family\":\"inet6\",\"local\":\"[2001:db8::1]:40000\","
 		"\"remote\":\"[2001:db8::2]:5001\",\"lport\":40000,\"rport\":5001,"
-		"\"state\":\"passthrough\",\"queue\":3,\"role\":null,\"tep\":null,"
+		"\"state\":\"passthrough\",\"queue\":3,\"role\":null,\"tep\":null,\"resumed\":null,"
 		"\"aead\":null,\"session_id\":null,\"sas\":null}]\n");
 	plain = capture(false, row_fn, &r);
 	assert_non_null(strstr(plain, "[2001:db8::1]:40000"));

@@ -151,6 +151,10 @@ void tcn_print_row(struct jp *jp, const struct tcn_row *r)
 		else
 			jp_null(jp, "tep", "  -");
 		jp_uint(jp, "tep_id", NULL, s->tep);
+		/* RFC 8548 3.5: B's TEP byte has v = 1 in a resumed session */
+		jp_bool(jp, "resumed", NULL, s->tep & 0x80);
+		if (s->tep & 0x80)
+			jp_plain(jp, " (resumed)");
 		name = tcpcrypt_aead_name(s->aead);
 		if (name)
 			jp_str(jp, "aead", "  %s", name);
@@ -172,6 +176,7 @@ void tcn_print_row(struct jp *jp, const struct tcn_row *r)
 	} else {
 		jp_null(jp, "role", NULL);
 		jp_null(jp, "tep", NULL);
+		jp_null(jp, "resumed", NULL);
 		jp_null(jp, "aead", NULL);
 		jp_null(jp, "session_id", NULL);
 		jp_null(jp, "sas", NULL);

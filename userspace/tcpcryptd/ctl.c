@@ -173,6 +173,13 @@ static int be_session(void *arg, const struct tc_flow_key *k, struct tc_session_
 	return flow_session(c->ft, k, info);
 }
 
+static int be_resume_flush(void *arg, const struct tc_flow_key *k)
+{
+	struct ctl *c = arg;
+
+	return flow_resume_flush(c->ft, k);
+}
+
 static int be_opts_set(void *arg, uint8_t family, uint16_t lport, const struct tc_conn_opts *o,
 		       bool oneshot)
 {
@@ -251,6 +258,7 @@ int ctl_start(struct ctl *c, const char *ifname, struct dp *dp, struct flow_tabl
 {
 	struct ctl_backend be = {
 		.session = be_session,
+		.resume_flush = be_resume_flush,
 		.opts_set = be_opts_set,
 		.engine = be_engine,
 		.refresh = diag_refresh,

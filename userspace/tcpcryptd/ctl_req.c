@@ -72,6 +72,10 @@ void ctl_settings_opts(const struct ctl_settings *s, bool as_b, struct tc_conn_o
 	o->gopt = s->gopt;
 	o->aa_mandatory = s->aa_mandatory;
 	o->tep_mandatory = s->tep_mandatory;
+	if (s->cache & TCPCRYPT_CACHE_IGNORE)
+		o->resume_flags |= TC_RESUME_F_IGNORE;
+	if (s->cache & TCPCRYPT_CACHE_NONE)
+		o->resume_flags |= TC_RESUME_F_NOCACHE;
 }
 
 static int get_int(const uint8_t *val, uint32_t len, int lo, int hi, int *out)
@@ -155,6 +159,11 @@ static int settings_apply(struct ctl_settings *s, uint32_t opt, const uint8_t *v
 		return get_aeads(val, len, s->aconf, &s->n_aconf);
 	case TCP_CRYPT_BCONF:
 		return get_aeads(val, len, s->bconf, &s->n_bconf);
+	case TCP_CRYPT_CACHE_FLUSH:
+		err = get_int(val, len, 0, TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE, &v);
+		if (!err)
+			s->cache = v;
+		return err;
 	}
 	return -ENOPROTOOPT;
 }
@@ -331,10 +340,22 @@ static int do_set(struct ctl_req_state *st, const struct ctl_sock *sk, uint32_t 
 	struct ctl_pending *p, np;
 	int v, err;
 
-	if (opt == TCP_CRYPT_CACHE_FLUSH)
-		/* the engine keeps no resumption cache: nothing to flush */
-		return get_int(val, len, 0, 1, &v);
-	if (!settable(opt))
+	/*
+	 * RFC 8548 3.5: on a connection, forget what the resumption cache
+	 * holds of its session; before the SYN, a setting like the others
+	 * (ignore cached secrets, cache nothing).
+	 */
+	if (opt == TCP_CRYPT_CACHE_FLUSH && sk->connected &&
+	    sk->tcp_state != CTL_TCP_CLOSE && sk->tcp_state != CTL_TCP_LISTEN) {
+		err = get_int(val, len, 0, TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE, &v);
+		if (err || !v)
+			return err;
+		if (!st->be.resume_flush)
+			return -ENOENT;
+		err = st->be.resume_flush(st->be.arg, &sk->key);
+		return err < 0 ? err : 0;
+	}
+	if (!settable(opt) && opt != TCP_CRYPT_CACHE_FLUSH)
 		return -ENOPROTOOPT;	/* read-only, TCP_ENO_RAW, or unknown */
 	if (sk->tcp_state != CTL_TCP_CLOSE && sk->tcp_state != CTL_TCP_LISTEN)
 		return -EISCONN;	/* its SYN is out: too late */

@@ -55,6 +55,9 @@ enum ctl_fate {
 struct ctl_backend {
 	/* flow_session() of the daemon's flow table */
 	int (*session)(void *arg, const struct tc_flow_key *k, struct tc_session_info *info);
+	/* tc_conn_resume_flush() of the connection with key k: secrets wiped
+	 * (>= 0), -ENOENT when no such flow */
+	int (*resume_flush)(void *arg, const struct tc_flow_key *k);
 	/* flow_opts_set(): o NULL removes */
 	int (*opts_set)(void *arg, uint8_t family, uint16_t lport, const struct tc_conn_opts *o,
 			bool oneshot);
@@ -77,6 +80,7 @@ struct ctl_settings {
 	uint8_t n_aconf, n_bconf;
 	uint16_t aconf[TC_ENGINE_AEADS_MAX];	/* most preferred first */
 	uint16_t bconf[TC_ENGINE_AEADS_MAX];	/* increasing preference */
+	uint8_t cache;		/* TCP_CRYPT_CACHE_FLUSH before the SYN: TCPCRYPT_CACHE_* */
 };
 
 struct ctl_pending {

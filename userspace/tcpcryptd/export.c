@@ -133,7 +133,7 @@ void export_queue_stats(const struct tc_engine_stats *est, uint64_t rx_wire,
 	c[TC_DS_TAG_FAILURES] = est->tag_failures;
 	c[TC_DS_FALLBACKS] = est->eno_fallback;
 	c[TC_DS_RESETS] = est->aborts;
-	c[TC_DS_RESUMPTIONS] = 0;	/* the engine does no resumption */
+	c[TC_DS_RESUMPTIONS] = est->resumed;
 	c[TC_DS_REKEYS] = est->rekeys;
 	c[TC_DS_RETRANSMITS] = est->frames_resent + est->init_resent + est->frames_repaired;
 	c[TC_DS_DROP_MALFORMED] = est->malformed;

@@ -675,6 +675,23 @@ int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 	return err;
 }
 
+int flow_resume_flush(struct flow_table *ft, const struct tc_flow_key *k)
+{
+	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
+	struct flow *f;
+	int n = -ENOENT;
+
+	pthread_mutex_lock(bucket_lock(ft, b));
+	f = *lookup(ft, b, k);
+	if (f) {
+		pthread_mutex_lock(&f->lock);
+		n = f->conn ? (int)tc_conn_resume_flush(f->conn) : 0;
+		pthread_mutex_unlock(&f->lock);
+	}
+	pthread_mutex_unlock(bucket_lock(ft, b));
+	return n;
+}
+
 bool flow_known(struct flow_table *ft, const struct tc_flow_key *k)
 {
 	uint32_t b = key_hash(k) & (ft->nbuckets - 1);

@@ -235,6 +235,8 @@ void flow_expire(struct flow_table *ft, uint64_t now);
  */
 int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 		 struct tc_session_info *info);
+/* TCP_CRYPT_CACHE_FLUSH: tc_conn_resume_flush() of that flow's connection. */
+int flow_resume_flush(struct flow_table *ft, const struct tc_flow_key *k);
 /* Whether the table holds a flow with key k. */
 bool flow_known(struct flow_table *ft, const struct tc_flow_key *k);
 

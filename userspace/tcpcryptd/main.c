@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -35,6 +36,7 @@
 #include "common/sockdiag.h"
 #include "core/algs.h"
 #include "core/ecdh.h"
+#include "core/resume.h"
 #include "core/rng.h"
 #include "engine/conn.h"
 #include "common/log.h"
@@ -55,6 +57,8 @@
 #endif
 #define TCD_MAX_RULES 64
 #define TCD_DEF_SPIN_US 50
+#define TCD_DEF_RESUME 1024		/* resumption cache entries */
+#define TCD_DEF_RESUME_TTL_S 600
 
 struct cfg {
 	const char *ifname;
@@ -75,6 +79,7 @@ struct cfg {
 	unsigned int half_open, half_open_prefix;	/* 0: default */
 	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
 	unsigned int key_pool;		/* pairs made ahead per TEP, 0: none */
+	unsigned int resume, resume_ttl_s;	/* resumption cache entries (0: off), lifetime */
 	const char *pcap_path, *pcap_filter;
 	/* the policy options as given, replayed by SIGHUP */
 	const char *policy_file;
@@ -91,6 +96,8 @@ static struct cfg cfg = {
 	.max_flows = TC_FLOWS_MAX,
 	.spin_us = TCD_DEF_SPIN_US,
 	.key_pool = KEYPOOL_DEF_DEPTH,
+	.resume = TCD_DEF_RESUME,
+	.resume_ttl_s = TCD_DEF_RESUME_TTL_S,
 };
 
 /* ---- the option table: getopt_long and -h are both generated from it ---- */
@@ -141,6 +148,11 @@ static int set_aeads(const char *a) { cfg.aeads = a; return 0; }
 static int set_key_pool(const char *a)
 {
 	return parse_uint(a, 0, KEYPOOL_MAX_DEPTH, &cfg.key_pool);
+}
+static int set_resume(const char *a) { return parse_uint(a, 0, 1u << 20, &cfg.resume); }
+static int set_resume_ttl(const char *a)
+{
+	return parse_uint(a, 1, 7 * 24 * 3600, &cfg.resume_ttl_s);
 }
 
 static int set_rekey(const char *a)
@@ -277,6 +289,11 @@ static const struct opt opts[] = {
 	{ "key-pool", 0, "N", "ephemeral key pairs kept ready per key exchange method (TEP), made "
 	  "in idle CPU time and each used once (default 32; 0: each key exchange makes "
 	  "its own)", set_key_pool },
+	{ "resume", 0, "N", "session resumption (RFC 8548 3.5): keep the next secret of up to N "
+	  "sessions, in memory only, so that the next connection with the same host skips "
+	  "the key exchange (default 1024; 0: every connection makes a fresh one)", set_resume },
+	{ "resume-ttl", 0, "S", "forget a cached secret unused for S seconds (default 600)",
+	  set_resume_ttl },
 	{ "rekey", 0, "BYTES", "start a new key generation after every BYTES sent on a "
 	  "connection (K, M, G suffixes; default 0: only when the peer does)", set_rekey },
 	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
@@ -432,6 +449,21 @@ static struct tc_algs algs;
 static struct tc_engine_cfg ecfg;
 static struct keypool keypool;
 static bool keypool_on;
+/* One resumption cache for all pollers: a connection with a host may
+ * land on any queue. Held for a look-up or an insert, a few us. */
+static struct tc_resume_cache resume_cache;
+static pthread_mutex_t resume_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool resume_on;
+
+static void resume_lock(void *arg)
+{
+	pthread_mutex_lock(arg);
+}
+
+static void resume_unlock(void *arg)
+{
+	pthread_mutex_unlock(arg);
+}
 
 struct alg_name {
 	const char *name;
@@ -557,7 +589,42 @@ static int engine_setup(unsigned int host_mtu)
 		ecfg.take_key = keypool_take;
 		ecfg.take_key_arg = &keypool;
 	}
+	if (cfg.resume) {
+		err = tc_resume_cache_init(&resume_cache, &algs, cfg.resume);
+		if (err) {
+			pr_warn("resumption cache: %s\n", strerror(-err));
+			return err;
+		}
+		tc_resume_set_ttl(&resume_cache, cfg.resume_ttl_s * 1000000000ull);
+		resume_on = true;
+		ecfg.resume = &resume_cache;
+		ecfg.resume_lock = resume_lock;
+		ecfg.resume_unlock = resume_unlock;
+		ecfg.resume_arg = &resume_mu;
+	}
 	return 0;
+}
+
+static size_t resume_cached(void)
+{
+	size_t n = 0;
+
+	if (resume_on) {
+		pthread_mutex_lock(&resume_mu);
+		n = tc_resume_count(&resume_cache);
+		pthread_mutex_unlock(&resume_mu);
+	}
+	return n;
+}
+
+/* Secrets unused for --resume-ttl go (RFC 8548 8: bound their life). */
+static void resume_expire(uint64_t now)
+{
+	if (!resume_on)
+		return;
+	pthread_mutex_lock(&resume_mu);
+	tc_resume_expire(&resume_cache, now);
+	pthread_mutex_unlock(&resume_mu);
 }
 
 /* ---- runtime ---- */
@@ -664,6 +731,8 @@ static void log_stats(const char *why)
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
 			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started,
 			(unsigned long long)e.keys_pooled);
+		pr_stats("resume(%s): offered=%llu accepted=%llu resumed=%llu cached=%zu\n", why,
+			 U(e.resume_offered), U(e.resume_accepted), U(e.resumed), resume_cached());
 	}
 	if (keypool_on) {
 		struct keypool_stats k;
@@ -1176,6 +1245,7 @@ static int run(int sfd, unsigned int mtu, const uint8_t *iface_mac)
 		now = tcd_now_ns();
 		if (now - last_expire >= 1000000000ull) {
 			flow_expire(&ft, now);
+			resume_expire(now);
 			watch_drops(now);
 			watch_queues();
 			if (pcap)
@@ -1304,6 +1374,11 @@ static int teardown(void)
 	if (keypool_on) {
 		keypool_fini(&keypool);
 		keypool_on = false;
+	}
+	if (resume_on) {
+		ecfg.resume = NULL;
+		tc_resume_cache_free(&resume_cache);
+		resume_on = false;
 	}
 	if (dp && !attached_by_us) {
 		/* the loader's attachment stays; our host side goes */
