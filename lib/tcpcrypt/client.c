@@ -303,7 +303,7 @@ int tcpcrypt_setsockopt(int fd, int optname, const void *optval, socklen_t optle
 {
 	enum tcctl_type t = tcctl_opt_type(optname);
 	struct names ns;
-	int i, asked = 0, err = 0;
+	int i, asked = 0, carried = 0, err = 0;
 	size_t need;
 
 	if (t == TCCTL_T_NONE)
@@ -328,11 +328,18 @@ int tcpcrypt_setsockopt(int fd, int optname, const void *optval, socklen_t optle
 		if (e == -EPERM || e == -ECONNREFUSED)
 			continue;	/* not a daemon (see ctl_connect), or gone */
 		asked++;
+		/* a connection's setting (the cache flush): only the daemon
+		 * carrying it answers; the others say ENOENT */
+		if (e == ENOENT || e == -ENOENT)
+			continue;
+		carried++;
 		if (e && !err)
 			err = e < 0 ? -e : e;
 	}
 	if (!asked)
 		return fail(ENOPROTOOPT);
+	if (!carried)
+		return fail(EINVAL);	/* as for reads: not a tcpcrypt connection */
 	return err ? fail(err) : 0;
 }
 

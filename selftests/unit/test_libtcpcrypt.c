@@ -609,6 +609,9 @@ static void test_set_before_connect(void **state)
 	assert_int_equal(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 0), 0);
 	assert_fails(set_int(fd, TCP_CRYPT_CACHE_FLUSH, 4), EINVAL);
 	assert_int_equal(fk.flushes, 1);
+	/* a connection no daemon carries: EINVAL, as for reads */
+	assert_fails(set_int(acc, TCP_CRYPT_CACHE_FLUSH, 1), EINVAL);
+	assert_int_equal(fk.flushes, 2);
 	close(fd);
 	close(acc);
 	close(lfd);
