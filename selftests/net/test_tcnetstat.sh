@@ -119,9 +119,9 @@ read -r st1 l1 r1 role1 tep1 aead1 sid1 sas1 <<<"$(tcn_rows "$H1" --port 5011 | 
 read -r st2 l2 r2 role2 tep2 aead2 sid2 sas2 <<<"$(tcn_rows "$H2" --port 5011 | head -1)"
 log "H1: $st1 $l1 $r1 $role1 $tep1 $aead1 $sas1 $sid1"
 log "H2: $st2 $l2 $r2 $role2 $tep2 $aead2 $sas2 $sid2"
-check "both ends: encrypted" [ "$st1" = encrypted ] && [ "$st2" = encrypted ]
-check "the same connection, seen from each end" [ "$l1" = "$r2" ] && [ "$r1" = "$l2" ]
-check "the connecting host is A, the listening one B" [ "$role1" = A ] && [ "$role2" = B ]
+check "both ends: encrypted" [ "$st1/$st2" = encrypted/encrypted ]
+check "the same connection, seen from each end" [ "$l1 $r1" = "$r2 $l2" ]
+check "the connecting host is A, the listening one B" [ "$role1/$role2" = A/B ]
 check "session id: 33 bytes of lowercase hex, the same at both ends" \
 	sh -c "echo '$sid1' | grep -qE '^[0-9a-f]{66}$' && [ '$sid1' = '$sid2' ]"
 check "SAS: the same at both ends" sh -c "echo '$sas1' | grep -qE '^[0-9]{4}-[0-9]{4}-[0-9]{4}$' && [ '$sas1' = '$sas2' ]"
