@@ -738,6 +738,157 @@ static void test_fin_without_finp_aborts(void **state)
 	sim_free(&s);
 }
 
+/* ---- resumption suboptions, frame by frame (RFC 8548 3.5) ---- */
+
+/* Linux's SYN options (19 bytes: MSS, SACK-permitted, timestamps, window
+ * scale) then an ENO option, padded to a multiple of 4; returns the length. */
+static uint8_t syn_opts_eno(uint8_t out[40], const uint8_t *eno, uint8_t n)
+{
+	static const uint8_t base[19] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+					  3, 3, 7 };
+	uint8_t len = 19 + n;
+
+	memcpy(out, base, 19);
+	memcpy(out + 19, eno, n);
+	while (len % 4)
+		out[len++] = 0;
+	return len;
+}
+
+/* The ENO option of a captured frame: its offset in f, -1 when none. */
+static int eno_at(const uint8_t *f, uint32_t len)
+{
+	struct tc_seg g;
+	uint32_t i;
+
+	assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+	for (i = g.l4_off + 20; i < g.l4_off + g.thl;) {
+		if (f[i] == 0)
+			break;
+		if (f[i] == 1) {
+			i++;
+			continue;
+		}
+		if (f[i] == 69)
+			return (int)i;
+		i += f[i + 1];
+	}
+	return -1;
+}
+
+static void test_resumption_suboptions_checked(void **state)
+{
+	static const uint8_t ss[TC_HASH_LEN] = { 7 };
+	uint8_t key[6] = { 192, 0, 2, 2, 5201 >> 8, 5201 & 0xff }, opts[40], eno[21];
+	struct tf syn = { .sport = 40000, .dport = 5201, .seq = 1000, .flags = TC_TH_SYN,
+			  .win = 65535, .opts = syn_opts, .optlen = 20 };
+	struct tf sa = { .src = tf_ip4_b, .dst = tf_ip4_a, .sport = 5201, .dport = 40000,
+			 .seq = 7000, .ack = 1001, .flags = TC_TH_SYN | TC_TH_ACK, .win = 65535 };
+	struct tc_engine_stats st = { 0 };
+	struct tc_resume_cache rc;
+	struct tc_engine_cfg cfg;
+	struct tc_conn *c;
+	struct cap cap;
+	int at, i;
+
+	tc_engine_cfg_default(&cfg);
+	cfg.algs = *state;
+	cfg.rng = tc_rng_openssl;
+	cfg.rng_ready = true;
+	cfg.resume = &rc;
+	assert_int_equal(tc_resume_cache_init(&rc, *state, 8), 0);
+
+	/*
+	 * A, with a chain to 192.0.2.2:5201: its SYN proposes it, alone. B's
+	 * answers: a half that is not the other half of resume[i] (ignored:
+	 * no TEP is left, plain TCP), one of fewer than 9 bytes (invalid
+	 * here), and a fresh one (the exchange goes on). Each time the ticket
+	 * goes back to the cache at i + 1.
+	 */
+	for (i = 0; i < 3; i++) {
+		tc_resume_flush_all(&rc);
+		assert_int_equal(tc_resume_put(&rc, key, sizeof(key), TC_TEP_X25519,
+					       TC_AEAD_AES_128_GCM, TC_ROLE_A, ss, 0, 0, 0, NULL), 0);
+		memset(&cap, 0, sizeof(cap));
+		c = tc_conn_new(&cfg, &st);
+		assert_int_equal(feed(c, TC_SIDE_HOST, &syn, &cap), 0);
+		assert_int_equal(cap.n, 1);
+		at = eno_at(cap.f[0], cap.len[0]);
+		assert_true(at > 0);
+		assert_int_equal(cap.f[0][at + 1], 20);
+		assert_int_equal(cap.f[0][at + 2], TC_TEP_X25519 | TC_ENO_V);
+		assert_int_equal(tc_resume_count(&rc), 0);	/* taken */
+		if (i == 0) {
+			eno[0] = 69, eno[1] = 21, eno[2] = 0x01, eno[3] = 0xa3;
+			memset(eno + 4, 0x55, 17);
+			sa.optlen = syn_opts_eno(opts, eno, 21);
+		} else if (i == 1) {
+			eno[0] = 69, eno[1] = 9, eno[2] = 0x01, eno[3] = 0xa3;
+			memset(eno + 4, 0x55, 5);
+			sa.optlen = syn_opts_eno(opts, eno, 9);
+		} else {
+			eno[0] = 69, eno[1] = 4, eno[2] = 0x01, eno[3] = 0x23;
+			sa.optlen = syn_opts_eno(opts, eno, 4);
+		}
+		sa.opts = opts;
+		memset(&cap, 0, sizeof(cap));
+		if (i < 2) {
+			assert_int_equal(feed(c, TC_SIDE_WIRE, &sa, &cap), TC_CONN_FORWARD);
+			assert_int_equal(tc_conn_state(c), TC_CONN_PLAIN);
+			assert_int_equal(tc_resume_count(&rc), 1);
+		} else {
+			assert_int_equal(feed(c, TC_SIDE_WIRE, &sa, &cap), 0);
+			assert_int_equal(tc_conn_state(c), TC_CONN_NEGOTIATING);
+			assert_int_equal(cap.n, 1);
+			assert_int_equal(cap.to[0], TC_SIDE_HOST);
+			assert_false(has_eno(cap.f[0], cap.len[0]));
+		}
+		tc_conn_free(c);
+		assert_int_equal(tc_resume_count(&rc), 1);
+	}
+	assert_int_equal(st.resume_offered, 3);
+	assert_int_equal(st.resumed, 0);
+
+	/*
+	 * B: A's v = 1 suboption with fewer than 9 bytes is a fresh offer, so is
+	 * one naming nothing B holds; more than 17 bytes is no valid suboption,
+	 * and as A's only one, plain TCP.
+	 */
+	tc_resume_flush_all(&rc);
+	for (i = 0; i < 3; i++) {
+		static const uint8_t n[3] = { 5, 17, 18 };
+		struct tf hsa = { .src = tf_ip4_b, .dst = tf_ip4_a, .sport = 5201, .dport = 40000,
+				  .seq = 7000, .ack = 1001, .flags = TC_TH_SYN | TC_TH_ACK,
+				  .win = 65535, .opts = syn_opts, .optlen = 20 };
+		struct tf wsyn = syn;
+
+		eno[0] = 69, eno[1] = 3 + n[i], eno[2] = 0xa3;
+		memset(eno + 3, 0x66, n[i]);
+		wsyn.optlen = syn_opts_eno(opts, eno, 3 + n[i]);
+		wsyn.opts = opts;
+		memset(&cap, 0, sizeof(cap));
+		c = tc_conn_new(&cfg, &st);
+		if (n[i] > 17) {
+			assert_int_equal(feed(c, TC_SIDE_WIRE, &wsyn, &cap), TC_CONN_FORWARD);
+			assert_int_equal(tc_conn_state(c), TC_CONN_PLAIN);
+			tc_conn_free(c);
+			continue;
+		}
+		assert_int_equal(feed(c, TC_SIDE_WIRE, &wsyn, &cap), 0);
+		memset(&cap, 0, sizeof(cap));
+		assert_int_equal(feed(c, TC_SIDE_HOST, &hsa, &cap), 0);
+		assert_int_equal(cap.n, 1);
+		at = eno_at(cap.f[0], cap.len[0]);
+		assert_true(at > 0);
+		/* B's answer: the general suboption and the TEP, v = 0 */
+		assert_int_equal(cap.f[0][at + 1], 4);
+		assert_int_equal(cap.f[0][at + 3], TC_TEP_X25519);
+		tc_conn_free(c);
+	}
+	assert_int_equal(st.resume_accepted, 0);
+	tc_resume_cache_free(&rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_key_pairs_from_a_pool),
 		cmocka_unit_test(test_resumed_sessions),
 		cmocka_unit_test(test_resumed_from_a_seeded_chain),
+		cmocka_unit_test(test_resumption_suboptions_checked),
 		cmocka_unit_test(test_small_and_empty),
 		cmocka_unit_test(test_faulty_wire),
 		cmocka_unit_test(test_options_and_tiny_mss),
