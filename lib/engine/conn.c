@@ -117,8 +117,7 @@ struct tc_conn {
 	bool ts_ok;		/* timestamps in both SYNs */
 	uint16_t mss_wire;	/* payload limit of our wire segments, options excluded */
 
-	struct tc_hs hs;
-	bool hs_started;
+	struct tc_hs *hs;	/* the key exchange, while it runs (a fresh session) */
 	struct tc_keys keys;
 	bool have_keys;
 	uint16_t aead;
@@ -1231,7 +1230,7 @@ static int send_init(struct tc_conn *c)
 	size_t len;
 	uint8_t *p;
 
-	msg = tc_hs_output(&c->hs, &len);
+	msg = tc_hs_output(c->hs, &len);
 	if (!msg)
 		return -EINVAL;
 	p = tc_bytes_reserve(&t->by, len);
@@ -1258,7 +1257,7 @@ static int keys_ready(struct tc_conn *c)
 	struct tc_hs_result res;
 	int err;
 
-	err = tc_hs_result(&c->hs, &res);
+	err = tc_hs_result(c->hs, &res);
 	if (err)
 		return err;
 	err = tc_keys_init(&c->keys, c->cfg->algs, res.aead, res.sends_ab, res.mk0,
@@ -1305,6 +1304,15 @@ static uint16_t frame_data_of(const struct tc_conn *c)
 	room = c->mss_wire - (c->ts_ok ? 12 : 0);
 	k = TC_FRAME_DATA_TARGET > room ? TC_FRAME_DATA_TARGET / room : 1;
 	return k * room - TC_FRAME_OVERHEAD;
+}
+
+static void hs_release(struct tc_conn *c)
+{
+	if (!c->hs)
+		return;
+	tc_hs_free(c->hs);
+	free(c->hs);
+	c->hs = NULL;
 }
 
 /*
@@ -1394,8 +1402,14 @@ static int start_keyx(struct tc_conn *c)
 		p.key = &pre;
 		c->st->keys_pooled++;
 	}
-	err = tc_hs_start(&c->hs, &p);
-	c->hs_started = true;
+	/* only while the exchange runs: a closed connection waits out its
+	 * TIME_WAIT in the flow table, and most of them never had one */
+	c->hs = calloc(1, sizeof(*c->hs));
+	if (!c->hs) {
+		tc_ecdh_free(&pre);
+		return -ENOMEM;
+	}
+	err = tc_hs_start(c->hs, &p);
 	if (err)
 		return err;
 	c->state = TC_CONN_KEYX;
@@ -1560,7 +1574,7 @@ static int consume(struct tc_conn *c, uint64_t off, const uint8_t *data, size_t 
 	if (!r->init_done) {
 		size_t used = 0;
 
-		k = tc_hs_input(&c->hs, data, len, &used);
+		k = tc_hs_input(c->hs, data, len, &used);
 		if (k < 0) {
 			c->st->malformed++;
 			conn_abort(c, TC_ABORT_KEYX);
@@ -1588,8 +1602,7 @@ static int consume(struct tc_conn *c, uint64_t off, const uint8_t *data, size_t 
 		 * private key goes now, not with the connection. RFC 8548 8:
 		 * forward secrecy holds once it is removed from memory.
 		 */
-		tc_hs_free(&c->hs);
-		c->hs_started = false;
+		hs_release(c);
 		data += used;
 		len -= used;
 		off += used;
@@ -2235,8 +2248,7 @@ void tc_conn_free(struct tc_conn *c)
 {
 	if (!c)
 		return;
-	if (c->hs_started)
-		tc_hs_free(&c->hs);
+	hs_release(c);
 	if (c->have_keys)
 		tc_keys_free(&c->keys);
 	resume_drop(c);
@@ -2266,6 +2278,7 @@ static void release_idle(struct tc_conn *c)
 	tc_frames_release(&c->tx.fr);
 	tc_bytes_release(&c->tx.by);
 	tc_frames_release(&c->rx.fr);
+	tc_ooo_release(&c->rx.ooo);
 	free_scratch(c);
 }
 

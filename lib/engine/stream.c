@@ -164,7 +164,17 @@ void tc_ooo_free(struct tc_ooo *o)
 
 	for (i = 0; i < o->n; i++)
 		free(o->c[i].data);
+	free(o->c);
 	memset(o, 0, sizeof(*o));
+}
+
+void tc_ooo_release(struct tc_ooo *o)
+{
+	if (o->n)
+		return;
+	free(o->c);
+	o->c = NULL;
+	o->cap = 0;
 }
 
 static void ooo_remove(struct tc_ooo *o, uint32_t i)
@@ -216,6 +226,18 @@ static int ooo_insert(struct tc_ooo *o, uint32_t at, uint64_t off, const uint8_t
 	}
 	if (o->n == TC_OOO_CHUNKS_MAX)
 		return -ENOSPC;
+	if (o->n == o->cap) {
+		uint32_t cap = o->cap ? 2 * o->cap : 8;
+		struct tc_ooo_chunk *c;
+
+		if (cap > TC_OOO_CHUNKS_MAX)
+			cap = TC_OOO_CHUNKS_MAX;
+		c = realloc(o->c, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		o->c = c;
+		o->cap = cap;
+	}
 	memmove(&o->c[at + 1], &o->c[at], (o->n - at) * sizeof(o->c[0]));
 	o->c[at] = (struct tc_ooo_chunk){ .off = off, .seen = ++o->stamp };
 	o->n++;

@@ -114,8 +114,10 @@ struct tc_ooo_chunk {
 #define TC_OOO_CHUNK_BYTES	(64u << 10)
 
 struct tc_ooo {
-	struct tc_ooo_chunk c[TC_OOO_CHUNKS_MAX];
-	uint32_t n;
+	struct tc_ooo_chunk *c;	/* allocated on the first hole: most connections
+				 * never have one, and every closed connection
+				 * waits out its TIME_WAIT */
+	uint32_t n, cap;
 	size_t bytes;		/* held in total */
 	size_t max;		/* bound on bytes */
 	uint64_t stamp;
@@ -123,6 +125,8 @@ struct tc_ooo {
 
 void tc_ooo_init(struct tc_ooo *o, size_t max);
 void tc_ooo_free(struct tc_ooo *o);
+/* Give back the (empty) chunk array; nothing when chunks are held. */
+void tc_ooo_release(struct tc_ooo *o);
 /*
  * Keep data[0..len) at framing offset off (off beyond the in-order point
  * next). Parts already held are not copied twice. Returns the bytes newly

@@ -72,6 +72,41 @@ static void test_window_behind_a_hole(void **state)
 	tc_ooo_free(&o);
 }
 
+/*
+ * The chunk array exists only while there are holes to hold: none at first,
+ * grown by doubling up to TC_OOO_CHUNKS_MAX, given back once empty.
+ */
+static void test_chunk_array_on_demand(void **state)
+{
+	struct tc_ooo o;
+	uint64_t off;
+	int i;
+
+	tc_ooo_init(&o, 4 << 20);
+	assert_null(o.c);
+	assert_null(tc_ooo_next(&o, 0));
+	tc_ooo_release(&o);
+	/* 70 holes: 64 are held, in an array grown to its bound */
+	for (i = 0; i < 70; i++) {
+		off = (uint64_t)(2 * i + 1) * SEG;
+		assert_int_equal(tc_ooo_add(&o, 0, off, stream + off, SEG), i < 64 ? SEG : 0);
+	}
+	assert_int_equal(o.n, TC_OOO_CHUNKS_MAX);
+	assert_int_equal(o.cap, TC_OOO_CHUNKS_MAX);
+	/* held chunks keep the array */
+	tc_ooo_release(&o);
+	assert_non_null(o.c);
+	for (i = 0; i < 64; i++)
+		tc_ooo_drop(&o, &o.c[0]);
+	tc_ooo_release(&o);
+	assert_null(o.c);
+	assert_int_equal(o.cap, 0);
+	/* and it comes back for the next hole */
+	assert_int_equal(tc_ooo_add(&o, 0, 3 * SEG, stream + 3 * SEG, SEG), SEG);
+	assert_int_equal(drain(&o, 3 * SEG), 4 * SEG);
+	tc_ooo_free(&o);
+}
+
 /* SACK ranges: held bytes merged, most recently extended first. */
 static void test_sack_ranges(void **state)
 {
@@ -124,6 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_behind_a_hole),
+		cmocka_unit_test(test_chunk_array_on_demand),
 		cmocka_unit_test(test_sack_ranges),
 		cmocka_unit_test(test_bounds_and_overlaps),
 	};
