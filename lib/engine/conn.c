@@ -433,6 +433,28 @@ static void resume_drop(struct tc_conn *c)
 }
 
 /*
+ * The ticket just taken (err 0) as our suboption: TEP | v, our half of
+ * resume[i], our nonce. Its AEAD is reused, so this connection must allow
+ * it; else, or on err, the attempt ends here (its i stays used).
+ */
+static int resume_suboption(struct tc_conn *c, int err, struct tc_eno_tep_in *tep,
+			    uint8_t data[TC_RESUME_DATA_MAX])
+{
+	int len;
+
+	if (!err && !aead_allowed(c, c->rt->aead))
+		err = -ENOENT;
+	len = err ? err : tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
+	if (len < 0) {
+		resume_drop(c);
+		return len;
+	}
+	*tep = (struct tc_eno_tep_in){ .byte = c->rt->tep | TC_ENO_V, .data = data,
+				       .len = (uint8_t)len };
+	return 0;
+}
+
+/*
  * A: the SYN proposes the lowest unused secret of the most recent chain
  * with this peer, for the most preferred TEP that has one. Only that
  * suboption fits beside the kernel's options (2 + 18 of 20-21 bytes); it
@@ -443,7 +465,7 @@ static int resume_offer(struct tc_conn *c, struct tc_eno_tep_in *tep,
 {
 	unsigned int n, i;
 	const uint8_t *tl = conn_teps(c, &n);
-	int err = -ENOENT, len;
+	int err = -ENOENT;
 
 	if (!resume_usable(c))
 		return -ENOENT;
@@ -455,18 +477,7 @@ static int resume_offer(struct tc_conn *c, struct tc_eno_tep_in *tep,
 		err = tc_resume_take(c->cfg->resume, c->peer, c->peer_len, tl[i],
 				     c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
 	resume_unlock(c);
-	if (err || !aead_allowed(c, c->rt->aead)) {
-		resume_drop(c);
-		return err ? err : -ENOENT;
-	}
-	len = tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
-	if (len < 0) {
-		resume_drop(c);
-		return len;
-	}
-	*tep = (struct tc_eno_tep_in){ .byte = c->rt->tep | TC_ENO_V, .data = data,
-				       .len = (uint8_t)len };
-	return 0;
+	return resume_suboption(c, err, tep, data);
 }
 
 /*
@@ -478,7 +489,7 @@ static int resume_answer(struct tc_conn *c, uint8_t glt, struct tc_eno_tep_in *t
 {
 	const struct tc_eno_opt *a = &c->eno.peer;
 	unsigned int i;
-	int err = -ENOENT, len;
+	int err;
 
 	if (!resume_usable(c))
 		return -ENOENT;
@@ -495,18 +506,7 @@ static int resume_answer(struct tc_conn *c, uint8_t glt, struct tc_eno_tep_in *t
 			      tc_eno_subopt_data(a, &a->teps[i]), a->teps[i].len,
 			      c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
 	resume_unlock(c);
-	if (err || !aead_allowed(c, c->rt->aead)) {
-		resume_drop(c);
-		return err ? err : -ENOENT;
-	}
-	len = tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
-	if (len < 0) {
-		resume_drop(c);
-		return len;
-	}
-	*tep = (struct tc_eno_tep_in){ .byte = glt | TC_ENO_V, .data = data,
-				       .len = (uint8_t)len };
-	return 0;
+	return resume_suboption(c, err, tep, data);
 }
 
 /* A fresh session's ss[1] starts a chain with this peer. */

@@ -57,6 +57,18 @@ ctr() { grep -o "\b$2=[0-9]*" <<<"$1" | head -1 | cut -d= -f2; }
 # ctr_line TEXT PATTERN KEY: KEY=N in the line matching PATTERN.
 ctr_line() { grep -- "$2" <<<"$1" | grep -o " $3=[0-9]*" | head -1 | cut -d= -f2; }
 
+# mkmarked PATH MB: random content with $MARK planted every 4 KB (a
+# plaintext marker that must never show in a capture).
+mkmarked() {
+	python3 - "$1" "$2" "$MARK" <<'PY'
+import os, sys
+path, mb, mark = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+with open(path, "wb") as f:
+    for _ in range(mb * 256):
+        f.write(os.urandom(4096 - len(mark)) + mark)
+PY
+}
+
 # mkfile PATH MB: random content.
 mkfile() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
 

@@ -31,17 +31,6 @@ tcd_enc() {
 	tcd_run "$name" "$ns" "running" -i eth0 -v --include "$P" "$@"
 }
 
-# A file of random bytes with the marker planted every 4 KB.
-mkmarked() {
-	python3 - "$1" "$2" "$MARK" <<'PY'
-import os, sys
-path, mb, mark = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
-with open(path, "wb") as f:
-    for _ in range(mb * 256):
-        f.write(os.urandom(4096 - len(mark)) + mark)
-PY
-}
-
 # dstat NAME KEY: the daemon's counter KEY (engine or flow line), summed.
 dstat() {
 	local s

@@ -51,17 +51,6 @@ bridged_hosts() {
 	addr "$H2" eth0 192.0.2.2/24 2001:db8::2/64
 }
 
-# A file of random bytes with the marker planted every 4 KB.
-mkmarked() {
-	python3 - "$1" "$2" "$MARK" <<'PY'
-import os, sys
-path, mb, mark = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
-with open(path, "wb") as f:
-    for _ in range(mb * 256):
-        f.write(os.urandom(4096 - len(mark)) + mark)
-PY
-}
-
 # row NS PORT: the encrypted tcnetstat -j row with PORT at either end, as
 # "resumed tep_id session_id role"; 1 when there is none. (bash, not
 # python: it is polled, and starting python costs ~0.5 s on some hosts)
