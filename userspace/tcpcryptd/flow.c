@@ -1282,6 +1282,16 @@ void flow_expire(struct flow_table *ft, uint64_t now)
 		while ((f = *pp)) {
 			int why;
 
+			/*
+			 * A TIME_WAIT flow's recheck is deferred (socket_gone):
+			 * skip it without taking its lock, which at tens of
+			 * thousands of them was most of this pass. checked_ns
+			 * is this thread's alone: only socket_gone() writes it.
+			 */
+			if (f->checked_ns > now) {
+				pp = &f->next;
+				continue;
+			}
 			pthread_mutex_lock(&f->lock);
 			why = expire_reason(ft, f, now);
 			if (!why) {
