@@ -326,8 +326,10 @@ check "tcnetstat -s (plain): resumptions 3 in H1's total" \
 	[ "$(grep -m1 -o 'resumptions [0-9]*' <<<"$out")" = "resumptions 3" ]
 
 # ---- the peer forgot: a restarted H2 ----
+# (restarted with 3-byte nonces: sn[i] then joins nonces of 8 and 3 bytes,
+# in the original roles' order, and both ends must still agree)
 check "h2 stops (exit 0)" tcd_stop h2
-tcd_enc h2b "$H2" eth0 --include "$RULE" || { fail "h2 restarted"; exit 1; }
+tcd_enc h2b "$H2" eth0 --include "$RULE" --resume-nonce 3 || { fail "h2 restarted"; exit 1; }
 o0=$(rctr h1 offered) r0=$(rctr h1 resumed)
 check "restarted peer: conn 7 (H1 -> H2) intact" conn "$H2" "$H1" "$A4" 7107
 check "restarted peer: conn 7 is fresh at both ends, encrypted" fresh_both
@@ -335,6 +337,7 @@ check "... h1 proposed (offered +1), it was declined (resumed unchanged)" \
 	[ "$(rctr h1 offered)" = $((o0 + 1)) -a "$(rctr h1 resumed)" = "$r0" ]
 check "restarted peer: conn 8 intact" conn "$H2" "$H1" "$A4" 7108
 check "restarted peer: conn 8 resumes again at both ends" resumed_both
+check "restarted peer: conn 8 (nonces of 8 and 3 bytes): one session id at both ends" same_sid
 
 # ---- TCP_CRYPT_CACHE_FLUSH through libtcpcrypt (tc_sockopt) ----
 # sockconn CPORT STEPS...: tc_sockopt on H1 from client port CPORT to

@@ -80,6 +80,7 @@ struct cfg {
 	unsigned int spin_us, rx_ring, tx_ring, fill_ring;
 	unsigned int key_pool;		/* pairs made ahead per TEP, 0: none */
 	unsigned int resume, resume_ttl_s;	/* resumption cache entries (0: off), lifetime */
+	unsigned int resume_nonce;		/* bytes of our resumption nonces */
 	const char *pcap_path, *pcap_filter;
 	/* the policy options as given, replayed by SIGHUP */
 	const char *policy_file;
@@ -98,6 +99,7 @@ static struct cfg cfg = {
 	.key_pool = KEYPOOL_DEF_DEPTH,
 	.resume = TCD_DEF_RESUME,
 	.resume_ttl_s = TCD_DEF_RESUME_TTL_S,
+	.resume_nonce = TC_RESUME_NONCE_MAX,
 };
 
 /* ---- the option table: getopt_long and -h are both generated from it ---- */
@@ -150,6 +152,10 @@ static int set_key_pool(const char *a)
 	return parse_uint(a, 0, KEYPOOL_MAX_DEPTH, &cfg.key_pool);
 }
 static int set_resume(const char *a) { return parse_uint(a, 0, 1u << 20, &cfg.resume); }
+static int set_resume_nonce(const char *a)
+{
+	return parse_uint(a, 0, TC_RESUME_NONCE_MAX, &cfg.resume_nonce);
+}
 static int set_resume_ttl(const char *a)
 {
 	return parse_uint(a, 1, 7 * 24 * 3600, &cfg.resume_ttl_s);
@@ -294,6 +300,9 @@ static const struct opt opts[] = {
 	  "the key exchange (default 1024; 0: every connection makes a fresh one)", set_resume },
 	{ "resume-ttl", 0, "S", "forget a cached secret unused for S seconds (default 600)",
 	  set_resume_ttl },
+	{ "resume-nonce", 0, "BYTES", "length of the nonce this host adds to each resumption, "
+	  "0-8 (default 8; RFC 8548 3.5: shorter only where a cached secret can never be "
+	  "used twice, which restoring a cloned VM or a snapshot breaks)", set_resume_nonce },
 	{ "rekey", 0, "BYTES", "start a new key generation after every BYTES sent on a "
 	  "connection (K, M, G suffixes; default 0: only when the peer does)", set_rekey },
 	{ "include", 0, "RULE", "steer only matching connections: 'port P[-Q]', "
@@ -596,6 +605,7 @@ static int engine_setup(unsigned int host_mtu)
 			return err;
 		}
 		tc_resume_set_ttl(&resume_cache, cfg.resume_ttl_s * 1000000000ull);
+		tc_resume_set_nonce_len(&resume_cache, cfg.resume_nonce);
 		resume_on = true;
 		ecfg.resume = &resume_cache;
 		ecfg.resume_lock = resume_lock;
