@@ -138,23 +138,33 @@ for mode in skb native; do
 	capture "$mode"
 	check "$tag: nc IPv4 8 MiB" xfer_nc "$H2" "$H1" "$A4" 5001 "$F"
 	capture_stop
-	kinds=$(tshark -r "$TMPD/$mode.pcap" -Y "tcp.flags.syn == 1" -T fields \
+	kinds=$(tshark -n -r "$TMPD/$mode.pcap" -Y "tcp.flags.syn == 1" -T fields \
 		-e tcp.flags.ack -e tcp.option_kind 2>/dev/null)
 	check "$tag: the SYN carries option 69 (TCP-ENO)" \
 		grep -qE "^(0|False)[[:space:]].*\b69\b" <<<"$kinds"
 	check "$tag: the SYN-ACK carries option 69" \
 		grep -qE "^(1|True)[[:space:]].*\b69\b" <<<"$kinds"
-	lead=$(tshark -r "$TMPD/$mode.pcap" -q -z follow,tcp,raw,0 2>/dev/null |
-	       grep -E '^\s*[0-9a-f]+$' | sed 's/^\s*//')
+	# the first payload bytes each way (relative sequence number 1): the
+	# client's line first (tshark's "follow" took minutes on some captures)
+	lead=$(tshark -n -r "$TMPD/$mode.pcap" -o tcp.desegment_tcp_streams:FALSE \
+		-Y 'tcp.stream == 0 && tcp.seq == 1 && tcp.len > 0' \
+		-T fields -e tcp.dstport -e tcp.payload 2>/dev/null | python3 -c '
+import sys
+lead = {}
+for line in sys.stdin:
+    port, _, data = line.strip().partition("\t")
+    lead.setdefault(port == "5001", data.replace(":", ""))
+print(lead.get(True, "-"))
+print(lead.get(False, "-"))')
 	check "$tag: Init1 (15101a0e) leads the client's stream" \
 		grep -q "^15101a0e" <<<"$(head -1 <<<"$lead")"
 	check "$tag: Init2 (097105e0) leads the server's stream" \
-		grep -q "^097105e0" <<<"$lead"
+		grep -q "^097105e0" <<<"$(tail -1 <<<"$lead")"
 	check "$tag: the marker never appears on the wire" \
 		[ "$(grep -c "$MARK" "$TMPD/$mode.pcap")" = 0 ]
 	check "$tag: one option 69 per SYN, never two" \
 		[ "$(grep -oE "\b69\b" <<<"$kinds" | wc -l)" = 2 ]
-	psh=$(tshark -r "$TMPD/$mode.pcap" -Y \
+	psh=$(tshark -n -r "$TMPD/$mode.pcap" -Y \
 		'tcp.payload[0:4] == 15:10:1a:0e or tcp.payload[0:4] == 09:71:05:e0' \
 		-T fields -e tcp.flags.push 2>/dev/null | sort -u | tr '\n' ' ')
 	check "$tag: PSH on the segments ending Init1 and Init2 ($psh)" \
@@ -299,7 +309,7 @@ while True:
 	capture_from_h1 5012 "$TMPD/after-kill.pcap" 4
 	kill $cli $srv 2>/dev/null
 	wait $cli $srv 2>/dev/null
-	n=$(tshark -r "$TMPD/after-kill.pcap" 2>/dev/null | wc -l)
+	n=$(tshark -n -r "$TMPD/after-kill.pcap" 2>/dev/null | wc -l)
 	log "frames of the connection from h1 on the wire after kill -9: $n"
 	check "kill -9: none of the connection's frames leave afterwards" [ "$n" = 0 ]
 	check "kill -9: the marker never appears on the wire" \
@@ -318,7 +328,7 @@ while True:
 		kill $srv 2>/dev/null
 		wait $srv 2>/dev/null
 		# a reset (from the aborted socket, or for a peer's late segment) carries nothing
-		n=$(tshark -r "$TMPD/after-stop.pcap" -Y 'tcp.flags.reset == 0' 2>/dev/null | wc -l)
+		n=$(tshark -n -r "$TMPD/after-stop.pcap" -Y 'tcp.flags.reset == 0' 2>/dev/null | wc -l)
 		log "frames of the connection from h1 on the wire after the stop: $n; nc exit $rc"
 		check "stop: the connection was aborted" \
 			grep -q "stopping: aborted 1 connection" "$TMPD/h1.log"

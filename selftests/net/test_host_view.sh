@@ -136,7 +136,7 @@ for mode in native skb; do
 
 	# the capture: port 5001 only (the filter), both directions, as on the wire
 	P=$TMPD/h2-$mode.pcapng
-	tsh() { tshark -r "$P" -o tcp.check_checksum:TRUE "$@" 2>/dev/null; }
+	tsh() { tshark -n -r "$P" -o tcp.check_checksum:TRUE "$@" 2>/dev/null; }
 	n=$(tsh -T fields -e frame.number | wc -l)
 	log "pcap: $n frames"
 	check "$tag: --pcap: tshark reads the capture" [ "$n" -gt 100 ]
@@ -146,13 +146,20 @@ for mode in native skb; do
 		  "0x00000001 0x00000002 " ]
 	check "$tag: --pcap: every TCP checksum on the wire is correct" \
 		[ "$(tsh -Y 'tcp.checksum.status != 1' | wc -l)" = 0 ]
-	# the IPv4 connection's client-to-server bytes are the file
-	tshark -r "$P" -q -z follow,tcp,raw,0 2>/dev/null | python3 -c '
+	# the IPv4 connection's client-to-server bytes are the file: each
+	# segment's payload put at its relative sequence number (tshark's own
+	# "follow" reassembly took minutes on some captures of this test)
+	tsh -o tcp.desegment_tcp_streams:FALSE -Y 'tcp.stream == 0 && tcp.dstport == 5001 && tcp.len > 0' \
+		-T fields -e tcp.seq -e tcp.payload | python3 -c '
 import sys
-lines = sys.stdin.read().split("\n")
-start = next(i for i, l in enumerate(lines) if l.startswith("Node 1:")) + 1
-sys.stdout.buffer.write(bytes.fromhex("".join(
-    l for l in lines[start:] if l and not l.startswith(("\t", "=")))))' >"$TMPD/follow.out"
+buf = bytearray()
+for line in sys.stdin:
+    seq, _, hexdata = line.strip().partition("\t")
+    data, off = bytes.fromhex(hexdata.replace(":", "")), int(seq) - 1
+    if len(buf) < off + len(data):
+        buf.extend(bytes(off + len(data) - len(buf)))
+    buf[off:off + len(data)] = data
+sys.stdout.buffer.write(buf)' >"$TMPD/follow.out"
 	check "$tag: --pcap: tshark reassembles exactly the bytes sent" same_sha "$F" "$TMPD/follow.out"
 done
 
