@@ -131,7 +131,6 @@ struct tc_conn {
 	struct tc_resume_ticket *rt;
 	uint8_t peer[18];	/* address, then the service's port */
 	uint8_t peer_len;
-	bool resumed;
 	uint64_t chain;
 
 	uint32_t tsval_l, tsval_r;	/* latest timestamps from each side */
@@ -390,17 +389,11 @@ static void resume_unlock(const struct tc_conn *c)
  * the proposal is all the SYN has room for. dst: the peer is the SYN's
  * destination (we open).
  */
-static void set_peer(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s, bool dst)
+static void set_peer(struct tc_conn *c, const struct tc_seg *s, bool dst)
 {
-	const uint8_t *ip = frame + s->l3_off;
-	uint8_t n = s->family == AF_INET ? 4 : 16;
-
-	if (s->family == AF_INET)
-		memcpy(c->peer, ip + (dst ? 16 : 12), n);
-	else
-		memcpy(c->peer, ip + (dst ? 24 : 8), n);
-	memcpy(c->peer + n, frame + s->l4_off + 2, 2);
-	c->peer_len = n + 2;
+	memcpy(c->peer, dst ? s->daddr : s->saddr, s->alen);
+	tc_put16(c->peer + s->alen, s->dport);
+	c->peer_len = s->alen + 2;
 }
 
 static bool resume_usable(const struct tc_conn *c)
@@ -433,24 +426,30 @@ static void resume_drop(struct tc_conn *c)
 }
 
 /*
- * The ticket just taken (err 0) as our suboption: TEP | v, our half of
- * resume[i], our nonce. Its AEAD is reused, so this connection must allow
- * it; else, or on err, the attempt ends here (its i stays used).
+ * The ticket just taken (err 0) becomes our SYN-form option, its only
+ * suboption: TEP | v, our half of resume[i], our nonce, in room bytes. Its
+ * AEAD is reused, so this connection must allow it; else, on err, or when
+ * it does not fit, the attempt ends here (its i stays used) and the caller
+ * offers a fresh exchange.
  */
-static int resume_suboption(struct tc_conn *c, int err, struct tc_eno_tep_in *tep,
-			    uint8_t data[TC_RESUME_DATA_MAX])
+static int resume_suboption(struct tc_conn *c, int err, size_t room)
 {
+	uint8_t data[TC_RESUME_DATA_MAX];
+	struct tc_eno_tep_in tep;
 	int len;
 
 	if (!err && !aead_allowed(c, c->rt->aead))
 		err = -ENOENT;
-	len = err ? err : tc_resume_encode(c->rt, data, TC_RESUME_DATA_MAX);
+	len = err ? err : tc_resume_encode(c->rt, data, sizeof(data));
+	if (len >= 0) {
+		tep = (struct tc_eno_tep_in){ .byte = c->rt->tep | TC_ENO_V, .data = data,
+					      .len = (uint8_t)len };
+		len = tc_eno_set_local(&c->eno, &tep, 1, room);
+	}
 	if (len < 0) {
 		resume_drop(c);
 		return len;
 	}
-	*tep = (struct tc_eno_tep_in){ .byte = c->rt->tep | TC_ENO_V, .data = data,
-				       .len = (uint8_t)len };
 	return 0;
 }
 
@@ -460,8 +459,7 @@ static int resume_suboption(struct tc_conn *c, int err, struct tc_eno_tep_in *te
  * suboption fits beside the kernel's options (2 + 18 of 20-21 bytes); it
  * implies a fresh offer of the same TEP (3.2).
  */
-static int resume_offer(struct tc_conn *c, struct tc_eno_tep_in *tep,
-			uint8_t data[TC_RESUME_DATA_MAX])
+static int resume_offer(struct tc_conn *c, size_t room)
 {
 	unsigned int n, i;
 	const uint8_t *tl = conn_teps(c, &n);
@@ -477,15 +475,14 @@ static int resume_offer(struct tc_conn *c, struct tc_eno_tep_in *tep,
 		err = tc_resume_take(c->cfg->resume, c->peer, c->peer_len, tl[i],
 				     c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
 	resume_unlock(c);
-	return resume_suboption(c, err, tep, data);
+	return resume_suboption(c, err, room);
 }
 
 /*
  * B: A proposed resuming for glt, the TEP we picked. Answer with our half
  * if the secret is ours and unused; else a fresh exchange (v = 0).
  */
-static int resume_answer(struct tc_conn *c, uint8_t glt, struct tc_eno_tep_in *tep,
-			 uint8_t data[TC_RESUME_DATA_MAX])
+static int resume_answer(struct tc_conn *c, uint8_t glt, size_t room)
 {
 	const struct tc_eno_opt *a = &c->eno.peer;
 	unsigned int i;
@@ -506,7 +503,7 @@ static int resume_answer(struct tc_conn *c, uint8_t glt, struct tc_eno_tep_in *t
 			      tc_eno_subopt_data(a, &a->teps[i]), a->teps[i].len,
 			      c->opts.resume_flags, c->now, &c->cfg->rng, c->rt);
 	resume_unlock(c);
-	return resume_suboption(c, err, tep, data);
+	return resume_suboption(c, err, room);
 }
 
 /* A fresh session's ss[1] starts a chain with this peer. */
@@ -1252,6 +1249,22 @@ static int send_init(struct tc_conn *c)
 	return 0;
 }
 
+/* The session's keys and what tcnetstat shows of it, from a key exchange or
+ * a resumption (whose offsets are 0). */
+static int keys_of(struct tc_conn *c, const struct tc_hs_result *res)
+{
+	int err = tc_keys_init(&c->keys, c->cfg->algs, res->aead, res->sends_ab, res->mk0,
+			       res->tx_offset, res->rx_offset);
+
+	if (err)
+		return err;
+	c->have_keys = true;
+	c->aead = res->aead;
+	c->tep_byte = res->tep_byte;
+	memcpy(c->session_id, res->session_id, TC_SESSID_LEN);
+	return 0;
+}
+
 static int keys_ready(struct tc_conn *c)
 {
 	struct tc_hs_result res;
@@ -1260,15 +1273,9 @@ static int keys_ready(struct tc_conn *c)
 	err = tc_hs_result(c->hs, &res);
 	if (err)
 		return err;
-	err = tc_keys_init(&c->keys, c->cfg->algs, res.aead, res.sends_ab, res.mk0,
-			   res.tx_offset, res.rx_offset);
-	if (!err) {
-		c->have_keys = true;
-		c->aead = res.aead;
-		c->tep_byte = res.tep_byte;
-		memcpy(c->session_id, res.session_id, TC_SESSID_LEN);
+	err = keys_of(c, &res);
+	if (!err)
 		resume_cache_fresh(c, &res);
-	}
 	tc_hs_result_wipe(&res);
 	return err;
 }
@@ -1336,17 +1343,11 @@ static int start_resumed(struct tc_conn *c, uint8_t tep_byte)
 			   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, tep_byte, &res);
 	tc_wipe(sn, sizeof(sn));
 	if (!err)
-		err = tc_keys_init(&c->keys, c->cfg->algs, res.aead, res.sends_ab, res.mk0,
-				   0, 0);
+		err = keys_of(c, &res);
 	if (err) {
 		tc_hs_result_wipe(&res);
 		return err;
 	}
-	c->have_keys = true;
-	c->resumed = true;
-	c->aead = res.aead;
-	c->tep_byte = res.tep_byte;
-	memcpy(c->session_id, res.session_id, TC_SESSID_LEN);
 	resume_lock(c);
 	tc_resume_complete(c->cfg->resume, c->rt, c->opts.resume_flags, res.ss_next, c->now,
 			   &c->chain);
@@ -1815,7 +1816,6 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		struct tc_eno_cfg ec = { .enabled = true, .gopt = c->opts.gopt,
 					 .aa_mandatory = c->opts.aa_mandatory };
 		struct tc_eno_tep_in teps[TC_ENGINE_TEPS_MAX];
-		uint8_t rdata[TC_RESUME_DATA_MAX];
 		unsigned int nteps;
 		const uint8_t *tl = conn_teps(c, &nteps);
 		struct tc_tcpopt_out w = {
@@ -1840,14 +1840,10 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		c->eno_ops.repeat_ok = tc_resume_repeat_ok;
 		c->eno_ops.arg = c;
 		tc_eno_init(&c->eno, &ec, &c->eno_ops);
-		set_peer(c, frame, s, true);
-		if (!resume_offer(c, &teps[0], rdata)) {
-			if (!tc_eno_set_local(&c->eno, teps, 1, room))
-				c->st->resume_offered++;
-			else
-				resume_drop(c);
-		}
-		if (!c->rt) {
+		set_peer(c, s, true);
+		if (!resume_offer(c, room)) {
+			c->st->resume_offered++;
+		} else {
 			for (i = 0; i < nteps; i++)
 				teps[i] = (struct tc_eno_tep_in){ .byte = tl[i] };
 			if (tc_eno_set_local(&c->eno, teps, nteps, room))
@@ -1972,7 +1968,6 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 						 .gopt = c->opts.gopt & TC_ENO_GOPT_A,
 						 .aa_mandatory = c->opts.aa_mandatory };
 			struct tc_eno_tep_in tep = { 0 };
-			uint8_t rdata[TC_RESUME_DATA_MAX];
 			unsigned int nteps;
 			const uint8_t *tl = conn_teps(c, &nteps);
 			int glt;
@@ -1995,16 +1990,12 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 			glt = tc_eno_pick(&c->eno.peer, tl, nteps, &c->eno_ops);
 			if (glt < 0)
 				return to_plain(c);
-			set_peer(c, frame, s, false);
+			set_peer(c, s, false);
 			/* the SYN-ACK's kernel options take 19 bytes at most */
-			if (!resume_answer(c, glt, &tep, rdata)) {
-				if (!tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
-					c->st->resume_accepted++;
-				else
-					resume_drop(c);
-			}
-			if (!c->rt) {
-				tep = (struct tc_eno_tep_in){ .byte = (uint8_t)glt };
+			if (!resume_answer(c, glt, TC_OPT_SPACE - 19)) {
+				c->st->resume_accepted++;
+			} else {
+				tep.byte = (uint8_t)glt;
 				if (tc_eno_set_local(&c->eno, &tep, 1, TC_OPT_SPACE - 19))
 					return to_plain(c);
 			}
@@ -2440,6 +2431,6 @@ int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)
 	memcpy(info->transcript, c->transcript, c->transcript_len);
 	info->transcript_len = c->transcript_len;
 	info->have_session = true;
-	info->resumed = c->resumed;
+	info->resumed = c->tep_byte & TC_ENO_V;	/* B's byte, v = 1 when resumed */
 	return 0;
 }
