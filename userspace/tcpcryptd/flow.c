@@ -656,39 +656,54 @@ out:
 	return err;
 }
 
+/* The flow with key k, locked with its bucket *b (unlock_found()), or NULL. */
+static struct flow *find_locked(struct flow_table *ft, const struct tc_flow_key *k, uint32_t *b)
+{
+	struct flow *f;
+
+	*b = key_hash(k) & (ft->nbuckets - 1);
+	pthread_mutex_lock(bucket_lock(ft, *b));
+	f = *lookup(ft, *b, k);
+	if (f)
+		pthread_mutex_lock(&f->lock);
+	else
+		pthread_mutex_unlock(bucket_lock(ft, *b));
+	return f;
+}
+
+static void unlock_found(struct flow_table *ft, struct flow *f, uint32_t b)
+{
+	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(bucket_lock(ft, b));
+}
+
 int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 		 struct tc_session_info *info)
 {
-	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
 	struct flow *f;
-	int err = -ENOENT;
+	uint32_t b;
+	int err;
 
 	memset(info, 0, sizeof(*info));
-	pthread_mutex_lock(bucket_lock(ft, b));
-	f = *lookup(ft, b, k);
-	if (f) {
-		pthread_mutex_lock(&f->lock);
-		err = f->conn ? tc_conn_session(f->conn, info) : -EINVAL;
-		pthread_mutex_unlock(&f->lock);
-	}
-	pthread_mutex_unlock(bucket_lock(ft, b));
+	f = find_locked(ft, k, &b);
+	if (!f)
+		return -ENOENT;
+	err = f->conn ? tc_conn_session(f->conn, info) : -EINVAL;
+	unlock_found(ft, f, b);
 	return err;
 }
 
 int flow_resume_flush(struct flow_table *ft, const struct tc_flow_key *k)
 {
-	uint32_t b = key_hash(k) & (ft->nbuckets - 1);
 	struct flow *f;
-	int n = -ENOENT;
+	uint32_t b;
+	int n;
 
-	pthread_mutex_lock(bucket_lock(ft, b));
-	f = *lookup(ft, b, k);
-	if (f) {
-		pthread_mutex_lock(&f->lock);
-		n = f->conn ? (int)tc_conn_resume_flush(f->conn) : 0;
-		pthread_mutex_unlock(&f->lock);
-	}
-	pthread_mutex_unlock(bucket_lock(ft, b));
+	f = find_locked(ft, k, &b);
+	if (!f)
+		return -ENOENT;
+	n = f->conn ? (int)tc_conn_resume_flush(f->conn) : 0;
+	unlock_found(ft, f, b);
 	return n;
 }
 
@@ -1231,14 +1246,6 @@ static int expire_reason(struct flow_table *ft, struct flow *f, uint64_t now)
 	bool idle = ft->idle_ns && age >= ft->idle_ns;
 	bool half_open = f->seen_mask != 3 && age >= FLOW_HALF_OPEN_S * NSEC;
 
-	/*
-	 * Its socket is in TIME_WAIT (socket_gone): nothing can end it
-	 * sooner, and a pass a second over tens of thousands of them should
-	 * not touch their connections' memory.
-	 */
-	if (f->checked_ns > now)
-		return 0;
-
 	/* never proven: its handshake is over (no tc_flows entry needs keys) */
 	if (f->hside >= 0 && !f->plain && age >= FLOW_HALF_OPEN_S * NSEC)
 		return 2;
@@ -1283,10 +1290,11 @@ void flow_expire(struct flow_table *ft, uint64_t now)
 			int why;
 
 			/*
-			 * A TIME_WAIT flow's recheck is deferred (socket_gone):
-			 * skip it without taking its lock, which at tens of
-			 * thousands of them was most of this pass. checked_ns
-			 * is this thread's alone: only socket_gone() writes it.
+			 * Its socket is in TIME_WAIT (socket_gone): nothing can
+			 * end it sooner. Skipped without its lock or its
+			 * connection's memory, which at tens of thousands of
+			 * them was most of this pass. checked_ns is this
+			 * thread's alone: only socket_gone() writes it.
 			 */
 			if (f->checked_ns > now) {
 				pp = &f->next;
