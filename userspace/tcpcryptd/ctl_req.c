@@ -78,6 +78,10 @@ void ctl_settings_opts(const struct ctl_settings *s, bool as_b, struct tc_conn_o
 		o->resume_flags |= TC_RESUME_F_NOCACHE;
 }
 
+/* TCP_CRYPT_CACHE_FLUSH values: the TCPCRYPT_CACHE_* bits (on a
+ * connection, any nonzero one flushes) */
+#define CACHE_BITS	(TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE)
+
 static int get_int(const uint8_t *val, uint32_t len, int lo, int hi, int *out)
 {
 	int v;
@@ -160,7 +164,7 @@ static int settings_apply(struct ctl_settings *s, uint32_t opt, const uint8_t *v
 	case TCP_CRYPT_BCONF:
 		return get_aeads(val, len, s->bconf, &s->n_bconf);
 	case TCP_CRYPT_CACHE_FLUSH:
-		err = get_int(val, len, 0, TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE, &v);
+		err = get_int(val, len, 0, CACHE_BITS, &v);
 		if (!err)
 			s->cache = v;
 		return err;
@@ -347,7 +351,7 @@ static int do_set(struct ctl_req_state *st, const struct ctl_sock *sk, uint32_t 
 	 */
 	if (opt == TCP_CRYPT_CACHE_FLUSH && sk->connected &&
 	    sk->tcp_state != CTL_TCP_CLOSE && sk->tcp_state != CTL_TCP_LISTEN) {
-		err = get_int(val, len, 0, TCPCRYPT_CACHE_IGNORE | TCPCRYPT_CACHE_NONE, &v);
+		err = get_int(val, len, 0, CACHE_BITS, &v);
 		if (err || !v)
 			return err;
 		if (!st->be.resume_flush)
