@@ -150,8 +150,12 @@ assert t["tag_failures"] == 0 and t["resumptions"] == 0, t
 }
 check "-s: sessions and frames encrypted and decrypted counted" wait_for 10 enc_stats
 
-# the session goes with its socket
+# the session goes with its socket. The server closes first, so that the
+# socket that waits out TIME_WAIT (60 s) is H2's, not the listed one on H1.
 gone() { ! tcn_rows "$H1" -a --port 5011 | grep -q .; }
+close_wait() { ip netns exec "$H1" ss -Htn state close-wait dport = :5011 | grep -q .; }
+ip netns exec "$H2" pkill -f "nc -l 5011"
+wait_for 10 close_wait || log "H1's socket did not reach CLOSE_WAIT"
 ip netns exec "$H1" pkill -f "nc 192.0.2.2 5011"
 check "closed and its socket gone: no longer listed" wait_for 20 gone
 
