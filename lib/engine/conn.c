@@ -663,10 +663,11 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 	int64_t ack = rx_wire_ack(c);
 	bool eno;
 	int optlen = wire_opts(c, opts, &eno);
-	uint32_t tcp_len;
+	uint32_t tcp_len, room;
 
 	if (optlen < 0)
 		optlen = 0;
+	room = c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
 	tcp_len = TC_TCP_HLEN + optlen + n;
 	buf = c->out->get(c->out->arg, TC_SIDE_WIRE, c->tw.l4_off + tcp_len);
 	if (!buf) {
@@ -681,6 +682,8 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		       opts, optlen);
 	if (n)
 		memcpy(th + TC_TCP_HLEN + optlen, payload, n);
+	if (n > room)
+		tc_put16(th + 18, room);	/* a super-segment: its segment size */
 	finish_frame(&c->tw, buf, tcp_len, n && c->out->wire_csum_partial);
 	c->out->put(c->out->arg, TC_SIDE_WIRE, buf, c->tw.l4_off + tcp_len);
 	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
@@ -698,6 +701,23 @@ static uint32_t wire_room(struct tc_conn *c)
 	int optlen = wire_opts(c, opts, &eno);
 
 	return c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
+}
+
+/*
+ * Payload bytes one wire frame may carry: whole segments of room bytes in a
+ * super-segment when the caller cuts them (tc_out.wire_gso_max), within
+ * one IP datagram; else one segment.
+ */
+static uint32_t wire_burst(struct tc_conn *c, uint32_t room)
+{
+	uint32_t max = c->out->wire_gso_max;
+	uint32_t ip_max = 65535 - (c->tw.l4_off - c->tw.l3_off) - TC_TCP_HLEN - TC_OPT_SPACE;
+
+	if (!c->out->wire_csum_partial || max > ip_max)
+		max = max && c->out->wire_csum_partial ? ip_max : 0;
+	if (max < 2 * room)
+		return room;
+	return max - max % room;
 }
 
 /* ---- host-bound segments ---- */
@@ -920,26 +940,36 @@ void tc_answer_rst(enum tc_side from, const uint8_t *frame, const struct tc_seg 
 
 /* ---- the tx direction: sealing and resending ---- */
 
-/* Send frame record r (from our copy) as one or more wire segments. */
-static int send_frame(struct tc_conn *c, struct tc_frame_rec *r, uint8_t flags)
+/*
+ * Send framing bytes [from, to) (from our copy) as wire segments, or as
+ * super-segments the caller cuts (wire_burst). Segments may span frames:
+ * the receiver reassembles, and a resend takes the same bytes from the
+ * copy whatever its boundaries. PSH and FIN go on the last, CWR on the
+ * first, as TSO does.
+ */
+static int send_range(struct tc_conn *c, int64_t from, int64_t to, uint8_t flags)
 {
-	uint32_t off = 0;
-
-	r->sent = c->now;
-	while (off < r->frm_len) {
-		uint32_t room = wire_room(c), n = r->frm_len - off;
+	while (from < to) {
+		uint32_t room = wire_room(c), n = to - from, burst = wire_burst(c, room);
 		uint8_t f = TC_TH_ACK | (flags & (TC_TH_ECE | TC_TH_CWR));
 
-		if (n > room)
-			n = room;
-		if (off + n == r->frm_len)
+		if (n > burst)
+			n = burst;
+		if (from + n == to)
 			f |= flags & (TC_TH_PSH | TC_TH_FIN);
-		if (send_wire(c, r->frm + off, tc_bytes_at(&c->tx.by, r->frm + off), n, f))
+		if (send_wire(c, from, tc_bytes_at(&c->tx.by, from), n, f))
 			return -ENOBUFS;
-		flags &= ~TC_TH_CWR;	/* CWR on the first segment only, as TSO does */
-		off += n;
+		flags &= ~TC_TH_CWR;
+		from += n;
 	}
 	return 0;
+}
+
+/* Send frame record r (from our copy). */
+static int send_frame(struct tc_conn *c, struct tc_frame_rec *r, uint8_t flags)
+{
+	r->sent = c->now;
+	return send_range(c, r->frm, r->frm + r->frm_len, flags);
 }
 
 /*
@@ -952,6 +982,7 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 		    bool force_empty, uint8_t flags)
 {
 	struct tx_dir *t = &c->tx;
+	int64_t first = t->frm_next;
 
 	if (t->fin)
 		return len ? -EPIPE : 0;
@@ -962,7 +993,7 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 		uint32_t flen = tc_frame_len(n, false);
 		struct tc_frame_rec rec = {
 			.app = t->app_next, .frm = t->frm_next, .app_len = n, .frm_len = flen,
-			.flags = fl ? TC_FR_FIN : 0,
+			.flags = fl ? TC_FR_FIN : 0, .sent = c->now,
 		};
 		uint8_t *p = tc_bytes_reserve(&t->by, flen);
 		int r;
@@ -995,14 +1026,13 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 			t->fin = true;
 		c->st->frames_sealed++;
 		c->st->bytes_sealed += n;
-		send_frame(c, tc_frames_last(&t->fr), (last ? flags : flags & ~TC_TH_PSH) |
-			   (fl ? TC_TH_FIN : 0));
-		flags &= ~TC_TH_CWR;
 		if (n)
 			data += n;
 		len -= n;
 	} while (len);
 	(void)force_empty;
+	/* all of it at once: wire segments, or super-segments, across frames */
+	send_range(c, first, t->frm_next, flags | (fin ? TC_TH_FIN : 0));
 	return 0;
 }
 

@@ -67,6 +67,14 @@ struct tc_out {
 	 * it, or has the device do it (GSO). Saves a pass over every payload.
 	 */
 	bool wire_csum_partial;
+	/*
+	 * The caller cuts wire segments the way GSO does (with
+	 * wire_csum_partial): one frame put to the wire may then carry up to
+	 * this many payload bytes, several segments' worth, with the segment
+	 * size in its urgent pointer field (URG clear), as tc_egress marks the
+	 * local stack's super-packets. 0: every segment on its own.
+	 */
+	uint32_t wire_gso_max;
 };
 
 #define TC_ENGINE_TEPS_MAX	4

@@ -3,7 +3,10 @@
 # Issue 10: super-packets both ways and coalescing, under loss and ECN.
 # H1 - R - H2, tcpcryptd --passthrough on H1 and H2, native and skb mode,
 # MTU 1500 and 9000, wire GSO on (the default: the stack's super-packets
-# leave whole through the packet socket) and off (tcpcryptd cuts them). A
+# leave whole through the packet socket) and off (tcpcryptd cuts them).
+# Then encrypting ("enc" rounds): the segment engine answers the stack's
+# super-packets with super-segments of ciphertext (tc_out.wire_gso_max),
+# sent whole while wire GSO is on and never when it is off. A
 # BPF program of the test's own on R (selftests/progs/
 # fault.bpf.c) drops one data segment in 53 (retransmissions and
 # out-of-order arrivals at the receiver's daemon) and marks ECN CE on one
@@ -39,14 +42,21 @@ print(int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, li
 	done
 	echo $s
 }
+tcd_enc_eth0() {	# NAME NS ARGS...: encrypting on eth0
+	local name=$1 ns=$2
+	shift 2
+	tcd_run "$name" "$ns" "running (encrypting)" -i eth0 "$@"
+}
 retrans() { ip netns exec "$1" nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {print $2}'; }
 q0() { ctr_line "$1" "stats(SIGUSR1) q0: wire_rx_chains" "$2"; }
 
 # mode MTU --wire-gso [tso: the hosts' eth0 segments TCP itself; auto follows it]
 for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" \
-	     "skb 1500 off" "native 9000 off" "skb 1500 auto off"; do
-	read -r mode MTU gso tso <<<"$round"
-	tag="$mode mtu $MTU gso $gso${tso:+ tso $tso}"
+	     "skb 1500 off" "native 9000 off" "skb 1500 auto off" \
+	     "skb 1500 auto on enc" "skb 9000 on - enc" "native 1500 off - enc"; do
+	read -r mode MTU gso tso enc <<<"$round"
+	[ "$tso" = - ] && tso=
+	tag="$mode mtu $MTU gso $gso${tso:+ tso $tso}${enc:+ encrypting}"
 	for pair in "$H1 eth0" "$R eth1" "$R eth2" "$H2 eth0"; do
 		ip -n ${pair% *} link set ${pair#* } mtu $MTU
 	done
@@ -54,8 +64,10 @@ for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" 
 	# what the daemons should do: auto sends GSO packets while eth0 has TSO
 	want=$gso
 	[ $gso = auto ] && want=${tso:-on}
-	if ! tcd_start h1 "$H1" --mode $mode --wire-gso $gso "${POL[@]}" ||
-	   ! tcd_start h2 "$H2" --mode $mode --wire-gso $gso "${POL[@]}"; then
+	start=tcd_start
+	[ -n "$enc" ] && start=tcd_enc_eth0
+	if ! $start h1 "$H1" --mode $mode --wire-gso $gso "${POL[@]}" ||
+	   ! $start h2 "$H2" --mode $mode --wire-gso $gso "${POL[@]}"; then
 		fail "$tag: daemons start"
 		tcd_stop h1; tcd_stop h2
 		continue
@@ -72,7 +84,20 @@ for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" 
 	for h in h1 h2; do
 		s=$(tcd_stats $h)
 		log "$h: $(grep 'stats(SIGUSR1) q0: wire_rx_chains' <<<"$s" | cut -d: -f3-)"
-		if [ $want = on ]; then
+		if [ -n "$enc" ]; then
+			check "$tag: $h encrypted and decrypted (frames_sealed, frames_opened > 0, no tag failure)" \
+				[ "$(ctr_line "$s" "engine(SIGUSR1)" frames_sealed)" -gt 0 -a \
+				  "$(ctr_line "$s" "engine(SIGUSR1)" frames_opened)" -gt 0 -a \
+				  "$(ctr_line "$s" "engine(SIGUSR1)" tag_failures)" = 0 ]
+			if [ $want = on ]; then
+				check "$tag: $h sent the engine's super-segments whole (engine_gso > 0)" \
+					[ "$(q0 "$s" engine_gso)" -gt 0 -a "$(q0 "$s" gso_errors)" = 0 \
+					  -a "$(q0 "$s" engine_dropped)" = 0 ]
+			else
+				check "$tag: $h: no super-segment without wire GSO (engine_gso = 0)" \
+					[ "$(q0 "$s" engine_gso)" = 0 -a "$(q0 "$s" engine_dropped)" = 0 ]
+			fi
+		elif [ $want = on ]; then
 			check "$tag: $h sent its stack's super-packets whole (super_gso > 0)" \
 				[ "$(q0 "$s" super_gso)" -gt 0 -a "$(q0 "$s" gso_errors)" = 0 ]
 			# received whole (skb mode), or cut on the way (the native

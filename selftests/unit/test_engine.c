@@ -439,6 +439,44 @@ static void test_wire_checksums_left_partial(void **state)
 	sim_free(&s);
 }
 
+/*
+ * tc_out.wire_gso_max: kernels sending 60 KB super-packets get super-segments
+ * back (whole segments across frame boundaries, the segment size in the
+ * urgent pointer field), which the channel cuts as GSO does; under loss,
+ * reordering, duplication and re-segmentation the streams arrive intact,
+ * both ways, IPv4 and IPv6. Without wire_gso_max nothing is left uncut.
+ */
+static void test_wire_super_segments(void **state)
+{
+	int v6, gso;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (gso = 0; gso < 2; gso++) {
+			struct sim_opts o = {
+				.seed = 91 + v6, .v6 = v6, .engine = { true, true },
+				.len = { 3000000, 700000 }, .close = { true, true },
+				.loss = 10, .reorder = 20, .dup = 10, .split = 20,
+				.csum_partial = true, .tso = true, .wire_gso = gso ? 65000 : 0,
+			};
+			struct sim s;
+
+			sim_init(&s, *state, &o);
+			sim_run(&s, 600 * 1000 * SIM_MS);
+			assert_int_equal(s.violations, 0);
+			assert_true(sim_streams_intact(&s));
+			assert_true(s.h[0].st.frames_sealed > 0 && s.h[1].st.frames_opened > 0);
+			if (gso) {
+				/* several segments per super-segment on average */
+				assert_true(s.supers_cut > 3000000 / 65000);
+				assert_true(s.segs_cut > 3 * s.supers_cut);
+			} else {
+				assert_int_equal(s.supers_cut, 0);
+			}
+			sim_free(&s);
+		}
+	}
+}
+
 /* One host without tcpcryptd, either side opening: plain TCP, unperturbed. */
 static void test_plain_peer_fallback(void **state)
 {
@@ -904,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_head_loss_repaired_by_engine),
 		cmocka_unit_test(test_burst_head_loss_repaired_by_engine),
 		cmocka_unit_test(test_wire_checksums_left_partial),
+		cmocka_unit_test(test_wire_super_segments),
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
 		cmocka_unit_test(test_connection_options),

@@ -24,6 +24,9 @@ struct emit {
 	void (*put)(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len);
 	/* put() completes TCP checksums of wire frames (tc_out.wire_csum_partial) */
 	bool wire_csum_partial;
+	/* put() cuts wire super-segments of up to this many payload bytes
+	 * (tc_out.wire_gso_max); 0: none now */
+	uint32_t wire_gso_max;
 };
 
 static inline uint8_t *emit_get(struct emit *em, enum xq_side to, uint32_t len)

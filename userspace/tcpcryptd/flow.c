@@ -416,6 +416,7 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 			tls_ctx = x;
 			x->em = em;
 			x->out.wire_csum_partial = em && em->wire_csum_partial;
+			x->out.wire_gso_max = em ? em->wire_gso_max : 0;
 			return x;
 		}
 		x = calloc(1, sizeof(*x));
@@ -435,6 +436,8 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 		tls_ctx = x;
 	}
 	x->em = em;
+	/* wire GSO follows the interface's TSO, which may change */
+	x->out.wire_gso_max = em ? em->wire_gso_max : 0;
 	return x;
 }
 

@@ -372,6 +372,49 @@ static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
 	return true;
 }
 
+static uint32_t cut_count(const struct tc_seg *s, uint32_t mss);
+static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_seg *s,
+			 uint32_t mss);
+
+/*
+ * An engine super-segment (tc_out.wire_gso_max: several segments' payload,
+ * the segment size in the urgent pointer field, URG clear) goes to the wire
+ * as one GSO packet, or cut here when the packet socket refuses it. True
+ * when BUF was one (and is gone).
+ */
+static bool wire_super(struct poller *p, uint8_t *buf, uint32_t len)
+{
+	uint32_t mss, need;
+	struct tc_seg s;
+
+	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP || (s.flags & TC_TH_URG) || !s.urg ||
+	    s.payload_len <= s.urg)
+		return false;
+	mss = s.urg;
+	unreserve(p, XQ_WIRE, buf);
+	/* the flow's segments held before it go first */
+	wrun_flush(p, wrun_of(p, &s));
+	tc_put16(buf + s.l4_off + 18, 0);	/* the marker never reaches the wire */
+	if (gso_now(p)) {
+		if (!gso_send(p->gso_fd, buf, &s, mss)) {
+			p->st.engine_gso++;
+			if (p->pcap)
+				pcapw_buf(p->pcap, true, buf, s.ip_end);
+			buf_free(p, buf);
+			return true;
+		}
+		p->st.gso_errors++;
+	}
+	/* cut_and_send() takes the segment size from the parse */
+	need = cut_count(&s, mss) * frames_of(s.payload_off + mss);
+	if (need <= p->q.tx_size / 2 && tx_room(p, XQ_WIRE, need) && p->q.nfree >= need)
+		cut_and_send(p, buf, &s, mss);
+	else
+		p->st.engine_dropped++;	/* lost on the way: the kernel resends it */
+	buf_free(p, buf);
+	return true;
+}
+
 static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 {
 	struct poller *p = em_poller(em);
@@ -386,6 +429,8 @@ static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 	if (to == XQ_WIRE) {
 		struct tc_seg s;
 
+		if (p->em.wire_gso_max && wire_super(p, buf, len))
+			return;
 		/* held: its TX reservation stays until the run is sent */
 		if (gso_now(p)) {
 			if (wire_hold(p, buf, len))
@@ -883,6 +928,9 @@ static void *poller_main(void *arg)
 		uint64_t now = tcd_now_ns();	/* once per pass, not per frame */
 		uint32_t work = 0;
 		int side;
+
+		/* the engine's wire super-segments ride GSO while it is on */
+		p->em.wire_gso_max = gso_now(p) ? EMIT_MAX_FRAME : 0;
 
 		work += reap_completions(p, XQ_WIRE);
 		work += reap_completions(p, XQ_HOST);

@@ -37,6 +37,8 @@ struct poller_stats {
 	uint64_t super_cut;		/* host super-packets cut into wire segments */
 	uint64_t segs_cut;		/* the wire segments made of them */
 	uint64_t super_gso;		/* host super-packets sent whole (GSO, gso.h) */
+	uint64_t engine_gso;		/* engine super-segments sent whole (GSO) */
+	uint64_t engine_dropped;	/* engine super-segments with nowhere to go */
 	uint64_t gso_runs;		/* wire runs of engine segments sent as one GSO packet */
 	uint64_t gso_segs;		/* the segments they held */
 	uint64_t gso_errors;		/* GSO sends refused: sent on the TX ring instead */

@@ -48,6 +48,7 @@ struct ktcp {
 	/* learnt from the peer's SYN */
 	bool syn_rcvd, est, ts_ok, ws_ok;
 	uint16_t peer_mss;
+	bool tso;			/* sends super-packets (ktcp_seg_max) */
 	uint8_t peer_ws;
 	uint32_t isn, irs;
 	uint32_t ts_recent;
@@ -109,6 +110,10 @@ struct sim {
 	 * channel completes them, as GSO or the poller does */
 	bool csum_partial;
 	uint64_t partial_seen;	/* data segments that came with a partial one */
+	/* engines put super-segments (tc_out.wire_gso_max); the channel cuts
+	 * them as GSO does */
+	uint32_t wire_gso;
+	uint64_t supers_cut, segs_cut;
 	/* invariants */
 	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
 	uint64_t seen_cap;
@@ -325,6 +330,54 @@ static inline uint8_t *sim_out_get(void *arg, enum tc_side to, uint32_t len)
 	return len <= SIM_FRAME_MAX ? malloc(SIM_FRAME_MAX) : NULL;
 }
 
+/*
+ * A super-segment from an engine (tc_out.wire_gso_max): cut it into
+ * segments of the size in its urgent pointer field, as tcp_gso_segment()
+ * does (sequence numbers, IP lengths and ids; FIN and PSH on the last, CWR
+ * on the first; full checksums), onto the wire.
+ */
+static inline void sim_gso_cut(struct sim *s, int host, const uint8_t *buf,
+			       const struct tc_seg *g)
+{
+	uint32_t mss = tc_get16(buf + g->l4_off + 18), off, k = 0;
+	uint8_t seg[SIM_FRAME_MAX];
+
+	s->supers_cut++;
+	for (off = 0; off < g->payload_len; off += mss, k++) {
+		uint32_t n = g->payload_len - off < mss ? g->payload_len - off : mss;
+		uint32_t l = g->payload_off + n;
+		bool last = off + n == g->payload_len;
+		uint8_t *th = seg + g->l4_off, *ip;
+		struct tc_seg h;
+
+		memcpy(seg, buf, g->payload_off);
+		memcpy(seg + g->payload_off, buf + g->payload_off + off, n);
+		if (g->family == AF_INET) {
+			tf_put16(seg + g->l3_off + 2, l - g->l3_off);
+			tf_put16(seg + g->l3_off + 4, tc_get16(buf + g->l3_off + 4) + k);
+			/* the parser checks it */
+			ip = seg + g->l3_off;
+			ip[10] = ip[11] = 0;
+			tc_put16(ip + 10, ~tc_csum_fold(tc_csum_add(0, ip, (ip[0] & 0xf) * 4)));
+		} else {
+			tf_put16(seg + g->l3_off + 4, l - g->l3_off - 40);
+		}
+		tc_put32(th + 4, g->seq + off);
+		if (!last)
+			th[13] &= ~(TC_TH_FIN | TC_TH_PSH);
+		if (k)
+			th[13] &= ~TC_TH_CWR;
+		th[18] = th[19] = 0;
+		if (tc_seg_parse(seg, l, &h) != TC_SEG_TCP) {
+			sim_violation(s, "a super-segment cut into an unparseable segment");
+			return;
+		}
+		tc_seg_fill_tcp_csum(seg, &h);
+		s->segs_cut++;
+		sim_wire(s, host, seg, l);
+	}
+}
+
 static inline void sim_out_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
 {
 	struct sim_out_arg *a = arg;
@@ -341,7 +394,14 @@ static inline void sim_out_put(void *arg, enum tc_side to, uint8_t *buf, uint32_
 				sim_violation(a->s, "wire checksum neither partial nor complete");
 			tc_seg_fill_tcp_csum(buf, &g);
 		}
-		if (to == TC_SIDE_WIRE)
+		if (to == TC_SIDE_WIRE && tc_seg_parse(buf, len, &g) == TC_SEG_TCP &&
+		    !(g.flags & TC_TH_URG) && g.urg) {
+			/* the segment size of a super-segment, never on the wire */
+			if (!a->s->wire_gso || !a->s->csum_partial || g.payload_len <= g.urg)
+				sim_violation(a->s, "urgent pointer without URG on a wire segment");
+			else
+				sim_gso_cut(a->s, a->host, buf, &g);
+		} else if (to == TC_SIDE_WIRE)
 			sim_wire(a->s, a->host, buf, len);
 		else
 			sim_enqueue(a->s, a->s->now, a->host, false, false, buf, len);
@@ -404,7 +464,9 @@ static inline uint32_t ktcp_seg_max(const struct ktcp *k)
 {
 	uint32_t m = k->peer_mss ? k->peer_mss : 536;
 
-	return m - (k->ts_ok ? 12 : 0);
+	m -= k->ts_ok ? 12 : 0;
+	/* TSO: super-packets of whole segments, as a stack with offloads on */
+	return k->tso ? 60000 / m * m : m;
 }
 
 /* Send what the window allows; sizes vary after a timeout (new boundaries). */
@@ -597,6 +659,8 @@ struct sim_opts {
 	bool no_ts, no_sack;
 	uint16_t mss;
 	bool csum_partial;	/* tc_out.wire_csum_partial on both engines */
+	uint32_t wire_gso;	/* tc_out.wire_gso_max on both (with csum_partial) */
+	bool tso;		/* both kernels send super-packets */
 	bool resume;		/* the fuzzers: start from a shared resumption chain */
 };
 
@@ -619,6 +683,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 	memset(s, 0, sizeof(*s));
 	s->seed = o->seed ? o->seed : 1;
 	s->csum_partial = o->csum_partial;
+	s->wire_gso = o->wire_gso;
 	s->algs = algs;
 	tc_engine_cfg_default(&s->cfg);
 	s->cfg.algs = algs;
@@ -648,6 +713,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 		k->lport = i ? 5201 : 40000;
 		k->rport = i ? 40000 : 5201;
 		k->mss_opt = o->mss ? o->mss : (o->v6 ? 1440 : 1460);
+		k->tso = o->tso;
 		k->ws = 7;
 		k->use_ts = !o->no_ts;
 		k->use_sack = !o->no_sack;
@@ -667,6 +733,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 		h->out.put = sim_out_put;
 		h->out.arg = &sim_args[i];
 		h->out.wire_csum_partial = o->csum_partial;
+		h->out.wire_gso_max = o->wire_gso;
 		if (h->engine)
 			h->c = tc_conn_new(&s->cfg, &h->st);
 	}
@@ -954,6 +1021,10 @@ static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_op
 	o->v6 = data[13] & 0x80;
 	o->resume = data[13] & 0x40;
 	o->csum_partial = data[15] & 0x80;
+	/* both kernels send super-packets; with csum_partial the engines
+	 * answer with super-segments */
+	o->tso = data[15] & 0x40;
+	o->wire_gso = o->csum_partial && o->tso ? 65000 : 0;
 	o->engine[0] = o->engine[1] = true;
 	o->close[0] = o->close[1] = true;
 	return true;
