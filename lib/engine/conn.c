@@ -669,13 +669,25 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		optlen = 0;
 	room = c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
 	tcp_len = TC_TCP_HLEN + optlen + n;
+	if (!(flags & TC_TH_RST) || (flags & TC_TH_ACK))
+		flags |= TC_TH_ACK;
+	if (n > room && c->out->put_super) {
+		/* a super-segment straight from our copy: headers only here */
+		uint8_t hb[TMPL_MAX + TC_TCP_HLEN + TC_OPT_SPACE];
+
+		th = build_hdr(&c->tw, hb, tcp_len, c->tos_l, off_seq(c->isn_l, frm),
+			       off_seq(c->isn_r, ack), flags, c->win_l, opts, optlen);
+		tc_put16(th + 18, room);	/* its segment size */
+		finish_frame(&c->tw, hb, tcp_len, true);
+		if (!c->out->put_super(c->out->arg, hb, c->tw.l4_off + TC_TCP_HLEN + optlen,
+				       payload, n))
+			goto sent;
+	}
 	buf = c->out->get(c->out->arg, TC_SIDE_WIRE, c->tw.l4_off + tcp_len);
 	if (!buf) {
 		c->st->no_buffer++;
 		return -ENOBUFS;
 	}
-	if (!(flags & TC_TH_RST) || (flags & TC_TH_ACK))
-		flags |= TC_TH_ACK;
 	/* ECT only on data (RFC 3168 6.1.4: not on pure ACKs or resets) */
 	th = build_hdr(&c->tw, buf, tcp_len, n && !(flags & TC_TH_RST) ? c->tos_l : c->tos_l & ~3,
 		       off_seq(c->isn_l, frm), off_seq(c->isn_r, ack), flags, c->win_l,
@@ -686,6 +698,7 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		tc_put16(th + 18, room);	/* a super-segment: its segment size */
 	finish_frame(&c->tw, buf, tcp_len, n && c->out->wire_csum_partial);
 	c->out->put(c->out->arg, TC_SIDE_WIRE, buf, c->tw.l4_off + tcp_len);
+sent:
 	if (c->eno.state == TC_ENO_NEGOTIATING || eno)
 		tc_eno_on_sent(&c->eno, flags, eno);
 	c->tx.ack_sent = ack;

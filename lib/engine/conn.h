@@ -75,6 +75,15 @@ struct tc_out {
 	 * local stack's super-packets. 0: every segment on its own.
 	 */
 	uint32_t wire_gso_max;
+	/*
+	 * Optional, with wire_gso_max: send a wire super-segment at once from
+	 * its headers hdr[0..hdr_len) and its payload, which points into the
+	 * engine's copy of what it sent and is valid only during the call (so
+	 * the bytes are not copied into a buffer from get() first). Returns 0,
+	 * or a negative errno to have it go through get() and put() instead.
+	 */
+	int (*put_super)(void *arg, const uint8_t *hdr, uint32_t hdr_len,
+			 const uint8_t *payload, uint32_t len);
 };
 
 #define TC_ENGINE_TEPS_MAX	4

@@ -442,7 +442,8 @@ static void test_wire_checksums_left_partial(void **state)
 /*
  * tc_out.wire_gso_max: kernels sending 60 KB super-packets get super-segments
  * back (whole segments across frame boundaries, the segment size in the
- * urgent pointer field), which the channel cuts as GSO does; under loss,
+ * urgent pointer field), handed over from the engine's copy (put_super) or,
+ * when that is refused, in a buffer, which the channel cuts as GSO does; under loss,
  * reordering, duplication and re-segmentation the streams arrive intact,
  * both ways, IPv4 and IPv6. Without wire_gso_max nothing is left uncut.
  */
@@ -469,6 +470,9 @@ static void test_wire_super_segments(void **state)
 				/* several segments per super-segment on average */
 				assert_true(s.supers_cut > 3000000 / 65000);
 				assert_true(s.segs_cut > 3 * s.supers_cut);
+				/* most straight from the engine's copy (put_super),
+				 * the refused ones through get() and put() */
+				assert_true(s.supers_by_ref > 0 && s.supers_by_ref < s.supers_cut);
 			} else {
 				assert_int_equal(s.supers_cut, 0);
 			}

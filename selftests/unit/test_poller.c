@@ -33,6 +33,11 @@ void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len)
 {
 }
 
+void pcapw_buf2(struct pcapw *w, bool outbound, const uint8_t *a, uint32_t alen,
+		const uint8_t *b, uint32_t blen)
+{
+}
+
 #define RING 4096
 
 struct fake_ring {

@@ -27,6 +27,10 @@ struct emit {
 	/* put() cuts wire super-segments of up to this many payload bytes
 	 * (tc_out.wire_gso_max); 0: none now */
 	uint32_t wire_gso_max;
+	/* send a wire super-segment from its headers and a payload held
+	 * elsewhere, at once (tc_out.put_super); NULL: none */
+	int (*put_super)(struct emit *em, const uint8_t *hdr, uint32_t hdr_len,
+			 const uint8_t *payload, uint32_t len);
 };
 
 static inline uint8_t *emit_get(struct emit *em, enum xq_side to, uint32_t len)

@@ -401,6 +401,15 @@ static void ctx_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
 	emit_put(x->em, (enum xq_side)to, buf, len);
 }
 
+static int ctx_put_super(void *arg, const uint8_t *hdr, uint32_t hdr_len,
+			 const uint8_t *payload, uint32_t len)
+{
+	struct flow_ctx *x = arg;
+
+	return x->em && x->em->put_super ?
+	       x->em->put_super(x->em, hdr, hdr_len, payload, len) : -EOPNOTSUPP;
+}
+
 static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 {
 	struct flow_ctx *x = tls_ctx;
@@ -417,6 +426,7 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 			x->em = em;
 			x->out.wire_csum_partial = em && em->wire_csum_partial;
 			x->out.wire_gso_max = em ? em->wire_gso_max : 0;
+			x->out.put_super = em && em->put_super ? ctx_put_super : NULL;
 			return x;
 		}
 		x = calloc(1, sizeof(*x));
@@ -438,6 +448,7 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 	x->em = em;
 	/* wire GSO follows the interface's TSO, which may change */
 	x->out.wire_gso_max = em ? em->wire_gso_max : 0;
+	x->out.put_super = em && em->put_super ? ctx_put_super : NULL;
 	return x;
 }
 

@@ -48,11 +48,16 @@ static void vnet_hdr(struct virtio_net_hdr *vh, const struct tc_seg *s, uint32_t
 	vh->csum_offset = 16;
 }
 
-int gso_send(int fd, const uint8_t *pkt, const struct tc_seg *s, uint32_t mss)
+int gso_send(int fd, const uint8_t *hdr, const uint8_t *payload, const struct tc_seg *s,
+	     uint32_t mss)
 {
 	struct virtio_net_hdr vh;
-	struct iovec iov[2] = { { &vh, sizeof(vh) }, { (uint8_t *)pkt, s->ip_end } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct iovec iov[3] = {
+		{ &vh, sizeof(vh) },
+		{ (uint8_t *)hdr, s->payload_off },
+		{ (uint8_t *)payload, s->payload_len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
 
 	vnet_hdr(&vh, s, mss, s->flags);
 	return sendmsg(fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;

@@ -46,12 +46,13 @@ struct wrun {
 int gso_open(int ifindex);
 
 /*
- * Send PKT (headers as parsed in S, a TCP super-packet whose checksum field
- * holds the pseudo-header sum, CHECKSUM_PARTIAL, and whose urgent field is
- * what every segment gets) as segments of MSS payload bytes. 0 or negative
- * errno.
+ * Send a TCP super-packet, its headers HDR (as parsed in S: the checksum
+ * field holds the pseudo-header sum, CHECKSUM_PARTIAL, and the urgent field
+ * is what every segment gets) and its S->payload_len bytes at PAYLOAD, as
+ * segments of MSS payload bytes. 0 or negative errno.
  */
-int gso_send(int fd, const uint8_t *pkt, const struct tc_seg *s, uint32_t mss);
+int gso_send(int fd, const uint8_t *hdr, const uint8_t *payload, const struct tc_seg *s,
+	     uint32_t mss);
 
 /* May segment S (BUF, LEN bytes) start a wire run? */
 bool wrun_eligible(const uint8_t *buf, uint32_t len, const struct tc_seg *s);

@@ -211,12 +211,22 @@ void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_de
 
 void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len)
 {
+	pcapw_buf2(w, outbound, buf, len, NULL, 0);
+}
+
+void pcapw_buf2(struct pcapw *w, bool outbound, const uint8_t *a, uint32_t alen,
+		const uint8_t *b, uint32_t blen)
+{
 	pthread_mutex_lock(&w->lock);
 	if (!w->failed) {
-		if (len > sizeof(w->buf))
-			len = sizeof(w->buf);
-		memcpy(w->buf, buf, len);
-		write_locked(w, outbound, len);
+		if (alen > sizeof(w->buf))
+			alen = sizeof(w->buf);
+		if (blen > sizeof(w->buf) - alen)
+			blen = sizeof(w->buf) - alen;
+		memcpy(w->buf, a, alen);
+		if (blen)
+			memcpy(w->buf + alen, b, blen);
+		write_locked(w, outbound, alen + blen);
 	}
 	pthread_mutex_unlock(&w->lock);
 }

@@ -25,6 +25,9 @@ void pcapw_frame(struct pcapw *w, bool outbound, void *area, const struct xdp_de
 		 uint32_t n);
 /* One frame in BUF[0..LEN). Thread-safe. */
 void pcapw_buf(struct pcapw *w, bool outbound, const uint8_t *buf, uint32_t len);
+/* One packet made of A then B (headers, then a payload held elsewhere). */
+void pcapw_buf2(struct pcapw *w, bool outbound, const uint8_t *a, uint32_t alen,
+		const uint8_t *b, uint32_t blen);
 /* Write out what is buffered. */
 void pcapw_flush(struct pcapw *w);
 /* Frames written so far. */

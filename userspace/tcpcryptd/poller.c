@@ -373,46 +373,77 @@ static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
 }
 
 static uint32_t cut_count(const struct tc_seg *s, uint32_t mss);
-static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_seg *s,
-			 uint32_t mss);
+static void cut_and_send(struct poller *p, const uint8_t *hdr, const uint8_t *payload,
+			 const struct tc_seg *s, uint32_t mss);
 
 /*
  * An engine super-segment (tc_out.wire_gso_max: several segments' payload,
- * the segment size in the urgent pointer field, URG clear) goes to the wire
- * as one GSO packet, or cut here when the packet socket refuses it. True
- * when BUF was one (and is gone).
+ * the segment size in the urgent pointer field, URG clear; headers HDR as
+ * parsed in S, payload at PAYLOAD) goes to the wire as one GSO packet, or
+ * is cut here when the packet socket refuses it.
  */
-static bool wire_super(struct poller *p, uint8_t *buf, uint32_t len)
+static void super_send(struct poller *p, uint8_t *hdr, const uint8_t *payload,
+		       const struct tc_seg *s)
 {
-	uint32_t mss, need;
-	struct tc_seg s;
+	uint32_t mss = s->urg, need;
 
-	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP || (s.flags & TC_TH_URG) || !s.urg ||
-	    s.payload_len <= s.urg)
-		return false;
-	mss = s.urg;
-	unreserve(p, XQ_WIRE, buf);
 	/* the flow's segments held before it go first */
-	wrun_flush(p, wrun_of(p, &s));
-	tc_put16(buf + s.l4_off + 18, 0);	/* the marker never reaches the wire */
+	wrun_flush(p, wrun_of(p, s));
+	tc_put16(hdr + s->l4_off + 18, 0);	/* the marker never reaches the wire */
 	if (gso_now(p)) {
-		if (!gso_send(p->gso_fd, buf, &s, mss)) {
+		if (!gso_send(p->gso_fd, hdr, payload, s, mss)) {
 			p->st.engine_gso++;
 			if (p->pcap)
-				pcapw_buf(p->pcap, true, buf, s.ip_end);
-			buf_free(p, buf);
-			return true;
+				pcapw_buf2(p->pcap, true, hdr, s->payload_off, payload,
+					   s->payload_len);
+			return;
 		}
 		p->st.gso_errors++;
 	}
 	/* cut_and_send() takes the segment size from the parse */
-	need = cut_count(&s, mss) * frames_of(s.payload_off + mss);
+	need = cut_count(s, mss) * frames_of(s->payload_off + mss);
 	if (need <= p->q.tx_size / 2 && tx_room(p, XQ_WIRE, need) && p->q.nfree >= need)
-		cut_and_send(p, buf, &s, mss);
+		cut_and_send(p, hdr, payload, s, mss);
 	else
 		p->st.engine_dropped++;	/* lost on the way: the kernel resends it */
+}
+
+static bool is_super(const struct tc_seg *s)
+{
+	return !(s->flags & TC_TH_URG) && s->urg && s->payload_len > s->urg;
+}
+
+/* em_put() of a super-segment in an emit buffer: true when BUF was one (and is gone). */
+static bool wire_super(struct poller *p, uint8_t *buf, uint32_t len)
+{
+	struct tc_seg s;
+
+	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP || !is_super(&s))
+		return false;
+	unreserve(p, XQ_WIRE, buf);
+	super_send(p, buf, buf + s.payload_off, &s);
 	buf_free(p, buf);
 	return true;
+}
+
+/* tc_out.put_super: the payload stays in the engine's copy, not copied into the UMEM. */
+static int em_put_super(struct emit *em, const uint8_t *hdr, uint32_t hdr_len,
+			const uint8_t *payload, uint32_t len)
+{
+	struct poller *p = em_poller(em);
+	uint8_t h[GSO_HDR_MAX];
+	struct tc_seg s;
+
+	if (!p->em.wire_gso_max || hdr_len > sizeof(h))
+		return -EINVAL;
+	memcpy(h, hdr, hdr_len);
+	/* the parse reads the headers only: nothing beyond h[hdr_len) */
+	if (tc_seg_parse(h, hdr_len + len, &s) != TC_SEG_TCP || s.payload_off != hdr_len ||
+	    !is_super(&s))
+		return -EINVAL;
+	p->st.emitted[XQ_WIRE]++;
+	super_send(p, h, payload, &s);
+	return 0;
 }
 
 static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
@@ -608,18 +639,18 @@ static uint32_t cut_count(const struct tc_seg *s, uint32_t mss)
  * Cut super-packet PKT (contiguous) into segments of MSS payload bytes, each
  * in fresh UMEM frames, and send them to the wire. Room was checked.
  */
-static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_seg *s,
-			 uint32_t mss)
+static void cut_and_send(struct poller *p, const uint8_t *hdr, const uint8_t *payload,
+			 const struct tc_seg *s, uint32_t mss)
 {
 	uint32_t hlen = s->payload_off, nsegs = cut_count(s, mss), k;
-	uint16_t id = s->family == AF_INET ? tc_get16(pkt + s->l3_off + 4) : 0;
+	uint16_t id = s->family == AF_INET ? tc_get16(hdr + s->l3_off + 4) : 0;
 	bool use_marker = !(s->flags & TC_TH_URG);
 
 	for (k = 0; k < nsegs; k++) {
 		uint32_t off = k * mss;
 		uint32_t plen = s->payload_len - off < mss ? s->payload_len - off : mss;
 		uint32_t flen = hlen + plen, nf = frames_of(flen), i, done;
-		const uint8_t *src = pkt + s->payload_off + off;
+		const uint8_t *src = payload + off;
 		struct xdp_desc d[XQ_MAX_CHAIN];
 		bool last = k + 1 == nsegs;
 		uint8_t *f, *th, fl;
@@ -632,7 +663,7 @@ static void cut_and_send(struct poller *p, const uint8_t *pkt, const struct tc_s
 		}
 		/* headers, then the payload across the frames */
 		f = xsk_umem__get_data(p->q.area, d[0].addr);
-		memcpy(f, pkt, hlen);
+		memcpy(f, hdr, hlen);
 		done = d[0].len - hlen < plen ? d[0].len - hlen : plen;
 		memcpy(f + hlen, src, done);
 		for (i = 1; i < nf; i++) {
@@ -764,7 +795,7 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 		/* tc_egress's gso_size marker (tcpcrypt_shared.h) never reaches the
 		 * wire; cut_and_send() takes it from the parse, if it runs */
 		tc_put16(pkt + s.l4_off + 18, 0);
-		if (!gso_send(p->gso_fd, pkt, &s, mss)) {
+		if (!gso_send(p->gso_fd, pkt, pkt + s.payload_off, &s, mss)) {
 			p->st.super_gso++;
 			if (p->pcap)
 				pcapw_buf(p->pcap, true, pkt, s.ip_end);
@@ -773,7 +804,7 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 		}
 	}
 	if (mss) {
-		cut_and_send(p, pkt, &s, mss);
+		cut_and_send(p, pkt, pkt + s.payload_off, &s, mss);
 		free_descs(p, d, n);
 		return 0;
 	}
@@ -973,6 +1004,7 @@ int poller_init(struct poller *p)
 		return -ENOMEM;
 	p->em.get = em_get;
 	p->em.put = em_put;
+	p->em.put_super = em_put_super;
 	return 0;
 }
 

@@ -114,6 +114,7 @@ struct sim {
 	 * them as GSO does */
 	uint32_t wire_gso;
 	uint64_t supers_cut, segs_cut;
+	uint64_t supers_offered, supers_by_ref;	/* tc_out.put_super */
 	/* invariants */
 	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
 	uint64_t seen_cap;
@@ -376,6 +377,37 @@ static inline void sim_gso_cut(struct sim *s, int host, const uint8_t *buf,
 		s->segs_cut++;
 		sim_wire(s, host, seg, l);
 	}
+}
+
+/*
+ * tc_out.put_super: a super-segment from its headers and the engine's copy
+ * of the payload. Every third is refused, so that the engine's fallback
+ * through get() and put() runs too.
+ */
+static inline int sim_out_put_super(void *arg, const uint8_t *hdr, uint32_t hdr_len,
+				    const uint8_t *payload, uint32_t len)
+{
+	struct sim_out_arg *a = arg;
+	uint8_t buf[SIM_FRAME_MAX];
+	struct tc_seg g;
+
+	if (++a->s->supers_offered % 3 == 0)
+		return -EAGAIN;
+	if (hdr_len + len > sizeof(buf))
+		sim_violation(a->s, "a super-segment longer than a frame");
+	if (a->s->violations)
+		return 0;
+	memcpy(buf, hdr, hdr_len);
+	memcpy(buf + hdr_len, payload, len);
+	if (tc_seg_parse(buf, hdr_len + len, &g) != TC_SEG_TCP || g.payload_off != hdr_len ||
+	    (g.flags & TC_TH_URG) || !g.urg || g.payload_len <= g.urg ||
+	    !tc_seg_tcp_csum_partial(buf, &g)) {
+		sim_violation(a->s, "put_super: not a super-segment with a partial checksum");
+		return 0;
+	}
+	a->s->supers_by_ref++;
+	sim_gso_cut(a->s, a->host, buf, &g);
+	return 0;
 }
 
 static inline void sim_out_put(void *arg, enum tc_side to, uint8_t *buf, uint32_t len)
@@ -734,6 +766,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 		h->out.arg = &sim_args[i];
 		h->out.wire_csum_partial = o->csum_partial;
 		h->out.wire_gso_max = o->wire_gso;
+		h->out.put_super = o->wire_gso ? sim_out_put_super : NULL;
 		if (h->engine)
 			h->c = tc_conn_new(&s->cfg, &h->st);
 	}
