@@ -951,6 +951,53 @@ void tc_answer_rst(enum tc_side from, const uint8_t *frame, const struct tc_seg 
 			 out, st);
 }
 
+/* ---- a local segment's payload, contiguous or in pieces (tc_seg.pv) ---- */
+
+struct pl {
+	const struct tc_iov *v;
+	uint32_t nv, i, off;	/* reading piece i at off */
+	struct tc_iov one;	/* the contiguous case (do not copy a struct pl) */
+};
+
+static void pl_mem(struct pl *p, const uint8_t *data, uint32_t len)
+{
+	p->one.base = data;
+	p->one.len = len;
+	p->v = &p->one;
+	p->nv = 1;
+	p->i = p->off = 0;
+}
+
+static void pl_init(struct pl *p, const uint8_t *frame, const struct tc_seg *s)
+{
+	pl_mem(p, frame + s->payload_off, s->payload_len);
+	if (s->npv) {
+		p->v = s->pv;
+		p->nv = s->npv;
+	}
+}
+
+/* Copy the next n bytes to dst (NULL: skip them). */
+static void pl_take(struct pl *p, uint8_t *dst, uint32_t n)
+{
+	while (n && p->i < p->nv) {
+		uint32_t k = p->v[p->i].len - p->off;
+
+		if (k > n)
+			k = n;
+		if (dst) {
+			memcpy(dst, p->v[p->i].base + p->off, k);
+			dst += k;
+		}
+		n -= k;
+		p->off += k;
+		if (p->off == p->v[p->i].len) {
+			p->i++;
+			p->off = 0;
+		}
+	}
+}
+
 /* ---- the tx direction: sealing and resending ---- */
 
 /*
@@ -991,7 +1038,7 @@ static int send_frame(struct tc_conn *c, struct tc_frame_rec *r, uint8_t flags)
  * len is 0 and fin or force_empty (a rekey answer). flags: PSH/ECE/CWR of
  * the local segment.
  */
-static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool fin,
+static int seal_new(struct tc_conn *c, struct pl *src, uint32_t len, bool fin,
 		    bool force_empty, uint8_t flags)
 {
 	struct tx_dir *t = &c->tx;
@@ -1024,7 +1071,12 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 			conn_abort(c, TC_ABORT_NO_MEMORY);
 			return -ENOMEM;
 		}
-		r = tc_keys_seal(&c->keys, t->frm_next, fl, 0, data, n, p, flen);
+		/* the data where the frame carries it (after the flags byte):
+		 * gathered from its pieces once, sealed in place */
+		if (n)
+			pl_take(src, p + TC_FRAME_HDR_LEN + 1, n);
+		r = tc_keys_seal(&c->keys, t->frm_next, fl, 0, n ? p + TC_FRAME_HDR_LEN + 1 : NULL,
+				 n, p, flen);
 		if (r < 0) {
 			/* cannot happen with our own bookkeeping: fail closed */
 			tc_frames_pop(&t->fr, 0);
@@ -1039,8 +1091,6 @@ static int seal_new(struct tc_conn *c, const uint8_t *data, uint32_t len, bool f
 			t->fin = true;
 		c->st->frames_sealed++;
 		c->st->bytes_sealed += n;
-		if (n)
-			data += n;
 		len -= n;
 	} while (len);
 	(void)force_empty;
@@ -1214,7 +1264,7 @@ static void repair_head(struct tc_conn *c)
 
 /* ---- key exchange ---- */
 
-static int hold_append(struct tc_conn *c, int64_t a, const uint8_t *data, uint32_t len,
+static int hold_append(struct tc_conn *c, int64_t a, struct pl *src, uint32_t len,
 		       bool fin)
 {
 	struct tx_dir *t = &c->tx;
@@ -1243,7 +1293,8 @@ static int hold_append(struct tc_conn *c, int64_t a, const uint8_t *data, uint32
 			t->hold = h;
 			t->hold_cap = cap;
 		}
-		memcpy(t->hold + t->hold_len, data + skip, n);
+		pl_take(src, NULL, skip);
+		pl_take(src, t->hold + t->hold_len, n);
 		t->hold_len += n;
 	}
 	if (fin && a + len == (int64_t)t->app_next + t->hold_len)
@@ -1330,8 +1381,12 @@ static void start_sending(struct tc_conn *c)
 
 	c->state = TC_CONN_ENCRYPTED;
 	c->st->encrypted++;
-	if (t->hold_len || t->hold_fin)
-		seal_new(c, t->hold, t->hold_len, t->hold_fin, false, TC_TH_PSH);
+	if (t->hold_len || t->hold_fin) {
+		struct pl src;
+
+		pl_mem(&src, t->hold, t->hold_len);
+		seal_new(c, &src, t->hold_len, t->hold_fin, false, TC_TH_PSH);
+	}
 	free(t->hold);
 	t->hold = NULL;
 	t->hold_len = t->hold_cap = 0;
@@ -1910,12 +1965,13 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
 		    const struct tc_tcpopt *o)
 {
-	const uint8_t *payload = frame + s->payload_off;
+	struct pl payload;
 	int64_t a = seq_off(s->seq, c->isn_l, c->tx.app_next);
 	uint32_t len = s->payload_len;
 	bool fin = s->flags & TC_TH_FIN;
 	uint8_t keep = s->flags & (TC_TH_PSH | TC_TH_ECE | TC_TH_CWR);
 
+	pl_init(&payload, frame, s);
 	if (o->has_ts)
 		c->tsval_l = o->tsval;
 	c->win_l = s->win;
@@ -1938,7 +1994,7 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		bool was = c->eno.state == TC_ENO_NEGOTIATING;
 
 		if (len || fin)
-			hold_append(c, a, payload, len, fin);
+			hold_append(c, a, &payload, len, fin);
 		send_wire(c, 0, NULL, 0, s->flags & (TC_TH_ACK | TC_TH_ECE | TC_TH_CWR));
 		if (was && c->eno.state == TC_ENO_ENABLED) {
 			if (start_keyx(c)) {
@@ -1952,7 +2008,7 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 	}
 	if (c->state == TC_CONN_KEYX) {
 		if (len || fin)
-			hold_append(c, a, payload, len, fin);
+			hold_append(c, a, &payload, len, fin);
 		/* the kernel's own acknowledgements still go out */
 		if (!len && !fin)
 			return send_wire(c, tx_pos_to_frm(c, a), NULL, 0, s->flags & ~TC_TH_PSH);
@@ -1971,8 +2027,10 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		if (end > next) {
 			if (a > next)
 				c->st->stale_dropped++;	/* a gap: the kernel resends it */
-			else
-				seal_new(c, payload + (next - a), end - next, fin, false, keep);
+			else {
+				pl_take(&payload, NULL, next - a);
+				seal_new(c, &payload, end - next, fin, false, keep);
+			}
 		} else if (fin && !c->tx.fin && end == next) {
 			seal_new(c, NULL, 0, true, false, keep);	/* FINp alone */
 		} else if (fin && a == next) {
@@ -2323,6 +2381,9 @@ int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
 	int ret;
 
 	if (s->kind != TC_SEG_TCP)
+		return -EINVAL;
+	/* payloads in pieces: local data segments only (tc_seg.pv) */
+	if (s->npv && (from != TC_SIDE_HOST || (s->flags & TC_TH_SYN)))
 		return -EINVAL;
 	c->out = out;
 	c->now = now;

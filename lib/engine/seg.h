@@ -44,6 +44,12 @@ enum tc_seg_kind {
 	TC_SEG_TOO_DEEP,	/* IPv6 with more than TC_SEG_EXT_MAX ext headers */
 };
 
+/* One piece of a TCP payload held in several buffers (a multi-buffer frame). */
+struct tc_iov {
+	const uint8_t *base;
+	uint32_t len;
+};
+
 struct tc_seg {
 	enum tc_seg_kind kind;
 	uint8_t family;		/* AF_INET or AF_INET6 */
@@ -61,6 +67,14 @@ struct tc_seg {
 	uint16_t win, urg;	/* host order, window unscaled */
 	uint32_t frag_id;	/* fragments: IPv4 id or IPv6 identification */
 	const uint8_t *saddr, *daddr;	/* into the frame */
+	/*
+	 * Not set by the parse: a caller handing the segment engine a data
+	 * segment from the local stack that is held in several buffers puts
+	 * its payload here (payload_len bytes in pv[0..npv), in order); the
+	 * frame then holds its headers only (tc_conn_input).
+	 */
+	const struct tc_iov *pv;
+	uint32_t npv;
 };
 
 /*

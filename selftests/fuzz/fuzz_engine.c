@@ -13,7 +13,8 @@
  * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6, both
  * hosts starting with a shared resumption chain, so that the connection is
  * a resumed session: RFC 8548 3.5; kernels sending super-packets and
- * engines answering with super-segments: sim_fuzz_opts), then
+ * engines answering with super-segments; local payloads in pieces, as from
+ * multi-buffer frames: sim_fuzz_opts), then
  * records of 8 bytes + payload:
  *   [0]   steps to run before the injection
  *   [1]   target: bit 0 host, bit 1 side (0 wire, 1 host), bit 2 keep flags

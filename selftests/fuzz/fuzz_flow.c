@@ -14,7 +14,9 @@
  * resends what was acknowledged to it, never sets SYN on a segment of
  * a live connection, and repeats a SYN only with its ISN).
  *
- * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6), then
+ * Input: 16 bytes of set-up (seed, wire faults, transfer sizes, IPv6,
+ * kernels sending super-packets, local payloads handed over in pieces as the
+ * poller does with multi-buffer frames: sim_fuzz_opts), then
  * records of 8 bytes + payload:
  *   [0]   steps to run before the injection
  *   [1]   target: bit 0 host, bit 1 side (0 wire, 1 host), bit 2 keep flags

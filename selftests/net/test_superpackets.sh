@@ -6,7 +6,8 @@
 # leave whole through the packet socket) and off (tcpcryptd cuts them).
 # Then encrypting ("enc" rounds): the segment engine answers the stack's
 # super-packets with super-segments of ciphertext (tc_out.wire_gso_max),
-# sent whole while wire GSO is on and never when it is off. A
+# sent whole while wire GSO is on and never when it is off, sealing them
+# from their UMEM buffers (tc_seg.pv) without copying them whole first. A
 # BPF program of the test's own on R (selftests/progs/
 # fault.bpf.c) drops one data segment in 53 (retransmissions and
 # out-of-order arrivals at the receiver's daemon) and marks ECN CE on one
@@ -89,6 +90,8 @@ for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" 
 				[ "$(ctr_line "$s" "engine(SIGUSR1)" frames_sealed)" -gt 0 -a \
 				  "$(ctr_line "$s" "engine(SIGUSR1)" frames_opened)" -gt 0 -a \
 				  "$(ctr_line "$s" "engine(SIGUSR1)" tag_failures)" = 0 ]
+			check "$tag: $h sealed its stack's super-packets from their UMEM pieces (pieces > 0)" \
+				[ "$(q0 "$s" pieces)" -gt 0 ]
 			if [ $want = on ]; then
 				check "$tag: $h sent the engine's super-segments whole (engine_gso > 0)" \
 					[ "$(q0 "$s" engine_gso)" -gt 0 -a "$(q0 "$s" gso_errors)" = 0 \

@@ -481,6 +481,64 @@ static void test_wire_super_segments(void **state)
 	}
 }
 
+/*
+ * tc_seg.pv: local data segments whose payload comes in pieces (headers in
+ * a buffer of their own, each piece in another, as from a multi-buffer
+ * AF_XDP frame) seal to the same streams, with super-packets and without,
+ * under loss and reordering, and through the key exchange (data held before
+ * keys). A payload in pieces from the wire, or on a SYN, is refused.
+ */
+static void test_host_payload_in_pieces(void **state)
+{
+	int tso;
+
+	for (tso = 0; tso < 2; tso++) {
+		struct sim_opts o = {
+			.seed = 95 + tso, .engine = { true, true }, .len = { 900000, 400000 },
+			.close = { true, true }, .loss = 10, .reorder = 20, .pieces = true,
+			.csum_partial = true, .tso = tso, .wire_gso = tso ? 65000 : 0,
+		};
+		struct sim s;
+
+		sim_init(&s, *state, &o);
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_true(s.pieces_fed > (tso ? 15u : 100u));
+		assert_true(s.h[0].st.frames_sealed > 0 && s.h[1].st.frames_opened > 0);
+		sim_free(&s);
+	}
+	{
+		struct tc_engine_stats st = { 0 };
+		struct tc_engine_cfg cfg;
+		struct tc_conn *c;
+		struct tc_iov v = { (const uint8_t *)"x", 1 };
+		uint8_t f[128];
+		struct tc_seg g;
+		struct tf t = { .src = tf_ip4_a, .dst = tf_ip4_b, .sport = 1, .dport = 2,
+				.flags = TC_TH_SYN, .payload = (const uint8_t *)"x", .plen = 1 };
+		struct tc_out out = { 0 };
+		uint32_t len;
+
+		tc_engine_cfg_default(&cfg);
+		cfg.algs = *state;
+		c = tc_conn_new(&cfg, &st);
+		assert_non_null(c);
+		len = tf_build(f, &t);
+		assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+		g.pv = &v;
+		g.npv = 1;
+		assert_int_equal(tc_conn_input(c, TC_SIDE_HOST, f, &g, 0, &out), -EINVAL);
+		t.flags = TC_TH_ACK;
+		len = tf_build(f, &t);
+		assert_int_equal(tc_seg_parse(f, len, &g), TC_SEG_TCP);
+		g.pv = &v;
+		g.npv = 1;
+		assert_int_equal(tc_conn_input(c, TC_SIDE_WIRE, f, &g, 0, &out), -EINVAL);
+		tc_conn_free(c);
+	}
+}
+
 /* One host without tcpcryptd, either side opening: plain TCP, unperturbed. */
 static void test_plain_peer_fallback(void **state)
 {
@@ -947,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_burst_head_loss_repaired_by_engine),
 		cmocka_unit_test(test_wire_checksums_left_partial),
 		cmocka_unit_test(test_wire_super_segments),
+		cmocka_unit_test(test_host_payload_in_pieces),
 		cmocka_unit_test(test_plain_peer_fallback),
 		cmocka_unit_test(test_lost_keys_reset),
 		cmocka_unit_test(test_connection_options),

@@ -523,6 +523,29 @@ static void test_shell_encrypts(void **state)
 }
 
 /*
+ * flow_packet_pieces(): local data segments, super-packets among them, handed
+ * over as the poller hands multi-buffer frames (headers alone, the payload in
+ * pieces) are sealed from the pieces on a faulty wire, both ways intact.
+ */
+static void test_shell_payload_in_pieces(void **state)
+{
+	struct sim_opts o = { .seed = 57, .engine = { true, true }, .len = { 400000, 200000 },
+			      .close = { true, true }, .loss = 20, .reorder = 50, .tso = true,
+			      .pieces = true };
+	struct sim s;
+	struct tc_engine_stats st;
+
+	sh_start(&s, &o);
+	sim_run(&s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s.violations, 0);
+	assert_true(sim_streams_intact(&s));
+	assert_true(s.pieces_fed > 5);
+	flow_engine_stats(&sh->ft[0], &st);
+	assert_true(st.frames_sealed > 0);
+	sh_stop(&s);
+}
+
+/*
  * Finding 2 of the fail-closed review: a spoofed RST, the idle timeout or
  * the half-open expiry removed encrypted flows, whose next data then
  * bypassed the daemon. Now only the local socket's end removes them.
@@ -979,6 +1002,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_keys_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),
 		cmocka_unit_test(test_shell_encrypts),
+		cmocka_unit_test(test_shell_payload_in_pieces),
 		cmocka_unit_test(test_shell_encrypted_flow_leaves_with_its_socket),
 		cmocka_unit_test(test_shell_time_wait_asked_once),
 		cmocka_unit_test(test_key_hash_spreads_ports),

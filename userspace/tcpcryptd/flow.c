@@ -899,6 +899,13 @@ static enum flow_verdict syn_refused(struct flow_table *ft, uint64_t now)
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
 			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em)
 {
+	return flow_packet_pieces(ft, from, queue, pkt, len, NULL, 0, now, em);
+}
+
+enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, uint16_t queue,
+				     uint8_t *pkt, uint32_t len, const struct tc_iov *pv,
+				     uint32_t npv, uint64_t now, struct emit *em)
+{
 	struct flow_ctx *x = ctx_of(ft, em);
 	int hside = from == XQ_WIRE ? FLOW_HALF_WIRE : FLOW_HALF_HOST;
 	enum flow_verdict v = FV_FORWARD;
@@ -929,6 +936,9 @@ enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t
 	}
 	if (!x)
 		return FV_DROP;
+	/* the engine reads a payload in pieces from these (tc_seg.pv) */
+	s.t.pv = pv;
+	s.t.npv = npv;
 	seg_key(&s, from);
 	if (from == XQ_WIRE && fix_partial_csum(pkt, &s)) {
 		STAT_INC(ft, csum_fixed);

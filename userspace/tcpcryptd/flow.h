@@ -208,6 +208,15 @@ void flow_table_fini(struct flow_table *ft);
  */
 enum flow_verdict flow_packet(struct flow_table *ft, enum xq_side from, uint16_t queue,
 			      uint8_t *pkt, uint32_t len, uint64_t now, struct emit *em);
+/*
+ * flow_packet() of a frame from the local stack held in several buffers:
+ * PKT holds at least its headers (LEN is the whole frame's length), PV[0..NPV)
+ * its TCP payload. The segment engine seals from the pieces; a verdict of
+ * FV_FORWARD means the caller needs the frame whole after all.
+ */
+enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, uint16_t queue,
+				     uint8_t *pkt, uint32_t len, const struct tc_iov *pv,
+				     uint32_t npv, uint64_t now, struct emit *em);
 
 /* End of a batch: frames the engine held back to coalesce go out through em. */
 void flow_flush(struct flow_table *ft, struct emit *em);

@@ -674,13 +674,14 @@ static void log_poller(const char *why, struct poller *p)
 	pr_stats("stats(%s) q%u: wire_rx_chains=%llu host_rx_chains=%llu super_cut=%llu "
 		 "super_gso=%llu gso_runs=%llu gso_segs=%llu gso_errors=%llu segs_cut=%llu "
 		 "coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
-		 "emitted=%llu/%llu engine_gso=%llu engine_dropped=%llu\n", why, p->q.qid,
+		 "emitted=%llu/%llu engine_gso=%llu engine_dropped=%llu pieces=%llu\n", why,
+		 p->q.qid,
 		 U(st->rx_chains[XQ_WIRE]),
 		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->super_gso), U(st->gso_runs),
 		 U(st->gso_segs), U(st->gso_errors), U(st->segs_cut), U(st->coalesced),
 		 U(st->runs), U(st->tx_descs[XQ_WIRE]), U(st->tx_descs[XQ_HOST]),
 		 U(st->emitted[XQ_WIRE]), U(st->emitted[XQ_HOST]), U(st->engine_gso),
-		 U(st->engine_dropped));
+		 U(st->engine_dropped), U(st->pieces));
 	for (s = 0; s < XQ_SIDES; s++) {
 		if (xq_stats(&p->q, s, &xs[s]))
 			continue;
@@ -1036,6 +1037,8 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 		p->gso_fd = gso_socket(if_nametoindex(cfg.ifname));
 		/* the engine leaves wire checksums to GSO (or to the poller) */
 		p->em.wire_csum_partial = p->gso_fd >= 0;
+		/* the engine seals a local super-packet from its UMEM buffers */
+		p->pieces = !cfg.passthrough;
 	}
 	return 0;
 }

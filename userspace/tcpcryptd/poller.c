@@ -718,6 +718,59 @@ static void fill_csum(uint8_t *pkt, const struct tc_seg *s, const struct xdp_des
 
 /* ---- one received frame ---- */
 
+/* Bytes of a multi-buffer frame copied first: its headers, at most. */
+#define POLLER_HEAD	256u
+
+/*
+ * Can frame D[0..N), parsed from its first HEAD bytes as S, go to the
+ * engine with its payload in pieces? A data segment from the local stack
+ * whose headers end inside the head; SYNs, resets and urgent data go whole.
+ */
+static bool pieces_ok(struct poller *p, enum xq_side from, enum tc_seg_kind kind,
+		      const struct tc_seg *s, uint32_t head)
+{
+	return p->pieces && from == XQ_HOST && kind == TC_SEG_TCP && s->payload_off <= head &&
+	       s->payload_len && !(s->flags & (TC_TH_SYN | TC_TH_RST | TC_TH_URG));
+}
+
+/* Copy the rest of frame D[0..N) after its first HEAD bytes into p->scratch. */
+static void linearize(struct poller *p, const struct xdp_desc *d, uint32_t n, uint32_t head)
+{
+	uint32_t off = 0, i;
+
+	for (i = 0; i < n; off += d[i].len, i++) {
+		const uint8_t *src = xsk_umem__get_data(p->q.area, d[i].addr);
+
+		if (off + d[i].len <= head)
+			continue;
+		if (off < head)
+			memcpy(p->scratch + head, src + (head - off), off + d[i].len - head);
+		else
+			memcpy(p->scratch + off, src, d[i].len);
+	}
+}
+
+/* The TCP payload of frame D[0..N) (parsed as S) as pieces in the UMEM. */
+static uint32_t payload_pieces(struct poller *p, const struct xdp_desc *d, uint32_t n,
+			       const struct tc_seg *s, struct tc_iov *pv)
+{
+	uint32_t off = 0, k = 0, left = s->payload_len, i;
+
+	for (i = 0; i < n && left; off += d[i].len, i++) {
+		const uint8_t *base = xsk_umem__get_data(p->q.area, d[i].addr);
+		uint32_t from = s->payload_off > off ? s->payload_off - off : 0, len;
+
+		if (from >= d[i].len)
+			continue;
+		len = d[i].len - from < left ? d[i].len - from : left;
+		pv[k].base = base + from;
+		pv[k].len = len;
+		left -= len;
+		k++;
+	}
+	return k;
+}
+
 /*
  * Handle one frame D[0..N) received on FROM. -EAGAIN: no TX room or no
  * frames for its output; it stays in the RX ring for the next pass.
@@ -726,7 +779,8 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 			uint32_t n, uint64_t now)
 {
 	enum xq_side to = from ^ 1;
-	uint32_t len = 0, i, mss = 0, need_d = n, need_f = 0;
+	uint32_t len = 0, i, mss = 0, need_d = n, need_f = 0, head = 0, npv = 0;
+	struct tc_iov pv[XQ_MAX_CHAIN];
 	enum flow_verdict v;
 	enum tc_seg_kind kind;
 	struct tc_seg s;
@@ -737,17 +791,24 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 	if (n == 1) {
 		pkt = xsk_umem__get_data(p->q.area, d[0].addr);
 	} else {
-		/* flow_packet() takes one contiguous frame */
 		if (len > EMIT_MAX_FRAME) {
 			free_descs(p, d, n);
 			p->st.dropped[from]++;
 			return 0;
 		}
+		/* the headers first: an engine flow's data needs no more (pieces) */
 		pkt = p->scratch;
-		for (i = 0, len = 0; i < n; len += d[i].len, i++)
-			memcpy(pkt + len, xsk_umem__get_data(p->q.area, d[i].addr), d[i].len);
+		head = d[0].len < POLLER_HEAD ? d[0].len : POLLER_HEAD;
+		memcpy(pkt, xsk_umem__get_data(p->q.area, d[0].addr), head);
 	}
+	/* a parse of a head copy reads within p->scratch, its verdict used
+	 * only when the headers end inside the head */
 	kind = tc_seg_parse(pkt, len, &s);
+	if (n > 1 && !pieces_ok(p, from, kind, &s, head)) {
+		linearize(p, d, n, head);
+		head = len;
+		kind = tc_seg_parse(pkt, len, &s);
+	}
 	if (kind == TC_SEG_TCP && from == XQ_HOST && s.ip_end - s.l3_off >
 	    __atomic_load_n(&p->wire_mtu, __ATOMIC_RELAXED)) {
 		uint32_t nsegs;
@@ -774,7 +835,20 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 	p->st.rx_bytes[from] += len;
 	if (n > 1)
 		p->st.rx_chains[from]++;
-	v = flow_packet(p->ft, from, p->q.qid, pkt, len, now, &p->em);
+	if (n > 1 && head < len) {
+		/* the payload stays in the UMEM: the engine seals from its pieces */
+		npv = payload_pieces(p, d, n, &s, pv);
+		v = flow_packet_pieces(p->ft, from, p->q.qid, pkt, len, pv, npv, now, &p->em);
+		if (v == FV_FORWARD) {
+			/* not an engine flow after all: it is needed whole */
+			linearize(p, d, n, head);
+			head = len;
+		}
+	} else {
+		v = flow_packet(p->ft, from, p->q.qid, pkt, len, now, &p->em);
+	}
+	if (n > 1)
+		p->st.pieces += npv && v != FV_FORWARD;
 	if (v != FV_FORWARD || kind != TC_SEG_TCP) {
 		/* FV_CONSUMED: the engine sent what it had to through em */
 		if (v != FV_CONSUMED)

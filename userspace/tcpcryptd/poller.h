@@ -37,6 +37,7 @@ struct poller_stats {
 	uint64_t super_cut;		/* host super-packets cut into wire segments */
 	uint64_t segs_cut;		/* the wire segments made of them */
 	uint64_t super_gso;		/* host super-packets sent whole (GSO, gso.h) */
+	uint64_t pieces;		/* multi-buffer local frames the engine took in pieces */
 	uint64_t engine_gso;		/* engine super-segments sent whole (GSO) */
 	uint64_t engine_dropped;	/* engine super-segments with nowhere to go */
 	uint64_t gso_runs;		/* wire runs of engine segments sent as one GSO packet */
@@ -56,6 +57,7 @@ struct poller {
 	pthread_t thread;
 	bool started;
 	bool busy_poll;
+	bool pieces;			/* local multi-buffer frames to the engine in pieces */
 	uint32_t spin_ns;		/* keep polling this long after traffic; 0: never */
 	int stop_fd;			/* eventfd: readable when stopping */
 	uint32_t wire_mtu;		/* IFACE's MTU; main updates it (relaxed atomics) */

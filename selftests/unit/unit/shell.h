@@ -76,9 +76,29 @@ static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 
 static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
 {
-	enum flow_verdict v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data,
-					  len, s->now, &sh->em[host].em);
+	enum flow_verdict v;
+	struct tc_seg g;
 
+	if (s->pieces && !wire && tc_seg_parse(data, len, &g) == TC_SEG_TCP &&
+	    g.payload_len && !(g.flags & (TC_TH_SYN | TC_TH_RST | TC_TH_URG))) {
+		/* as the poller hands over a multi-buffer frame: headers alone,
+		 * each piece of the payload in a buffer of its own */
+		struct tc_iov pv[17];
+		uint8_t *bufs[17], *hdr = malloc(g.payload_off);
+		uint32_t n = 0, i;
+
+		memcpy(hdr, data, g.payload_off);
+		sim_split_payload(s, data, &g, pv, bufs, &n);
+		s->pieces_fed++;
+		v = flow_packet_pieces(&sh->ft[host], XQ_HOST, 0, hdr, len, pv, n, s->now,
+				       &sh->em[host].em);
+		for (i = 0; i < n; i++)
+			free(bufs[i]);
+		free(hdr);
+	} else {
+		v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data, len, s->now,
+				&sh->em[host].em);
+	}
 	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
 }
 

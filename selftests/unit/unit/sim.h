@@ -115,6 +115,10 @@ struct sim {
 	uint32_t wire_gso;
 	uint64_t supers_cut, segs_cut;
 	uint64_t supers_offered, supers_by_ref;	/* tc_out.put_super */
+	/* local data segments reach the engine with their payload in pieces
+	 * (tc_seg.pv), as multi-buffer frames do */
+	bool pieces;
+	uint64_t pieces_fed;
 	/* invariants */
 	uint8_t *seen[2], *seen_set[2];	/* per wire direction, by sequence offset */
 	uint64_t seen_cap;
@@ -693,6 +697,7 @@ struct sim_opts {
 	bool csum_partial;	/* tc_out.wire_csum_partial on both engines */
 	uint32_t wire_gso;	/* tc_out.wire_gso_max on both (with csum_partial) */
 	bool tso;		/* both kernels send super-packets */
+	bool pieces;		/* local payloads handed over in pieces (tc_seg.pv) */
 	bool resume;		/* the fuzzers: start from a shared resumption chain */
 };
 
@@ -716,6 +721,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 	s->seed = o->seed ? o->seed : 1;
 	s->csum_partial = o->csum_partial;
 	s->wire_gso = o->wire_gso;
+	s->pieces = o->pieces;
 	s->algs = algs;
 	tc_engine_cfg_default(&s->cfg);
 	s->cfg.algs = algs;
@@ -808,6 +814,59 @@ static inline void sim_trace(struct sim *s, const char *what, const uint8_t *f, 
 }
 
 /* Hand one queued frame on. */
+
+/*
+ * Split frame F (parsed in G) into up to 17 pieces for the engine, the
+ * way a multi-buffer frame reaches it (tc_seg.pv): the headers in a buffer
+ * of their own, each piece of the payload in one of its own, so that a
+ * read of the payload through the frame, or past a piece, is out of
+ * bounds. Data segments only (not SYNs), as the poller does.
+ */
+static inline void sim_split_payload(struct sim *s, const uint8_t *f, struct tc_seg *g,
+				     struct tc_iov *v, uint8_t **bufs, uint32_t *n)
+{
+	uint32_t i, off = 0, k;
+
+	*n = 1 + (uint32_t)(sim_rand(s) % 17);
+	if (*n > g->payload_len)
+		*n = g->payload_len;
+	for (i = 0; i < *n; i++) {
+		uint32_t left = g->payload_len - off;
+
+		k = i + 1 == *n ? left : 1 + (uint32_t)(sim_rand(s) % (left - (*n - i - 1)));
+		bufs[i] = malloc(k);
+		memcpy(bufs[i], f + g->payload_off + off, k);
+		v[i].base = bufs[i];
+		v[i].len = k;
+		off += k;
+	}
+	g->pv = v;
+	g->npv = *n;
+}
+
+static inline int sim_input_pieces(struct sim *s, struct sim_host *h, const uint8_t *f,
+				   struct tc_seg *g)
+{
+	struct tc_iov v[17];
+	uint8_t *bufs[17], *hdr;
+	uint32_t n = 0, i;
+	int r;
+
+	if (!g->payload_len || (g->flags & TC_TH_SYN))
+		return tc_conn_input(h->c, TC_SIDE_HOST, f, g, s->now, &h->out);
+	hdr = malloc(g->payload_off);
+	memcpy(hdr, f, g->payload_off);
+	g->saddr = hdr + (g->saddr - f);
+	g->daddr = hdr + (g->daddr - f);
+	sim_split_payload(s, f, g, v, bufs, &n);
+	s->pieces_fed++;
+	r = tc_conn_input(h->c, TC_SIDE_HOST, hdr, g, s->now, &h->out);
+	for (i = 0; i < n; i++)
+		free(bufs[i]);
+	free(hdr);
+	return r;
+}
+
 static inline void sim_deliver(struct sim *s, struct sim_q *e)
 {
 	struct sim_host *h = &s->h[e->to];
@@ -831,8 +890,11 @@ static inline void sim_deliver(struct sim *s, struct sim_q *e)
 	} else {
 		if (tc_seg_parse(e->data, e->len, &g) != TC_SEG_TCP)
 			return;
-		r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g,
-				  s->now, &h->out);
+		if (s->pieces && !e->wire)
+			r = sim_input_pieces(s, h, e->data, &g);
+		else
+			r = tc_conn_input(h->c, e->wire ? TC_SIDE_WIRE : TC_SIDE_HOST, e->data, &g,
+					  s->now, &h->out);
 	}
 	if (sim_state(s, e->to) == TC_CONN_PLAIN)
 		s->went_plain = true;
@@ -1058,6 +1120,8 @@ static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_op
 	 * answer with super-segments */
 	o->tso = data[15] & 0x40;
 	o->wire_gso = o->csum_partial && o->tso ? 65000 : 0;
+	/* local payloads in pieces, as from multi-buffer frames */
+	o->pieces = data[7] & 0x80;
 	o->engine[0] = o->engine[1] = true;
 	o->close[0] = o->close[1] = true;
 	return true;
