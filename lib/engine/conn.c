@@ -651,6 +651,12 @@ static int wire_opts(struct tc_conn *c, uint8_t out[TC_OPT_SPACE], bool *with_en
 	return tc_tcpopt_write(&w, out);
 }
 
+/* Payload room in a wire segment with optlen bytes of options. */
+static uint32_t room_after(const struct tc_conn *c, int optlen)
+{
+	return c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
+}
+
 /*
  * One segment to the wire: seq (frm offset), payload, flags (ACK added);
  * the acknowledgement, window and options are the connection's current
@@ -667,7 +673,7 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 
 	if (optlen < 0)
 		optlen = 0;
-	room = c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
+	room = room_after(c, optlen);
 	tcp_len = TC_TCP_HLEN + optlen + n;
 	if (!(flags & TC_TH_RST) || (flags & TC_TH_ACK))
 		flags |= TC_TH_ACK;
@@ -711,9 +717,8 @@ static uint32_t wire_room(struct tc_conn *c)
 {
 	uint8_t opts[TC_OPT_SPACE];
 	bool eno;
-	int optlen = wire_opts(c, opts, &eno);
 
-	return c->mss_wire > optlen + 1 ? c->mss_wire - optlen : 1;
+	return room_after(c, wire_opts(c, opts, &eno));
 }
 
 /*
@@ -726,8 +731,10 @@ static uint32_t wire_burst(struct tc_conn *c, uint32_t room)
 	uint32_t max = c->out->wire_gso_max;
 	uint32_t ip_max = 65535 - (c->tw.l4_off - c->tw.l3_off) - TC_TCP_HLEN - TC_OPT_SPACE;
 
-	if (!c->out->wire_csum_partial || max > ip_max)
-		max = max && c->out->wire_csum_partial ? ip_max : 0;
+	if (!c->out->wire_csum_partial)
+		return room;	/* the device cuts, so it completes the checksums */
+	if (max > ip_max)
+		max = ip_max;
 	if (max < 2 * room)
 		return room;
 	return max - max % room;

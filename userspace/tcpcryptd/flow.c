@@ -421,29 +421,23 @@ static struct flow_ctx *ctx_of(struct flow_table *ft, struct emit *em)
 			if (pthread_equal(x->thread, pthread_self()))
 				break;
 		pthread_mutex_unlock(&ft->ctx_lock);
-		if (x) {
-			tls_ctx = x;
-			x->em = em;
-			x->out.wire_csum_partial = em && em->wire_csum_partial;
-			x->out.wire_gso_max = em ? em->wire_gso_max : 0;
-			x->out.put_super = em && em->put_super ? ctx_put_super : NULL;
-			return x;
+		if (!x) {
+			x = calloc(1, sizeof(*x));
+			if (!x)
+				return NULL;
+			x->ft = ft;
+			x->thread = pthread_self();
+			x->out.get = ctx_get;
+			x->out.put = ctx_put;
+			x->out.arg = x;
+			x->next_timer = UINT64_MAX;
+			pthread_mutex_lock(&ft->ctx_lock);
+			x->next = ft->ctxs;
+			ft->ctxs = x;
+			pthread_mutex_unlock(&ft->ctx_lock);
 		}
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			return NULL;
-		x->ft = ft;
-		x->thread = pthread_self();
-		x->out.get = ctx_get;
-		x->out.put = ctx_put;
-		x->out.arg = x;
-		x->out.wire_csum_partial = em && em->wire_csum_partial;
-		x->next_timer = UINT64_MAX;
-		pthread_mutex_lock(&ft->ctx_lock);
-		x->next = ft->ctxs;
-		ft->ctxs = x;
-		pthread_mutex_unlock(&ft->ctx_lock);
 		tls_ctx = x;
+		x->out.wire_csum_partial = em && em->wire_csum_partial;
 	}
 	x->em = em;
 	/* wire GSO follows the interface's TSO, which may change */

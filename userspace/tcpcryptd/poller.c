@@ -344,21 +344,18 @@ static void flush_wruns(struct poller *p)
  * goes out first, so that the flow's segments keep their order (false:
  * the caller sends BUF, its checksum completed).
  */
-static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
+static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len, const struct tc_seg *s)
 {
 	static __thread unsigned int victim;
 	struct wrun *w;
-	struct tc_seg s;
 	int i;
 
-	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP)
-		return false;
-	w = wrun_of(p, &s);
-	if (w && wrun_add(w, buf, len, &s))
+	w = wrun_of(p, s);
+	if (w && wrun_add(w, buf, len, s))
 		return true;
 	wrun_flush(p, w);
-	if (!wrun_eligible(buf, len, &s)) {
-		wire_csum(p, buf, &s);
+	if (!wrun_eligible(buf, len, s)) {
+		wire_csum(p, buf, s);
 		return false;
 	}
 	for (i = 0; i < POLLER_WRUNS && p->wruns[i].nseg; i++)
@@ -367,7 +364,7 @@ static bool wire_hold(struct poller *p, uint8_t *buf, uint32_t len)
 		i = victim++ % POLLER_WRUNS;
 		wrun_flush(p, &p->wruns[i]);
 	}
-	wrun_start(&p->wruns[i], buf, len, &s);
+	wrun_start(&p->wruns[i], buf, len, s);
 	p->wruns_active++;
 	return true;
 }
@@ -413,18 +410,6 @@ static bool is_super(const struct tc_seg *s)
 	return !(s->flags & TC_TH_URG) && s->urg && s->payload_len > s->urg;
 }
 
-/* em_put() of a super-segment in an emit buffer: true when BUF was one (and is gone). */
-static bool wire_super(struct poller *p, uint8_t *buf, uint32_t len)
-{
-	struct tc_seg s;
-
-	if (tc_seg_parse(buf, len, &s) != TC_SEG_TCP || !is_super(&s))
-		return false;
-	unreserve(p, XQ_WIRE, buf);
-	super_send(p, buf, buf + s.payload_off, &s);
-	buf_free(p, buf);
-	return true;
-}
 
 /* tc_out.put_super: the payload stays in the engine's copy, not copied into the UMEM. */
 static int em_put_super(struct emit *em, const uint8_t *hdr, uint32_t hdr_len,
@@ -450,6 +435,7 @@ static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 {
 	struct poller *p = em_poller(em);
 	uint32_t reserved = is_slot(p, buf) ? XQ_SLOT_FRAMES : 1;
+	struct tc_seg s;
 
 	if (!len || frames_of(len) > reserved) {
 		unreserve(p, to, buf);
@@ -457,16 +443,19 @@ static void em_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 		return;
 	}
 	p->st.emitted[to]++;
-	if (to == XQ_WIRE) {
-		struct tc_seg s;
-
-		if (p->em.wire_gso_max && wire_super(p, buf, len))
+	if (to == XQ_WIRE && tc_seg_parse(buf, len, &s) == TC_SEG_TCP) {
+		if (p->em.wire_gso_max && is_super(&s)) {
+			/* a super-segment in an emit buffer (put_super refused) */
+			unreserve(p, XQ_WIRE, buf);
+			super_send(p, buf, buf + s.payload_off, &s);
+			buf_free(p, buf);
 			return;
+		}
 		/* held: its TX reservation stays until the run is sent */
 		if (gso_now(p)) {
-			if (wire_hold(p, buf, len))
+			if (wire_hold(p, buf, len, &s))
 				return;
-		} else if (p->em.wire_csum_partial && tc_seg_parse(buf, len, &s) == TC_SEG_TCP) {
+		} else {
 			wire_csum(p, buf, &s);
 		}
 	}
@@ -754,19 +743,12 @@ static void linearize(struct poller *p, const struct xdp_desc *d, uint32_t n, ui
 static uint32_t payload_pieces(struct poller *p, const struct xdp_desc *d, uint32_t n,
 			       const struct tc_seg *s, struct tc_iov *pv)
 {
-	uint32_t off = 0, k = 0, left = s->payload_len, i;
+	struct xdp_desc r[XQ_MAX_CHAIN];
+	uint32_t k = map_range(d, n, s->payload_off, s->ip_end, r, XQ_MAX_CHAIN, NULL), i;
 
-	for (i = 0; i < n && left; off += d[i].len, i++) {
-		const uint8_t *base = xsk_umem__get_data(p->q.area, d[i].addr);
-		uint32_t from = s->payload_off > off ? s->payload_off - off : 0, len;
-
-		if (from >= d[i].len)
-			continue;
-		len = d[i].len - from < left ? d[i].len - from : left;
-		pv[k].base = base + from;
-		pv[k].len = len;
-		left -= len;
-		k++;
+	for (i = 0; i < k; i++) {
+		pv[i].base = xsk_umem__get_data(p->q.area, r[i].addr);
+		pv[i].len = r[i].len;
 	}
 	return k;
 }
@@ -843,12 +825,12 @@ static int handle_frame(struct poller *p, enum xq_side from, const struct xdp_de
 			/* not an engine flow after all: it is needed whole */
 			linearize(p, d, n, head);
 			head = len;
+		} else {
+			p->st.pieces++;
 		}
 	} else {
 		v = flow_packet(p->ft, from, p->q.qid, pkt, len, now, &p->em);
 	}
-	if (n > 1)
-		p->st.pieces += npv && v != FV_FORWARD;
 	if (v != FV_FORWARD || kind != TC_SEG_TCP) {
 		/* FV_CONSUMED: the engine sent what it had to through em */
 		if (v != FV_CONSUMED)
