@@ -8,6 +8,10 @@
  *                                INGRESS of tcv1, on the flow's owning queue.
  *  xdp_host   (XDP on tcv1, skb mode): TCP segments of steered flows ->
  *                                xsks_host[rx queue]; anything else dropped.
+ *                                In tc mode also the wire's: -> xsks_wire.
+ *  tc_ingress (tc ingress IFACE): tc mode (no XDP on IFACE): xdp_wire's
+ *                                selection -> the ingress of tcv1, on queue
+ *                                queues + q. Else a guard for what XDP missed.
  *  tc_host_tx (tc egress tcv0):  drops everything: the host never sends into
  *                                the datapath through tcv0.
  * Decisions come only from maps. When the daemon is dead (stale heartbeat,
@@ -857,6 +861,16 @@ int xdp_host(struct xdp_md *ctx)
 	struct pinfo pi = {};
 	bool syn;
 
+	/* tc mode: queues from cfg->queues on carry what tc_ingress steered */
+	if (cfg && (cfg->flags & TC_CFG_TC_INGRESS) && cfg->queues && qid >= cfg->queues) {
+		__u32 wq = qid - cfg->queues;
+
+		if (!bpf_map_lookup_elem(&xsks_wire, &wq)) {
+			count(TC_DIR_WIRE, TC_CTR_NO_XSK);
+			return XDP_DROP;
+		}
+		return bpf_redirect_map(&xsks_wire, wq, XDP_DROP);
+	}
 	if (parse(data, data_end, bpf_xdp_get_buff_len(ctx), true, &pi) != P_TCP) {
 		count(TC_DIR_HOST, TC_CTR_NOT_STEERED_DROP);
 		return XDP_DROP;
@@ -1027,6 +1041,47 @@ int tc_host_rx(struct __sk_buff *skb)
  * private (unshared) and sent into IFACE's ingress once more, where generic
  * XDP now runs on it. Missed twice: dropped.
  */
+/*
+ * tc mode: xdp_wire's decisions, made on the skb, so that traffic not
+ * steered meets no XDP (generic XDP copies every multi-page skb). Steered
+ * segments go into tcv1's ingress on RX queue queues + q, whose socket is
+ * xsks_wire[q] (xdp_host).
+ */
+static __always_inline int tc_wire(struct __sk_buff *skb, const struct tc_config *cfg)
+{
+	struct pinfo pi = {};
+	enum verdict v;
+	__u32 owner;
+	bool alive;
+	int kind;
+
+	kind = parse_skb(skb, false, &pi);
+	v = classify(TC_DIR_WIRE, cfg, kind, &pi, skb, O_SKB);
+	if (v == V_PASS)
+		goto pass;
+	if (v == V_DROP)
+		return TC_ACT_SHOT;
+	alive = heartbeat_fresh(cfg);
+	/* without a known queue count a wire frame could land on a host queue */
+	if (alive && (!cfg->tcv1_ifindex || !cfg->queues)) {
+		count(TC_DIR_WIRE, TC_CTR_NO_TCV1);
+		alive = false;
+	}
+	v = decide(TC_DIR_WIRE, cfg, &pi.key, pi.flags, alive, skb->len > TC_DP_FRAME_MAX,
+		   &owner, skb, O_SKB, pi.l4_off);
+	if (v == V_STEER) {
+		/* a private copy of the headers: a tap may hold a clone */
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		skb->queue_mapping = cfg->queues + egress_queue(skb, cfg, owner) + 1;
+		return bpf_redirect(cfg->tcv1_ifindex, BPF_F_INGRESS);
+	}
+	if (v == V_DROP)
+		return TC_ACT_SHOT;
+pass:
+	count(TC_DIR_WIRE, TC_CTR_PASSED);
+	return TC_ACT_OK;
+}
+
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
@@ -1044,6 +1099,8 @@ int tc_ingress(struct __sk_buff *skb)
 		skb->mark = 0;
 		return TC_ACT_OK;
 	}
+	if (cfg->flags & TC_CFG_TC_INGRESS)
+		return tc_wire(skb, cfg);
 	resteer = skb->mark == TC_MARK_RESTEER;
 	if (resteer)
 		skb->mark = 0;

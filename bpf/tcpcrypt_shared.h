@@ -82,6 +82,12 @@ enum tc_cfg_flags {
 	 * "Handshakes" below).
 	 */
 	TC_CFG_STATELESS_HS	= 1u << 10,
+	/*
+	 * No XDP on IFACE (--mode tc): tc_ingress steers the wire's segments
+	 * into tcv1's ingress, on RX queue queues + q, where xdp_host hands
+	 * them to xsks_wire[q]. Traffic not steered never meets XDP.
+	 */
+	TC_CFG_TC_INGRESS	= 1u << 11,
 };
 
 struct tc_config {
@@ -91,7 +97,7 @@ struct tc_config {
 	__u32 tcv0_ifindex;	/* host end of the internal veth (reinjection into IFACE) */
 	__u32 tcv1_ifindex;	/* daemon end: tc egress redirects INTO its ingress;
 				 * 0: none (= dead daemon) */
-	__u32 xdp_mode;		/* enum tc_xdp_mode used on IFACE */
+	__u32 xdp_mode;		/* enum tc_xdp_mode used on IFACE (NONE: tc mode) */
 	__u32 host_xdp_mode;	/* enum tc_xdp_mode used on tcv1 (skb) */
 	__u32 queues;		/* RX queues 0..queues-1 served by tcpcryptd; 0: unknown.
 				 * A segment to steer arriving on another queue is
@@ -227,12 +233,13 @@ struct tc_port_key {
 
 /*
  * ---- xsks_wire / xsks_host: BPF_MAP_TYPE_XSKMAP, TC_MAX_QUEUES entries ----
- * key = queue id, value = AF_XDP socket fd (IFACE resp. tcv1).
+ * key = queue id, value = AF_XDP socket fd (IFACE resp. tcv1). In tc mode
+ * (TC_CFG_TC_INGRESS) xsks_wire[q] is bound to tcv1's queue queues + q.
  */
 
 /* ---- tc_counters: BPF_MAP_TYPE_PERCPU_ARRAY of __u64, key = dir * TC_CTR_MAX + ctr ---- */
 enum tc_dir {
-	TC_DIR_WIRE	= 0,	/* xdp_wire: IFACE ingress */
+	TC_DIR_WIRE	= 0,	/* xdp_wire (tc mode: tc_ingress): IFACE ingress */
 	TC_DIR_EGRESS	= 1,	/* tc_egress: IFACE egress */
 	TC_DIR_HOST	= 2,	/* xdp_host: tcv1 ingress; tc_host_tx: tcv0 egress */
 	TC_DIR_GUARD	= 3,	/* tc_ingress: IFACE ingress, frames XDP never saw */

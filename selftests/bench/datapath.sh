@@ -8,13 +8,14 @@
 #   plain         no daemon, no BPF
 #   stunnel       Debian's stunnel4 on both ends, TLS 1.3 TLS_AES_128_GCM_SHA256
 #                 (client: 127.0.0.1 -> tunnel -> server -> 127.0.0.1)
-#   not steered   tcpcryptd attached on both hosts (--mode auto), the port
-#                 excluded by policy: the cost of the datapath to other traffic
+#   not steered   tcpcryptd attached on both hosts, the port excluded by
+#                 policy: the cost of the datapath to other traffic, per mode
+#                 in BENCH_MODES (default "auto skb"; auto is tc on a veth)
 #   pass-through  tcpcryptd --passthrough on both hosts, the port steered, per
-#                 XDP mode in BENCH_MODES (default "auto native"; auto is skb
-#                 on a veth)
-#   tcpcrypt AEAD one row per AEAD once tcpcryptd encrypts (it lists --aead
-#                 in -h); until then a line says why the rows are missing
+#                 mode in BENCH_MODES
+#   tcpcrypt AEAD one row per AEAD (the modes tcpcryptd -h lists for --aead)
+#                 in auto mode, and the first AEAD in every other mode of
+#                 BENCH_MODES
 # Per case: iperf3 for BENCH_SECONDS (10) with 1 stream and with -P 4
 # (throughput; whole-VM CPU seconds per GB from /proc/stat, less what the
 # machine burnt per second in the 2 s before the run, since it is shared), and
@@ -30,7 +31,7 @@ source "$(dirname "$0")/../net/lib.sh"
 source "$(dirname "$0")/lib.sh"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RR=${BENCH_RR:-20000}
-BENCH_MODES=${BENCH_MODES:-auto native}
+BENCH_MODES=${BENCH_MODES:-auto skb}
 BENCH_MTUS=${BENCH_MTUS:-1500 9000}
 BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
 TCD=${TCD:-$BIN/tcpcryptd}
@@ -206,7 +207,7 @@ for MTU in $BENCH_MTUS; do
 		daemons "$mode" || continue
 		used=$(grep -o "attached ([a-z]* mode)" "$TMPD/d0.log" | grep -o "(.*)" | tr -d '()' |
 		       cut -d' ' -f1)
-		[ "$mode" = auto ] && measure "not steered" "auto:$used" 5301 192.0.2.2
+		measure "not steered" "${mode/auto/auto:$used}" 5301 192.0.2.2
 		measure "pass-through" "${mode/auto/auto:$used}" 5201 192.0.2.2
 		stop_daemons
 	done
@@ -217,6 +218,13 @@ for MTU in $BENCH_MTUS; do
 		for a in $AEADS; do
 			daemons auto --aead "$a" || continue
 			measure "tcpcrypt $a" "auto" 5201 192.0.2.2
+			stop_daemons
+		done
+		for mode in $BENCH_MODES; do
+			[ "$mode" = auto ] && continue
+			a=${AEADS%% *}
+			daemons "$mode" --aead "$a" || continue
+			measure "tcpcrypt $a" "$mode" 5201 192.0.2.2
 			stop_daemons
 		done
 	fi

@@ -153,6 +153,15 @@ bpf_ctr() {
 import json,sys; print(json.load(sys.stdin)[0]["counters"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
 }
 
+# dp_attached NS: tcpcrypt's programs are attached to eth0 (any mode).
+dp_attached() { ip netns exec "$1" "$LOADER" status eth0 >/dev/null 2>&1; }
+
+# dp_mode NS: how eth0's receive path is steered (native, skb or tc).
+dp_mode() {
+	ip netns exec "$1" "$LOADER" -j status eth0 | python3 -c '
+import json,sys; print(json.load(sys.stdin)[0]["xdp"]["mode"])'
+}
+
 # flow_set_state NS LPORT STATE: rewrite the state of the tc_flows entry
 # with local port LPORT (what the encryption engine does); every entry of
 # that port (IPv4 and IPv6).
@@ -161,8 +170,11 @@ flow_set_state() {
 	import json, subprocess, sys
 	lport, state = int(sys.argv[1]), int(sys.argv[2])
 	def j(*a): return json.loads(subprocess.check_output(("bpftool", "-j") + a))
-	prog = [l for l in j("net", "show")[0]["xdp"] if l["devname"] == "eth0"][0]["id"]
-	for mid in j("prog", "show", "id", str(prog))["map_ids"]:
+	net = j("net", "show")[0]
+	# xdp_wire, or in tc mode (no XDP on eth0) the tc programs
+	progs = [l.get("id", l.get("prog_id")) for l in net["xdp"] + net.get("tc", [])
+	         if l["devname"] == "eth0"]
+	for mid in {m for p in progs for m in j("prog", "show", "id", str(p)).get("map_ids", [])}:
 	    if j("map", "show", "id", str(mid))["name"] != "tc_flows":
 	        continue
 	    done = 0

@@ -54,7 +54,7 @@ check "h2: that SYN passed as plain TCP (dead_pass_syn > 0)" \
 ip netns exec "$H2" "$TCD" -i eth0 --cleanup >"$TMPD/cl.log" 2>&1
 check "--cleanup refuses with an ENCRYPTED flow in the map (exit 1)" [ $? = 1 ]
 check "--cleanup says why" grep -q "plaintext" "$TMPD/cl.log"
-check "--cleanup left the programs attached" sh -c "ip -n $H2 link show eth0 | grep -q xdp"
+check "--cleanup left the programs attached" dp_attached "$H2"
 
 # A new daemon takes over the leftovers.
 tcd_start h2b "$H2" "${HB[@]}" || fail "h2: new daemon starts over the leftovers"
@@ -88,7 +88,7 @@ check "h2: its SYNs were dropped (dropped_fail_closed > 0)" \
 # --cleanup removes a killed daemon's leftovers.
 check "tcpcryptd --cleanup exits 0" ip netns exec "$H2" "$TCD" -i eth0 --cleanup
 check "after --cleanup: no internal veth" sh -c "! ip -n $H2 link | grep -q tcx-"
-check "after --cleanup: no XDP on eth0" sh -c "! ip -n $H2 link show eth0 | grep -q xdp"
+check "after --cleanup: nothing attached to eth0" sh -c "! ip -n $H2 link show eth0 | grep -q xdp && ! tc -n $H2 filter show dev eth0 egress | grep -q bpf"
 check "after --cleanup: no clsact on eth0" sh -c "! tc -n $H2 qdisc show dev eth0 | grep -q clsact"
 tcd_stop h1
 check "after --cleanup: plain TCP works" xfer_nc "$H2" "$H1" 192.0.2.2 5205 "$F"

@@ -107,21 +107,25 @@ check "policy: flush" ld "$H2" policy eth0 flush
 check "ingress: detach H2" ld "$H2" detach eth0
 
 # jumbo frames: the programs are frags-aware, so native XDP on a veth takes
-# MTU 9000; auto picks skb on a veth anyway (native costs the traffic not
-# steered its peer's TSO/GSO) and says why
+# MTU 9000; auto picks tc on a veth anyway (any XDP there costs the traffic
+# not steered: native its peer's TSO/GSO, skb mode a copy) and says why
 ip -n "$H1" link set eth0 mtu 9000
 ip -n "$H2" link set eth0 mtu 9000
 check "mtu 9000: native attaches" ld "$H1" attach eth0 --mode native
 check "mtu 9000: status says native" [ "$(json "$H1" "d[0]['xdp']['mode']")" = native ]
 check "mtu 9000: detach native" ld "$H1" detach eth0
 check "mtu 9000: auto attaches" ld "$H1" attach eth0 --mode auto
-check "mtu 9000: auto says skb for veth, and why" \
-	grep -q 'mode auto: skb mode for driver veth (native XDP on a veth turns off' "$ERR"
-check "mtu 9000: status says skb" [ "$(json "$H1" "d[0]['xdp']['mode']")" = skb ]
+check "mtu 9000: auto says tc for veth, and why" \
+	grep -q 'mode auto: tc mode for driver veth (any XDP on a veth costs' "$ERR"
+check "mtu 9000: status says tc" [ "$(json "$H1" "d[0]['xdp']['mode']")" = tc ]
+check "mtu 9000: tc mode: no XDP on the interface" sh -c \
+	"! ip -n $H1 link show eth0 | grep -q prog/xdp"
+check "mtu 9000: tc mode: tc ingress attached" \
+	[ "$(json "$H1" "d[0]['tc']['ingress_prog_id'] > 0")" = True ]
 check "mtu 9000: status -j says auto, driver veth" \
 	[ "$(json "$H1" "d[0]['xdp']['auto'], d[0]['xdp']['driver']")" = "True veth" ]
 check "mtu 9000: plain status says auto" sh -c \
-	"ip netns exec $H1 $L status eth0 | grep -q 'xdp skb id [0-9]* (auto, driver veth)'"
+	"ip netns exec $H1 $L status eth0 | grep -q 'xdp none, tc mode: tc ingress steers (auto, driver veth)'"
 xid=$(json "$H1" "d[0]['xdp']['prog_id']")
 tid=$(json "$H1" "d[0]['tc']['prog_id']")
 check "mtu 9000: detach" ld "$H1" detach eth0
@@ -150,7 +154,9 @@ check "two: status -j with nothing attached is []" [ "$(json "$H2" "d")" = "[]" 
 HC=$BUILD/tests/dp_host_check
 OUT=$(mktemp)
 on_exit rm -f "$OUT"
-ip -n "$H1" link add tcv0 type veth peer name tcv1
+# two queues: in tc mode (auto on a veth) the wire's frames use tcv1's queue 1
+ip -n "$H1" link add tcv0 numtxqueues 2 numrxqueues 2 type veth peer name tcv1 \
+	numtxqueues 2 numrxqueues 2
 ip -n "$H1" link set tcv0 up
 ip -n "$H1" link set tcv1 up
 check "daemon: attach" ld "$H1" attach eth0

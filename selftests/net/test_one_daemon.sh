@@ -87,7 +87,7 @@ check "restart on the loader's attachment: keeps it the loader's" \
 	grep -q "the attachment is tcpcrypt-loader's and stays" "$TMPD/l2.log"
 check "it carries transfers" xfer_nc "$H2" "$H1" 192.0.2.2 5204 "$F"
 check "it exits 0" tcd_stop l2
-check "the loader's programs stay attached" sh -c "ip -n $H2 link show eth0 | grep -q xdp"
+check "the loader's programs stay attached" dp_attached "$H2"
 check "the daemon's veth pair is gone" sh -c "! ip -n $H2 link | grep -q tcx-"
 ip netns exec "$H2" "$LOADER" detach eth0 >/dev/null 2>&1
 tcd_stop peer

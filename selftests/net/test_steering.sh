@@ -160,7 +160,7 @@ check "steered transfer over the loader's attachment" xfer_nc "$H2" "$H1" 192.0.
 s=$(tcd_stats h2l)
 check "h2: port 5202 was steered" [ "$(ctr_line "$s" "stats(SIGUSR1) q0" wire_rx)" -gt 0 ]
 check "h2: exits 0" tcd_stop h2l
-check "h2: the loader's programs stay attached" sh -c "ip -n $H2 link show eth0 | grep -q xdp"
+check "h2: the loader's programs stay attached" dp_attached "$H2"
 check "h2: the daemon's veth pair is gone" sh -c "! ip -n $H2 link | grep -q tcx-"
 check "tcpcrypt-loader detach" sh -c "ip netns exec $H2 $LOADER detach eth0 >/dev/null"
 check "h2: nothing left after the loader's detach" \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Issue 10: super-packets both ways and coalescing, under loss and ECN.
-# H1 - R - H2, tcpcryptd --passthrough on H1 and H2, native and skb mode,
+# H1 - R - H2, tcpcryptd --passthrough on H1 and H2, native, skb and tc mode,
 # MTU 1500 and 9000, wire GSO on (the default: the stack's super-packets
 # leave whole through the packet socket) and off (tcpcryptd cuts them).
 # Then encrypting ("enc" rounds): the segment engine answers the stack's
@@ -54,7 +54,8 @@ q0() { ctr_line "$1" "stats(SIGUSR1) q0: wire_rx_chains" "$2"; }
 # mode MTU --wire-gso [tso: the hosts' eth0 segments TCP itself; auto follows it]
 for round in "native 1500 on" "native 9000 on" "skb 1500 auto on" "skb 9000 on" \
 	     "skb 1500 off" "native 9000 off" "skb 1500 auto off" \
-	     "skb 1500 auto on enc" "skb 9000 on - enc" "native 1500 off - enc"; do
+	     "skb 1500 auto on enc" "skb 9000 on - enc" "native 1500 off - enc" \
+	     "tc 9000 on" "tc 9000 on - enc"; do
 	read -r mode MTU gso tso enc <<<"$round"
 	[ "$tso" = - ] && tso=
 	tag="$mode mtu $MTU gso $gso${tso:+ tso $tso}${enc:+ encrypting}"

@@ -4,8 +4,10 @@
  *
  * A stand-in for tcpcryptd's datapath side, for test_loader.sh: finds the
  * attachment on IFACE (dp_open), attaches xdp_host to TCV1 (tc egress on
- * IFACE redirects into its ingress) and tc_host_tx to TCV0 (dp_attach_host), binds an AF_XDP socket on queue 0
- * of IFACE and of TCV1, puts them into the XSKMAPs, heartbeats, and counts
+ * IFACE redirects into its ingress) and tc_host_tx to TCV0 (dp_attach_host),
+ * binds an AF_XDP socket on queue 0 of IFACE (in tc mode: queue 1 of TCV1,
+ * which then needs two queues) and of TCV1, puts them into the XSKMAPs,
+ * heartbeats, and counts
  * the frames each socket receives. Prints "ready" once steering is live and
  * "wire_rx N host_rx M" at the end; exits 0 if both saw a TCP SYN within
  * SECONDS (--hold: run until killed, printing nothing more).
@@ -45,7 +47,7 @@ static void on_sig(int sig)
 	stop = 1;
 }
 
-static int sock_open(struct sock *s, const char *ifname)
+static int sock_open(struct sock *s, const char *ifname, __u32 qid)
 {
 	struct xsk_socket_config cfg = {
 		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
@@ -63,7 +65,7 @@ static int sock_open(struct sock *s, const char *ifname)
 	err = xsk_umem__create(&s->umem, s->area, NFRAMES * FRAME, &s->fill, &s->comp, NULL);
 	if (err)
 		return err;
-	err = xsk_socket__create(&s->xsk, ifname, 0, s->umem, &s->rx, &s->tx, &cfg);
+	err = xsk_socket__create(&s->xsk, ifname, qid, s->umem, &s->rx, &s->tx, &cfg);
 	if (err)
 		return err;
 	if (xsk_ring_prod__reserve(&s->fill, NFRAMES / 2, &idx) != NFRAMES / 2)
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
 {
 	struct sock wire = {}, host = {};
 	struct timespec t0, t;
-	bool hold;
+	bool hold, tcm;
 	struct dp *dp;
 	int secs, err, tcv0;
 
@@ -141,7 +143,18 @@ int main(int argc, char **argv)
 	err = dp_attach_host(dp, argv[2], argv[3]);
 	if (err)
 		return 1;
-	err = sock_open(&wire, argv[1]) ?: sock_open(&host, argv[2]);
+	/* tc mode: the wire's frames come through TCV1's queue 1 (queues = 1) */
+	tcm = dp->mode == DP_MODE_TC;
+	if (tcm) {
+		struct tc_config c;
+
+		err = dp_config_get(dp, &c);
+		c.queues = 1;
+		err = err ?: dp_config_set(dp, &c);
+		if (err)
+			return 1;
+	}
+	err = sock_open(&wire, tcm ? argv[2] : argv[1], tcm) ?: sock_open(&host, argv[2], 0);
 	if (err) {
 		fprintf(stderr, "AF_XDP socket: %s\n", strerror(-err));
 		return 1;

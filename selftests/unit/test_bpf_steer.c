@@ -868,6 +868,77 @@ static void test_tc_ingress_guard(void **state)
 	assert_int_equal(tc_ingress(&o, 0), TC_ACT_OK);
 }
 
+static void set_queues(uint32_t n)
+{
+	struct tc_config c;
+
+	assert_int_equal(dp_config_get(&E.dp, &c), 0);
+	c.queues = n;
+	assert_int_equal(dp_config_set(&E.dp, &c), 0);
+}
+
+/*
+ * tc mode (no XDP on IFACE): tc_ingress makes xdp_wire's decisions on the
+ * skb and redirects what is steered into tcv1 (queue queues + q, where
+ * xdp_host hands it to xsks_wire[q]), counted as the wire's; the cookie
+ * guard is off, and without a queue count nothing is steered.
+ */
+static void test_tc_mode_ingress(void **state)
+{
+	struct pkt_opts o = SYN80, syn2 = SYN80;
+	uint64_t syn, flow, passed, re, notcv1;
+
+	NEED_ENV();
+	syn2.sport = 40005;	/* a new connection beside the flow below */
+	set_cfg(TC_CFG_ENABLED | TC_CFG_TC_INGRESS, 7);
+	set_queues(1);
+	syn = counter(TC_DIR_WIRE, TC_CTR_STEERED_SYN);
+	flow = counter(TC_DIR_WIRE, TC_CTR_STEERED_FLOW);
+	passed = counter(TC_DIR_WIRE, TC_CTR_PASSED);
+	re = counter(TC_DIR_GUARD, TC_CTR_RESTEERED);
+	assert_int_equal(tc_ingress(&SYN80, 0), TC_ACT_REDIRECT);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_STEERED_SYN), syn + 1);
+	flow4(false, 80, 40000, TC_FLOW_ENCRYPTED);
+	o.flags = F_ACK;
+	o.payload = 100;
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_REDIRECT);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_STEERED_FLOW), flow + 1);
+	/* no resteering in tc mode: the mark means nothing */
+	assert_int_equal(tc_ingress(&o, TC_MARK_RESTEER), TC_ACT_REDIRECT);
+	assert_int_equal(counter(TC_DIR_GUARD, TC_CTR_RESTEERED), re);
+	/* the host's reinjection passes */
+	assert_int_equal(tc_ingress(&o, TC_MARK_HOST), TC_ACT_OK);
+	/* not steered: passed, counted as the wire's */
+	o.sport = 40001;
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_OK);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_PASSED), passed + 1);
+	o.sport = 40000;
+	/* no queue count: treated as a dead daemon, never steered to a host queue */
+	set_queues(0);
+	notcv1 = counter(TC_DIR_WIRE, TC_CTR_NO_TCV1);
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_SHOT);
+	assert_int_equal(tc_ingress(&syn2, 0), TC_ACT_OK);
+	assert_int_equal(counter(TC_DIR_WIRE, TC_CTR_NO_TCV1), notcv1 + 2);
+	set_queues(1);
+	/* a dead daemon's encrypted flow: dropped; its new SYNs: plain */
+	set_heartbeat(0);
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_SHOT);
+	assert_int_equal(tc_ingress(&syn2, 0), TC_ACT_OK);
+	set_policy("fail-closed on");
+	assert_int_equal(tc_ingress(&syn2, 0), TC_ACT_SHOT);
+	o.proto = IPPROTO_UDP;
+	assert_int_equal(tc_ingress(&o, 0), TC_ACT_OK);
+	/* xdp_host: queues below cfg->queues are still the host's */
+	alive();
+	set_cfg(TC_CFG_ENABLED | TC_CFG_TC_INGRESS, 7);
+	o = SYN80;
+	o.egress = true;
+	o.flags = F_ACK;
+	o.sport = 40009;
+	assert_int_equal(run(bpf_program__fd(E.skel->progs.xdp_host), &o), XDP_DROP);
+	set_queues(0);
+}
+
 static void test_probe_bitmaps(void **state)
 {
 	uint64_t pkt[8] = {}, out[8] = {};
@@ -1295,7 +1366,38 @@ static void dump_frame(const char *what, const uint8_t *b, size_t n, int kind, i
 struct diff_stats {
 	unsigned int steered, passed, dropped, kinds[TC_SEG_TOO_DEEP + 1];
 	unsigned int stateless;	/* steered by the stateless-handshake rule alone */
+	unsigned int tc_agreed;	/* tc mode: frames tc_ingress decided as xdp_wire */
 };
+
+/*
+ * tc mode: tc_ingress must decide every frame as xdp_wire just did (steer,
+ * pass, drop), since it replaces xdp_wire on the interface.
+ */
+static bool diff_tc_mode;
+
+static void diff_tc_ingress(const uint8_t *b, size_t n, __u32 xdp_ret, struct diff_stats *ds)
+{
+	static uint8_t out[PKT_MAX + 4096];
+	struct __sk_buff ctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b, .data_size_in = n,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	__u32 want = xdp_ret == XDP_REDIRECT ? TC_ACT_REDIRECT :
+		     xdp_ret == XDP_PASS ? TC_ACT_OK : TC_ACT_SHOT;
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(E.skel->progs.tc_ingress), &t)) {
+		if (errno == EINVAL && n < 64)
+			return;		/* a runt the stack could not have made */
+		print_message("# tc_ingress test run failed: %s, %zu bytes\n", strerror(errno), n);
+		fail();
+	}
+	if (t.retval != want) {
+		dump_frame("tc mode: tc_ingress decided otherwise than xdp_wire", b, n, -1,
+			   t.retval);
+		fail();
+	}
+	ds->tc_agreed++;
+}
 
 /* One frame through one program, checked against tc_seg_parse(). */
 static void diff_one(int fd, bool egress, struct diff_stats *ds)
@@ -1331,6 +1433,8 @@ static void diff_one(int fd, bool egress, struct diff_stats *ds)
 			      egress ? "tc_egress" : "xdp_wire");
 		fail();
 	}
+	if (!egress && diff_tc_mode)
+		diff_tc_ingress(b, n, t.retval, ds);
 	kind = tc_seg_parse(b, n, &sg);
 	ds->kinds[kind]++;
 	if (kind == TC_SEG_TCP || kind == TC_SEG_FRAG_FIRST) {
@@ -1435,20 +1539,29 @@ static void test_differential_bpf_vs_tc_seg_parse(void **state)
 	for (i = 0; i <= TC_SEG_TOO_DEEP; i++)
 		assert_true(in.kinds[i] > 20);
 
-	/* again with stateless handshakes (tcpcryptd encrypting) */
+	/*
+	 * again with stateless handshakes (tcpcryptd encrypting), and in tc
+	 * mode: tc_ingress beside xdp_wire on every ingress frame
+	 */
 	memset(&in, 0, sizeof(in));
 	memset(&eg, 0, sizeof(eg));
-	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS, 7);
+	set_cfg(TC_CFG_ENABLED | TC_CFG_STATELESS_HS | TC_CFG_TC_INGRESS, 7);
+	set_queues(1);
 	diff_stateless = true;
+	diff_tc_mode = true;
 	for (i = 0; i < 15000; i++) {
 		diff_one(bpf_program__fd(E.skel->progs.xdp_wire), false, &in);
 		diff_one(bpf_program__fd(E.skel->progs.tc_egress), true, &eg);
 	}
+	diff_tc_mode = false;
 	diff_stateless = false;
+	set_queues(0);
 	print_message("# stateless: xdp_wire %u steered (%u by the handshake rule alone) %u passed "
-		      "%u dropped; tc_egress %u (%u)/%u/%u\n", in.steered, in.stateless, in.passed,
-		      in.dropped, eg.steered, eg.stateless, eg.passed, eg.dropped);
+		      "%u dropped; tc_egress %u (%u)/%u/%u; tc mode: tc_ingress agreed on %u\n",
+		      in.steered, in.stateless, in.passed, in.dropped, eg.steered, eg.stateless,
+		      eg.passed, eg.dropped, in.tc_agreed);
 	assert_true(in.stateless > 100 && eg.stateless > 100);
+	assert_true(in.tc_agreed > 10000);
 }
 
 /* ---- environment ---- */
@@ -1564,6 +1677,7 @@ int main(void)
 		cmocka_unit_test_setup(test_xdp_host, reset),
 		cmocka_unit_test_setup(test_stateless_handshakes, reset),
 		cmocka_unit_test_setup(test_tc_ingress_guard, reset),
+		cmocka_unit_test_setup(test_tc_mode_ingress, reset),
 		cmocka_unit_test_setup(test_probe_bitmaps, reset),
 		cmocka_unit_test_setup(test_fragments, reset),
 		cmocka_unit_test_setup(test_flow_map_full_never_evicts, reset),

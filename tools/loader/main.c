@@ -30,7 +30,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: tcpcrypt-loader [OPTIONS] COMMAND ...\n"
-"  attach IFACE [--mode native|skb|auto] [--policy FILE]\n"
+"  attach IFACE [--mode native|skb|tc|auto] [--policy FILE]\n"
 "                         load and attach XDP (ingress) and tc egress to IFACE\n"
 "  detach IFACE [--force] remove everything tcpcrypt attached to IFACE; refused\n"
 "                         while tcpcryptd runs or encrypted connections are open\n"
@@ -98,7 +98,7 @@ static int cmd_attach(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (dp_mode_parse(optarg, &mode))
-				return usage_err("bad mode '%s' (native, skb or auto)", optarg);
+				return usage_err("bad mode '%s' (native, skb, tc or auto)", optarg);
 			break;
 		case 'P':
 			pfile = optarg;
@@ -126,9 +126,13 @@ static int cmd_attach(int argc, char **argv)
 		if (err)
 			pr_warn("%s: applying policy %s: %s\n", ifname, pfile, strerror(-err));
 	}
-	pr_info("%s: attached, XDP %s mode (prog id %u), tc egress (prog id %u), tc ingress "
-		"(prog id %u)\n", ifname, dp_mode_name(dp->mode), dp->xdp_prog_id, dp->tc_prog_id,
-		dp->tc_in_prog_id);
+	if (dp->mode == DP_MODE_TC)
+		pr_info("%s: attached, tc mode: no XDP, tc ingress steers (prog id %u), tc egress "
+			"(prog id %u)\n", ifname, dp->tc_in_prog_id, dp->tc_prog_id);
+	else
+		pr_info("%s: attached, XDP %s mode (prog id %u), tc egress (prog id %u), tc "
+			"ingress (prog id %u)\n", ifname, dp_mode_name(dp->mode), dp->xdp_prog_id,
+			dp->tc_prog_id, dp->tc_in_prog_id);
 	policy_free(&pol);
 	dp_close(dp);
 	return err ? 1 : 0;
@@ -222,6 +226,12 @@ static void print_bitmap(struct jp *jp, const char *key, __u64 bits)
 
 static void print_mode(struct jp *jp, enum dp_mode mode, __u32 id)
 {
+	if (mode == DP_MODE_TC) {
+		/* no XDP on the interface: tc_ingress steers the wire's segments */
+		jp_str(jp, "mode", " xdp none, %s mode: tc ingress steers", dp_mode_name(mode));
+		jp_uint(jp, "prog_id", "%.0llu", 0);
+		return;
+	}
 	jp_str(jp, "mode", " xdp %s", id ? dp_mode_name(mode) : "none");
 	jp_uint(jp, "prog_id", " id %llu", id);
 }

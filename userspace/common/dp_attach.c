@@ -133,15 +133,19 @@ static const struct {
 	enum dp_mode mode;
 	const char *why;
 } auto_modes[] = {
-	{ "veth", DP_MODE_SKB, "native XDP on a veth turns off its peer's TSO/GSO: "
-	  "traffic not steered keeps about 1.0 of plain TCP in skb mode, 0.4-0.5 in native" },
+	{ "veth", DP_MODE_TC, "any XDP on a veth costs the traffic not steered: native "
+	  "turns off its peer's TSO/GSO, skb mode copies every multi-page packet; "
+	  "tc ingress steers without XDP on the interface" },
 };
 
 enum dp_mode dp_auto_mode(const char *ifname, const char **why)
 {
+	const char *unused;
 	char drv[32];
 	size_t i;
 
+	if (!why)
+		why = &unused;
 	dp_driver(ifname, drv, sizeof(drv));
 	for (i = 0; i < sizeof(auto_modes) / sizeof(auto_modes[0]); i++)
 		if (!strcmp(drv, auto_modes[i].driver)) {
@@ -170,6 +174,7 @@ const char *dp_mode_name(enum dp_mode mode)
 	switch (mode) {
 	case DP_MODE_NATIVE: return "native";
 	case DP_MODE_SKB: return "skb";
+	case DP_MODE_TC: return "tc";
 	case DP_MODE_AUTO: return "auto";
 	}
 	return "?";
@@ -181,6 +186,8 @@ int dp_mode_parse(const char *s, enum dp_mode *mode)
 		*mode = DP_MODE_NATIVE;
 	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
 		*mode = DP_MODE_SKB;
+	else if (!strcmp(s, "tc"))
+		*mode = DP_MODE_TC;
 	else if (!strcmp(s, "auto"))
 		*mode = DP_MODE_AUTO;
 	else
@@ -473,18 +480,10 @@ static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
 {
 	struct xdp_program *xp;
 	enum dp_mode m = mode;
-	const char *why;
 	int err;
 
-	if (mode == DP_MODE_AUTO) {
-		char drv[32];
-
-		m = dp_auto_mode(ifname, &why);
-		dp_driver(ifname, drv, sizeof(drv));
-		pr_info("%s: --mode auto: %s mode for driver %s (%s)\n", ifname, dp_mode_name(m),
-			drv, why);
-	}
-
+	if (mode == DP_MODE_AUTO)
+		m = dp_auto_mode(ifname, NULL);
 	xp = xdp_program__from_fd(prog_fd);
 	err = libxdp_get_error(xp);
 	if (err) {
@@ -571,8 +570,12 @@ static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact, bool a
 			 (autom ? TC_CFG_MODE_AUTO : 0),
 		.hb_timeout_ms = TC_HB_TIMEOUT_MS,
 		.iface_ifindex = dp->ifindex,
-		.xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB : TC_XDP_MODE_NATIVE,
+		.xdp_mode = used == DP_MODE_SKB ? TC_XDP_MODE_SKB :
+			    used == DP_MODE_NATIVE ? TC_XDP_MODE_NATIVE : TC_XDP_MODE_NONE,
 	};
+
+	if (used == DP_MODE_TC)
+		cfg.flags |= TC_CFG_TC_INGRESS;
 
 	/* unguessable, so that no frame arrives with it by chance (tc_ingress) */
 	while (!cookie)
@@ -648,10 +651,23 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 	if (err)
 		goto err_free;
 
-	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_wire), ifname, ifindex, mode,
-			      &used);
-	if (err)
-		goto err_free;
+	if (mode == DP_MODE_AUTO) {
+		const char *why;
+		char drv[32];
+
+		used = dp_auto_mode(ifname, &why);
+		dp_driver(ifname, drv, sizeof(drv));
+		pr_info("%s: --mode auto: %s mode for driver %s (%s)\n", ifname,
+			dp_mode_name(used), drv, why);
+	} else {
+		used = mode;
+	}
+	if (used != DP_MODE_TC) {
+		err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_wire), ifname, ifindex,
+				      mode, &used);
+		if (err)
+			goto err_free;
+	}
 
 	err = bpf_tc_hook_create(&hook);
 	if (!err)
@@ -696,7 +712,8 @@ err_tc:
 		bpf_tc_hook_destroy(&hook);
 	}
 err_xdp:
-	xdp_detach_id(ifindex, xdp_attached(ifindex, NULL), used);
+	if (used != DP_MODE_TC)
+		xdp_detach_id(ifindex, xdp_attached(ifindex, NULL), used);
 err_free:
 	dp_close(dp);
 	return err;
@@ -762,7 +779,11 @@ int dp_open(const char *ifname, struct dp **out)
 		warn_perm("finding the maps", err);
 		goto err;
 	}
-	if (!dp_config_get(dp, &cfg) && cfg.tcv1_ifindex) {
+	if (dp_config_get(dp, &cfg))
+		cfg.flags = cfg.tcv1_ifindex = 0;
+	if (cfg.flags & TC_CFG_TC_INGRESS)
+		dp->mode = DP_MODE_TC;
+	if (cfg.tcv1_ifindex) {
 		id = xdp_attached(cfg.tcv1_ifindex, &dp->host_mode);
 		dp->priv->host_prog_fd = prog_fd_by_id_name(id, TC_PROG_XDP_HOST);
 		if (dp->priv->host_prog_fd >= 0) {
@@ -948,6 +969,9 @@ int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0)
 
 	if (dp->maps.xsks_host < 0)
 		dp->maps.xsks_host = fcntl(bpf_map__fd(skel->maps.xsks_host), F_DUPFD_CLOEXEC, 3);
+	/* tc mode: no xdp_wire holds xsks_wire; xdp_host does */
+	if (dp->maps.xsks_wire < 0)
+		dp->maps.xsks_wire = fcntl(bpf_map__fd(skel->maps.xsks_wire), F_DUPFD_CLOEXEC, 3);
 	tcpcrypt_bpf__destroy(dp->priv->host_skel);
 	dp->priv->host_skel = skel;
 	if (dp->priv->host_prog_fd >= 0)	/* the replaced program, if any */

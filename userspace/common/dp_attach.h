@@ -23,6 +23,7 @@ enum dp_mode {
 	DP_MODE_AUTO = 0,	/* by driver (dp_auto_mode), with a log line */
 	DP_MODE_NATIVE,
 	DP_MODE_SKB,
+	DP_MODE_TC,	/* no XDP on IFACE: tc_ingress steers (TC_CFG_TC_INGRESS) */
 };
 
 /* Map file descriptors; -1 when absent. Owned by struct dp. */
@@ -45,7 +46,7 @@ struct dp_priv;
 struct dp {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
-	enum dp_mode mode;	/* in use on IFACE: DP_MODE_NATIVE or DP_MODE_SKB */
+	enum dp_mode mode;	/* in use on IFACE: DP_MODE_NATIVE, _SKB or _TC */
 	__u32 xdp_prog_id;	/* xdp_wire (the component, not a dispatcher) */
 	__u32 tc_prog_id;	/* tc_egress */
 	__u32 tc_in_prog_id;	/* tc_ingress */
@@ -163,7 +164,7 @@ int dp_driver(const char *ifname, char *buf, size_t len);
 enum dp_mode dp_auto_mode(const char *ifname, const char **why);
 
 const char *dp_mode_name(enum dp_mode mode);
-/* "native"/"skb"/"auto" -> mode; -EINVAL otherwise. */
+/* "native"/"skb"/"tc"/"auto" -> mode; -EINVAL otherwise. */
 int dp_mode_parse(const char *s, enum dp_mode *mode);
 
 #endif /* TC_DP_ATTACH_H */

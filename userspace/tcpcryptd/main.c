@@ -269,8 +269,8 @@ static const struct opt opts[] = {
 	{ "interface", 'i', "IFACE", "interface to attach to (required)", set_iface },
 	{ "queues", 0, "N", "use queues 0..N-1 (default: all RX queues of IFACE); "
 	  "one AF_XDP socket pair and one poller thread per queue", set_queues },
-	{ "mode", 0, "native|skb|auto", "XDP attach mode on IFACE (default auto: by driver, "
-	  "the mode that costs traffic tcpcrypt does not steer least; veth: skb)", set_mode },
+	{ "mode", 0, "native|skb|tc|auto", "XDP attach mode on IFACE, or tc: no XDP there (default auto: by driver, "
+	  "the mode that costs traffic tcpcrypt does not steer least; veth: tc)", set_mode },
 	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
 	  "only does copy mode, so auto means copy mode)", set_zc },
 	{ "wire-gso", 0, "auto|on|off", "send segments to IFACE as GSO super-packets through "
@@ -692,8 +692,8 @@ static void log_poller(const char *why, struct poller *p)
 			 s == XQ_WIRE ? "wire" : "host", U(xs[s].rx_dropped),
 			 U(xs[s].rx_invalid_descs), U(xs[s].rx_ring_full),
 			 U(xs[s].rx_fill_ring_empty_descs), U(xs[s].tx_invalid_descs),
-			 U(xs[s].tx_ring_empty_descs), p->q.s[s].fill_goal,
-			 U(p->q.s[s].fill_grown));
+			 U(xs[s].tx_ring_empty_descs), p->q.rxs[s]->fill_goal,
+			 U(p->q.rxs[s]->fill_grown));
 	}
 }
 
@@ -1003,6 +1003,9 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 		.rx_size = cfg.rx_ring,
 		.tx_size = cfg.tx_ring,
 		.fill_size = cfg.fill_ring,
+		/* tc mode: the wire's frames come through tcv1 (TC_CFG_TC_INGRESS) */
+		.wire_in = dp->mode == DP_MODE_TC,
+		.wire_in_base = cfg.queues,
 	};
 	unsigned int i;
 	int err;
@@ -1023,9 +1026,9 @@ static int create_pollers(int stop_fd, unsigned int mtu)
 		err = poller_init(p);
 		if (err)
 			return err;
-		err = dp_xsk_set(dp, false, i, p->q.s[XQ_WIRE].fd);
+		err = dp_xsk_set(dp, false, i, p->q.rxs[XQ_WIRE]->fd);
 		if (!err)
-			err = dp_xsk_set(dp, true, i, p->q.s[XQ_HOST].fd);
+			err = dp_xsk_set(dp, true, i, p->q.rxs[XQ_HOST]->fd);
 		if (err)
 			return err;
 		p->ft = &ft;
@@ -1317,7 +1320,9 @@ static int lock_interface(int ifindex)
 /* The internal veth pair (a dead daemon's leftover is ours to replace) and its filters. */
 static int setup_host_side(int ifindex, const uint8_t *mac)
 {
-	int err = hostif_create(&hif, ifindex, cfg.queues, mac);
+	/* tc mode: tcv1's queues from cfg.queues on carry the wire's frames */
+	unsigned int nq = dp->mode == DP_MODE_TC ? 2 * cfg.queues : cfg.queues;
+	int err = hostif_create(&hif, ifindex, nq, mac);
 
 	if (err == -EEXIST) {
 		char n0[IF_NAMESIZE], n1[IF_NAMESIZE];
@@ -1326,7 +1331,7 @@ static int setup_host_side(int ifindex, const uint8_t *mac)
 		hostif_names(ifindex, n0, n1);
 		pr_warn("stale internal veth pair %s/%s: deleting it\n", n0, n1);
 		hostif_delete_link(n0);
-		err = hostif_create(&hif, ifindex, cfg.queues, mac);
+		err = hostif_create(&hif, ifindex, nq, mac);
 	}
 	if (err)
 		return err;

@@ -883,7 +883,7 @@ static inline void prefetch_frame(struct poller *p, uint64_t addr)
 /* One batch from FROM's RX ring. Returns the descriptors consumed. */
 static uint32_t rx_batch(struct poller *p, enum xq_side from, uint64_t now)
 {
-	struct xq_sock *src = &p->q.s[from];
+	struct xq_sock *src = p->q.rxs[from];
 	struct xdp_desc d[XQ_MAX_CHAIN];
 	uint32_t n, idx, i = 0, k;
 
@@ -936,7 +936,7 @@ static void refill(struct poller *p)
 	int side;
 
 	for (side = 0; side < XQ_SIDES; side++) {
-		struct xq_sock *s = &p->q.s[side];
+		struct xq_sock *s = p->q.rxs[side];
 
 		if (!p->q.nfree) {
 			p->st.no_frames++;
@@ -1004,8 +1004,8 @@ static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
 	struct pollfd pfd[3] = {
-		{ .fd = p->q.s[XQ_WIRE].fd, .events = POLLIN },
-		{ .fd = p->q.s[XQ_HOST].fd, .events = POLLIN },
+		{ .fd = p->q.rxs[XQ_WIRE]->fd, .events = POLLIN },
+		{ .fd = p->q.rxs[XQ_HOST]->fd, .events = POLLIN },
 		{ .fd = p->stop_fd, .events = POLLIN },
 	};
 	uint64_t spin_until = 0;

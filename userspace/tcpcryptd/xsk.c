@@ -24,10 +24,10 @@
 #include "common/log.h"
 #include "tcpcryptd/xsk.h"
 
-static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
-			  uint16_t bind_flags)
+/* A socket on IFNAME's queue QID in Q's UMEM; RX and TX say which rings it has. */
+static int xq_sock_create(struct xq *q, struct xq_sock *s, const char *ifname, uint32_t qid,
+			  uint16_t bind_flags, bool rx, bool tx)
 {
-	struct xq_sock *s = &q->s[side];
 	struct xsk_socket_config cfg = {
 		.rx_size = q->rx_size,
 		.tx_size = q->tx_size,
@@ -37,8 +37,8 @@ static int xq_sock_create(struct xq *q, enum xq_side side, const char *ifname,
 	int err;
 
 	/* The first socket uses the rings made by xsk_umem__create (s[WIRE]). */
-	err = xsk_socket__create_shared(&s->xsk, ifname, q->qid, q->umem,
-					&s->rx, &s->tx, &s->fill, &s->comp, &cfg);
+	err = xsk_socket__create_shared(&s->xsk, ifname, qid, q->umem, rx ? &s->rx : NULL,
+					tx ? &s->tx : NULL, &s->fill, &s->comp, &cfg);
 	if (err)
 		return err;
 	s->fd = xsk_socket__fd(s->xsk);
@@ -93,7 +93,7 @@ void xq_fill_adapt(struct xq_sock *s, uint32_t level, uint32_t max)
 
 void xq_fill(struct xq *q, enum xq_side side)
 {
-	struct xq_sock *s = &q->s[side];
+	struct xq_sock *s = q->rxs[side];
 	uint32_t level, n, idx, i, avail;
 
 	/* asking for the whole ring refreshes the kernel's consumer index */
@@ -162,7 +162,9 @@ int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_
 
 	memset(q, 0, sizeof(*q));
 	q->qid = qid;
-	q->s[XQ_WIRE].fd = q->s[XQ_HOST].fd = -1;
+	q->s[XQ_WIRE].fd = q->s[XQ_HOST].fd = q->in.fd = -1;
+	q->rxs[XQ_WIRE] = o->wire_in ? &q->in : &q->s[XQ_WIRE];
+	q->rxs[XQ_HOST] = &q->s[XQ_HOST];
 	err = umem_layout(q, o);
 	if (err)
 		goto err;
@@ -201,16 +203,25 @@ int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_
 		err = -EOPNOTSUPP;
 		goto err;
 	}
-	err = xq_sock_create(q, XQ_WIRE, wire_if, bind_flags);
+	err = xq_sock_create(q, &q->s[XQ_WIRE], wire_if, qid, bind_flags, !o->wire_in, true);
 	if (err) {
 		pr_warn("queue %u: AF_XDP socket on %s: %s%s\n", qid, wire_if, strerror(-err),
 			err == -EINVAL ? " (multi-buffer AF_XDP needs Linux 6.6 or later)" : "");
 		goto err;
 	}
-	err = xq_sock_create(q, XQ_HOST, host_if, bind_flags);
+	err = xq_sock_create(q, &q->s[XQ_HOST], host_if, qid, bind_flags, true, true);
 	if (err) {
 		pr_warn("queue %u: AF_XDP socket on %s: %s\n", qid, host_if, strerror(-err));
 		goto err;
+	}
+	if (o->wire_in) {
+		err = xq_sock_create(q, &q->in, host_if, o->wire_in_base + qid, bind_flags, true,
+				     false);
+		if (err) {
+			pr_warn("queue %u: AF_XDP socket on %s queue %u: %s\n", qid, host_if,
+				o->wire_in_base + qid, strerror(-err));
+			goto err;
+		}
 	}
 	/* both fill rings start full; the rest stays free for the TX side */
 	xq_fill(q, XQ_WIRE);
@@ -230,6 +241,9 @@ void xq_destroy(struct xq *q)
 			xsk_socket__delete(q->s[i].xsk);
 		q->s[i].xsk = NULL;
 	}
+	if (q->in.xsk)
+		xsk_socket__delete(q->in.xsk);
+	q->in.xsk = NULL;
 	if (q->umem)
 		xsk_umem__delete(q->umem);
 	q->umem = NULL;
@@ -249,10 +263,10 @@ int xq_update_maps(struct xq *q, int wire_xskmap_fd, int host_xskmap_fd)
 	uint32_t key = q->qid;
 	int err;
 
-	err = bpf_map_update_elem(wire_xskmap_fd, &key, &q->s[XQ_WIRE].fd, BPF_ANY);
+	err = bpf_map_update_elem(wire_xskmap_fd, &key, &q->rxs[XQ_WIRE]->fd, BPF_ANY);
 	if (err)
 		return -errno;
-	err = bpf_map_update_elem(host_xskmap_fd, &key, &q->s[XQ_HOST].fd, BPF_ANY);
+	err = bpf_map_update_elem(host_xskmap_fd, &key, &q->rxs[XQ_HOST]->fd, BPF_ANY);
 	if (err)
 		return -errno;
 	return 0;
@@ -260,6 +274,7 @@ int xq_update_maps(struct xq *q, int wire_xskmap_fd, int host_xskmap_fd)
 
 int xq_stats(struct xq *q, enum xq_side side, struct xdp_statistics *st)
 {
+	struct xdp_statistics rx;
 	socklen_t len = sizeof(*st);
 
 	memset(st, 0, sizeof(*st));
@@ -267,5 +282,16 @@ int xq_stats(struct xq *q, enum xq_side side, struct xdp_statistics *st)
 		return -EBADF;
 	if (getsockopt(q->s[side].fd, SOL_XDP, XDP_STATISTICS, st, &len))
 		return -errno;
+	if (q->rxs[side] == &q->s[side])
+		return 0;
+	/* tc mode: the wire's RX counters are the other socket's */
+	len = sizeof(rx);
+	memset(&rx, 0, sizeof(rx));
+	if (getsockopt(q->rxs[side]->fd, SOL_XDP, XDP_STATISTICS, &rx, &len))
+		return -errno;
+	st->rx_dropped = rx.rx_dropped;
+	st->rx_invalid_descs = rx.rx_invalid_descs;
+	st->rx_ring_full = rx.rx_ring_full;
+	st->rx_fill_ring_empty_descs = rx.rx_fill_ring_empty_descs;
 	return 0;
 }

@@ -3,6 +3,8 @@
  * AF_XDP plumbing for one queue: a wire socket (IFACE, q) and a host socket
  * (tcv1, q) sharing ONE UMEM, so a frame received on one socket is sent on
  * the other by handing over its descriptors; the bytes are never copied.
+ * In tc mode (no XDP on IFACE) a third socket in the same UMEM, on tcv1's
+ * queue base + q, receives the wire's frames; the IFACE socket only sends.
  *
  * Both sockets are multi-buffer (XDP_USE_SG): a frame longer than one UMEM
  * frame arrives as a chain of descriptors (XDP_PKT_CONTD on all but the
@@ -70,6 +72,13 @@ struct xq_opts {
 	bool need_wakeup;
 	uint32_t rx_size, tx_size, fill_size;	/* powers of two; 0: defaults */
 	uint32_t slots;				/* engine buffers; 0: default */
+	/*
+	 * tc mode (TC_CFG_TC_INGRESS): wire frames arrive on the host
+	 * interface's queue wire_in_base + qid, not on IFACE, which then
+	 * only transmits.
+	 */
+	bool wire_in;
+	uint32_t wire_in_base;
 };
 
 struct xq {
@@ -78,7 +87,9 @@ struct xq {
 	void *map_base;
 	uint64_t area_size;
 	struct xsk_umem *umem;
-	struct xq_sock s[XQ_SIDES];
+	struct xq_sock s[XQ_SIDES];	/* what each side transmits on */
+	struct xq_sock in;		/* tc mode: the wire's RX socket (on tcv1) */
+	struct xq_sock *rxs[XQ_SIDES];	/* what each side receives on: s[side] or &in */
 	uint32_t rx_size, tx_size, fill_size, comp_size;
 	/* single frames owned by userspace, neither in a ring nor in the kernel */
 	uint64_t *free;
@@ -93,10 +104,10 @@ struct xq {
 int xq_create(struct xq *q, uint32_t qid, const char *wire_if, const char *host_if,
 	      const struct xq_opts *o);
 void xq_destroy(struct xq *q);
-/* Register both sockets in their XSKMAPs (key = queue id). */
+/* Register the receiving sockets in their XSKMAPs (key = queue id). */
 int xq_update_maps(struct xq *q, int wire_xskmap_fd, int host_xskmap_fd);
 int xq_stats(struct xq *q, enum xq_side side, struct xdp_statistics *st);
-/* Move frames from the free list into SIDE's fill ring, up to its goal. */
+/* Move frames from the free list into SIDE's (RX socket's) fill ring, up to its goal. */
 void xq_fill(struct xq *q, enum xq_side side);
 /* Adapt the goal to LEVEL, the frames the kernel still held (of at most MAX). */
 void xq_fill_adapt(struct xq_sock *s, uint32_t level, uint32_t max);
