@@ -41,8 +41,8 @@ ADDR=198.51.100.2
 ROWS=()
 PIDS=()
 
-# daemons ARGS...: tcpcryptd on both hosts (skb mode), waits until they run
-daemons() { bench_daemons --mode skb "$@"; }
+# daemons ARGS...: tcpcryptd on both hosts (--mode auto: tc on a veth), waits until they run
+daemons() { bench_daemons --mode auto "$@"; }
 
 # stream_gbit PORT LOSS: iperf3 one stream, LOSS per million dropped each way on
 # R (0: no fault program at all) -> Gbit/s

@@ -351,7 +351,7 @@ while True:
 		check "stop: nothing but resets of the connection leaves afterwards" [ "$n" = 0 ]
 		check "stop: the marker never appears on the wire" \
 			[ "$(grep -c "$MARK" "$TMPD/after-stop.pcap")" = 0 ]
-		check "stop: the programs are detached" sh -c "! ip -n $H1 link show eth0 | grep -q xdp"
+		check "stop: the programs are detached" sh -c "! ip netns exec $H1 $LOADER status eth0 >/dev/null 2>&1"
 	else
 		fail "stop: h1 restarts"
 	fi
@@ -359,6 +359,43 @@ while True:
 else
 	fail "tcp_ecn=1: daemons start"
 fi
+
+# two queues, encrypting, auto mode (tc on a veth): tc_ingress puts a flow's
+# wire segments on its owner's queue (else its hash), tc_egress its egress
+# segments, and a connection opened here moves to the queue its answer
+# arrived on: both directions of every connection meet in one poller
+for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -L eth0 rx 2 tx 2; done
+Q2=(--include "port 5021-5026")
+if tcd_enc h1 "$H1" "${Q2[@]}" && tcd_enc h2 "$H2" "${Q2[@]}"; then
+	check "2 queues: auto chose tc mode on the veth" [ "$(dp_mode "$H1")" = tc ]
+	check "2 queues: the daemon serves both" grep -q "2 queues: AF_XDP" "$TMPD/h1.log"
+	for p in 5021 5022 5023 5024; do
+		check "2 queues: nc IPv4 port $p intact" xfer_nc "$H2" "$H1" "$A4" $p "$F"
+	done
+	check "2 queues: socat IPv6 intact" xfer_socat "$H2" "$H1" "$A6" 5025 "$F"
+	check "2 queues: the other way intact" xfer_nc "$H1" "$H2" "$C4" 5026 "$F"
+	for h in h1 h2; do
+		s=$(tcd_stats $h)
+		log "$h: $(grep -o 'stats(SIGUSR1) q[01]: wire_rx=[0-9]* host_rx=[0-9]*' <<<"$s" | tr '\n' ' ')"
+		check "2 queues: $h: both pollers carried wire and host frames" [ \
+			"$(ctr_line "$s" "stats(SIGUSR1) q0: wire_rx=" wire_rx)" -gt 0 -a \
+			"$(ctr_line "$s" "stats(SIGUSR1) q1: wire_rx=" wire_rx)" -gt 0 -a \
+			"$(ctr_line "$s" "stats(SIGUSR1) q0: wire_rx=" host_rx)" -gt 0 -a \
+			"$(ctr_line "$s" "stats(SIGUSR1) q1: wire_rx=" host_rx)" -gt 0 ]
+		check "2 queues: $h: no egress or host segment on a queue not its flow's" [ \
+			"$(ctr_line "$s" "bpf(SIGUSR1) egress:" queue_mismatch)$(ctr_line "$s" \
+			"bpf(SIGUSR1) host_rx:" queue_mismatch)" = 00 ]
+	done
+	check "2 queues: encrypted (frames sealed and opened, no tag failure)" \
+		[ "$(dstat h1 frames_sealed)" -gt 0 -a "$(dstat h2 frames_opened)" -gt 0 -a \
+		  "$(dstat h2 tag_failures)" = 0 ]
+	check "2 queues: h1 exits 0" tcd_stop h1
+	check "2 queues: h2 exits 0" tcd_stop h2
+else
+	fail "2 queues: daemons start"
+	tcd_stop h1; tcd_stop h2
+fi
+for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -L eth0 rx 1 tx 1; done
 
 # fallback: the peer has no tcpcryptd, each side opening
 if tcd_enc h1 "$H1"; then

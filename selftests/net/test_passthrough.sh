@@ -91,32 +91,42 @@ done
 MTU=1500
 set_mtu "$H1" "$H2"
 for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -L eth0 rx 2 tx 2; done
-if tcd_start h1 "$H1" --mode native "${POL[@]}" && tcd_start h2 "$H2" --mode native "${POL[@]}"
-then
-	check "2 queues: daemon uses both" grep -q "2 queues: AF_XDP" "$TMPD/h1.log"
-	for p in 5201 5202 5205 5206 5207 5208; do  # 5203, 5204: lighttpd
-		check "2 queues: nc IPv4 port $p" xfer_nc "$H2" "$H1" 192.0.2.2 $p "$F"
-	done
-	check "2 queues: nc IPv6" xfer_nc "$H2" "$H1" 2001:db8::2 5209 "$F"
-	check "2 queues: nc IPv4 the other way" xfer_nc "$H1" "$H2" 192.0.2.1 5205 "$F"
-	for h in h1 h2; do
-		s=$(tcd_stats $h)
-		check "2 queues: $h has a poller per queue" \
-			[ "$(grep -o 'stats(SIGUSR1) q[01]: wire_rx=' <<<"$s" | sort -u | wc -l)" = 2 ]
-		q0=$(ctr_line "$s" "stats(SIGUSR1) q0: wire_rx=" host_rx)
-		q1=$(ctr_line "$s" "stats(SIGUSR1) q1: wire_rx=" host_rx)
-		log "$h: host_rx q0=$q0 q1=$q1"
-		check "2 queues: $h: both pollers carried egress" [ "$q0" -gt 0 -a "$q1" -gt 0 ]
-		for d in wire_rx egress host_rx; do
-			check "2 queues: $h: no $d segment on a queue not its flow's" \
-				[ "$(ctr_line "$s" "bpf(SIGUSR1) $d:" queue_mismatch)" = 0 ]
+# tc mode: tc_ingress picks the queue (the flow's owner, else its hash)
+for mode in native tc; do
+	if tcd_start h1 "$H1" --mode $mode "${POL[@]}" && tcd_start h2 "$H2" --mode $mode "${POL[@]}"
+	then
+		check "2 queues $mode: daemon uses both" grep -q "2 queues: AF_XDP" "$TMPD/h1.log"
+		for p in 5201 5202 5205 5206 5207 5208; do  # 5203, 5204: lighttpd
+			check "2 queues $mode: nc IPv4 port $p" xfer_nc "$H2" "$H1" 192.0.2.2 $p "$F"
 		done
-	done
-	check "2 queues: h1 exits 0" tcd_stop h1
-	check "2 queues: h2 exits 0" tcd_stop h2
-else
-	fail "2 queues: daemons start"
-fi
+		check "2 queues $mode: nc IPv6" xfer_nc "$H2" "$H1" 2001:db8::2 5209 "$F"
+		check "2 queues $mode: nc IPv4 the other way" xfer_nc "$H1" "$H2" 192.0.2.1 5205 "$F"
+		for h in h1 h2; do
+			s=$(tcd_stats $h)
+			check "2 queues $mode: $h has a poller per queue" \
+				[ "$(grep -o 'stats(SIGUSR1) q[01]: wire_rx=' <<<"$s" | sort -u | wc -l)" = 2 ]
+			q0=$(ctr_line "$s" "stats(SIGUSR1) q0: wire_rx=" host_rx)
+			q1=$(ctr_line "$s" "stats(SIGUSR1) q1: wire_rx=" host_rx)
+			log "$h: host_rx q0=$q0 q1=$q1"
+			check "2 queues $mode: $h: both pollers carried egress" [ "$q0" -gt 0 -a "$q1" -gt 0 ]
+			if [ $mode = tc ]; then
+				# the wire's frames came through tcv1's queues 2 and 3
+				w0=$(ctr_line "$s" "stats(SIGUSR1) q0: wire_rx=" wire_rx)
+				w1=$(ctr_line "$s" "stats(SIGUSR1) q1: wire_rx=" wire_rx)
+				check "2 queues $mode: $h: both pollers received the wire's" \
+					[ "$w0" -gt 0 -a "$w1" -gt 0 ]
+			fi
+			for d in wire_rx egress host_rx; do
+				check "2 queues $mode: $h: no $d segment on a queue not its flow's" \
+					[ "$(ctr_line "$s" "bpf(SIGUSR1) $d:" queue_mismatch)" = 0 ]
+			done
+		done
+		check "2 queues $mode: h1 exits 0" tcd_stop h1
+		check "2 queues $mode: h2 exits 0" tcd_stop h2
+	else
+		fail "2 queues $mode: daemons start"
+	fi
+done
 ip netns exec "$H1" "$TCD" -i eth0 --passthrough --queues 3 >"$TMPD/q3.log" 2>&1
 check "--queues 3 on a 2-queue interface: usage error" [ $? = 2 ]
 for ns in "$H1" "$H2"; do ip netns exec "$ns" ethtool -L eth0 rx 1 tx 1; done
