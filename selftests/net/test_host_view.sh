@@ -11,8 +11,9 @@
 #  - a connection to an IPv6 link-local address (fe80::...%eth0);
 #  - strict rp_filter (1) on every device of both hosts;
 # each transfer sha256-checked and shown to have gone through the daemons
-# (their counters move). Then what the tools see: tcpdump on eth0 shows the
-# segments the stack receives, none it sends; tcpcryptd --pcap writes the
+# (their counters move), native, skb and tc mode. Then what the tools see:
+# tcpdump on eth0 shows the segments the stack receives (in tc mode the
+# wire's arriving ones too), none it sends; tcpcryptd --pcap writes the
 # frames on the wire (both directions, filtered, correct checksums), which
 # tshark reads back into the very bytes transferred.
 source "$(dirname "$0")/lib.sh"
@@ -82,7 +83,7 @@ through() {
 	[ "$b1" -gt "$a1" ] && [ "$b2" -gt "$a2" ]
 }
 
-for mode in native skb; do
+for mode in native skb tc; do
 	tag=$mode
 	if ! tcd_start h1 "$H1" --mode "$mode" "${POL[@]}" ||
 	   ! tcd_start h2 "$H2" --mode "$mode" "${POL[@]}" \
@@ -130,6 +131,10 @@ for mode in native skb; do
 	log "tcpdump -i eth0 on h2: $nin segments in, $nout out"
 	check "$tag: tcpdump -i eth0 shows the steered segments the stack receives" [ "$nin" -gt 100 ]
 	check "$tag: and none it sends (they leave through tcpcryptd)" [ "$nout" = 0 ]
+	# tc mode: the packet taps run before tc ingress, so tcpdump also sees
+	# the wire's segments on their way to the daemon (XDP takes them before)
+	[ $mode = tc ] && check "$tag: tcpdump -i eth0 also shows the wire's segments" \
+		[ "$nin" -gt "$seg" ]
 
 	check "$tag: h1 exits 0" tcd_stop h1
 	check "$tag: h2 exits 0" tcd_stop h2
