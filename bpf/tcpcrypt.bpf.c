@@ -955,6 +955,37 @@ static __always_inline int parse_skb(struct __sk_buff *skb, bool egress, struct 
 	return kind;
 }
 
+/*
+ * What a tc program steering into tcv1 decides for SKB (DIR: TC_DIR_EGRESS,
+ * or TC_DIR_WIRE in tc mode): xdp_wire's classify() and decide(), with the
+ * daemon alive only while its heartbeat is fresh and tcv1 is known, and in
+ * tc mode the queue count too (without it a wire frame could land on a host
+ * queue). *PI and *OWNER as decide() leaves them.
+ */
+static __always_inline enum verdict tc_decide(struct __sk_buff *skb,
+					      const struct tc_config *cfg, __u32 dir,
+					      struct pinfo *pi, __u32 *owner)
+{
+	bool egress = dir == TC_DIR_EGRESS;
+	/* the local stack sends no ENO option: tcpcryptd adds them */
+	int okind = egress ? O_NONE : O_SKB;
+	void *octx = egress ? NULL : skb;
+	enum verdict v;
+	bool alive;
+
+	*owner = NO_OWNER;
+	v = classify(dir, cfg, parse_skb(skb, egress, pi), pi, octx, okind);
+	if (v == V_PASS || v == V_DROP)
+		return v;
+	alive = heartbeat_fresh(cfg);
+	if (alive && (!cfg->tcv1_ifindex || (!egress && !cfg->queues))) {
+		count(dir, TC_CTR_NO_TCV1);
+		alive = false;
+	}
+	return decide(dir, cfg, &pi->key, pi->flags, alive, skb->len > TC_DP_FRAME_MAX, owner,
+		      octx, okind, egress ? 0 : pi->l4_off);
+}
+
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
@@ -962,27 +993,11 @@ int tc_egress(struct __sk_buff *skb)
 	struct pinfo pi = {};
 	__u32 owner;
 	enum verdict v;
-	bool alive;
-	int kind;
 
 	cfg = get_config();
 	if (!cfg)
 		goto pass;
-	kind = parse_skb(skb, true, &pi);
-	/* the local stack sends no ENO option: tcpcryptd adds them */
-	v = classify(TC_DIR_EGRESS, cfg, kind, &pi, NULL, O_NONE);
-	if (v == V_PASS)
-		goto pass;
-	if (v == V_DROP)
-		return TC_ACT_SHOT;
-
-	alive = heartbeat_fresh(cfg);
-	if (alive && !cfg->tcv1_ifindex) {
-		count(TC_DIR_EGRESS, TC_CTR_NO_TCV1);
-		alive = false;
-	}
-	v = decide(TC_DIR_EGRESS, cfg, &pi.key, pi.flags, alive, skb->len > TC_DP_FRAME_MAX,
-		   &owner, NULL, O_NONE, 0);
+	v = tc_decide(skb, cfg, TC_DIR_EGRESS, &pi, &owner);
 	if (v == V_STEER) {
 		if (skb->gso_segs > 1 && skb->gso_size && !(pi.flags & TCPF_URG)) {
 			/* the segment size, for tcpcryptd (tcpcrypt_shared.h) */
@@ -1052,23 +1067,8 @@ static __always_inline int tc_wire(struct __sk_buff *skb, const struct tc_config
 	struct pinfo pi = {};
 	enum verdict v;
 	__u32 owner;
-	bool alive;
-	int kind;
 
-	kind = parse_skb(skb, false, &pi);
-	v = classify(TC_DIR_WIRE, cfg, kind, &pi, skb, O_SKB);
-	if (v == V_PASS)
-		goto pass;
-	if (v == V_DROP)
-		return TC_ACT_SHOT;
-	alive = heartbeat_fresh(cfg);
-	/* without a known queue count a wire frame could land on a host queue */
-	if (alive && (!cfg->tcv1_ifindex || !cfg->queues)) {
-		count(TC_DIR_WIRE, TC_CTR_NO_TCV1);
-		alive = false;
-	}
-	v = decide(TC_DIR_WIRE, cfg, &pi.key, pi.flags, alive, skb->len > TC_DP_FRAME_MAX,
-		   &owner, skb, O_SKB, pi.l4_off);
+	v = tc_decide(skb, cfg, TC_DIR_WIRE, &pi, &owner);
 	if (v == V_STEER) {
 		/* a private copy of the headers: a tap may hold a clone */
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
@@ -1077,7 +1077,6 @@ static __always_inline int tc_wire(struct __sk_buff *skb, const struct tc_config
 	}
 	if (v == V_DROP)
 		return TC_ACT_SHOT;
-pass:
 	count(TC_DIR_WIRE, TC_CTR_PASSED);
 	return TC_ACT_OK;
 }
