@@ -46,6 +46,7 @@ struct fake_ring {
 };
 
 static struct fake_ring rings[XQ_SIDES][4];	/* rx, tx, fill, comp */
+static struct fake_ring in_rings[2];		/* tc mode's wire socket: rx, fill */
 static struct poller P;
 static struct flow_table FT;
 
@@ -80,7 +81,11 @@ static int setup(void **state)
 		ring_init(&q->s[side].fill, &rings[side][2], true);
 		ring_init(&q->s[side].comp, &rings[side][3], false);
 		q->s[side].fd = -1;
+		q->rxs[side] = &q->s[side];	/* as xq_create() without tc mode */
 	}
+	ring_init(&q->in.rx, &in_rings[0], false);
+	ring_init(&q->in.fill, &in_rings[1], true);
+	q->in.fd = -1;
 	assert_int_equal(poller_init(&P), 0);
 	assert_int_equal(flow_table_init(&FT, NULL, 1024, 2000, 600), 0);
 	P.ft = &FT;
@@ -384,6 +389,43 @@ static void test_coalesced_chain(void **state)
 	complete(XQ_HOST, tx, n);
 }
 
+/*
+ * tc mode: the wire's frames arrive on a socket of their own (on tcv1's
+ * queue queues + q); that socket's fill ring is the one kept filled and its
+ * RX ring the one read as the wire's, while the socket on IFACE only sends.
+ */
+static void test_tc_mode_wire_socket(void **state)
+{
+	static uint8_t frame[4096];
+	struct xdp_desc rx[4] = {}, tx[4] = {};
+	struct xdp_desc *r = (struct xdp_desc *)in_rings[0].ring;
+	struct xq *q = &P.q;
+	uint32_t len, nd, i;
+	struct tc_seg s;
+
+	q->rxs[XQ_WIRE] = &q->in;
+	xq_fill(q, XQ_WIRE);
+	assert_int_equal(in_rings[1].prod - in_rings[1].cons, XQ_FILL_MIN);
+	assert_int_equal(rings[XQ_WIRE][2].prod, 0);	/* IFACE's fill ring: untouched */
+	/* a wire segment (full checksum) on the tc socket's RX ring */
+	len = mkstack(frame, 0, 1, TC_TH_ACK, 1000, 0, 1);
+	tc_seg_parse(frame, len, &s);
+	tc_put16(frame + s.l4_off + 18, 0);
+	tc_seg_fill_tcp_csum(frame, &s);
+	nd = to_umem(frame, len, rx);
+	for (i = 0; i < nd; i++)
+		r[in_rings[0].prod++ & (RING - 1)] = rx[i];
+	assert_int_equal(rx_batch(&P, XQ_WIRE, tcd_now_ns()), nd);
+	assert_int_equal(in_rings[0].cons, in_rings[0].prod);
+	assert_int_equal(P.st.rx_pkts[XQ_WIRE], 1);
+	flush_runs(&P);
+	/* handed to the host as a wire frame, by descriptor */
+	assert_int_equal(tx_take(XQ_HOST, tx, 4), 1);
+	assert_int_equal(tx[0].addr, rx[0].addr);
+	complete(XQ_HOST, tx, 1);
+	q->rxs[XQ_WIRE] = &q->s[XQ_WIRE];
+}
+
 /* ---- the fill ring's level ---- */
 
 /* The kernel takes N entries of SIDE's fill ring (it received N frames). */
@@ -490,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_super_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_frame_checksum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesced_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tc_mode_wire_socket, setup, teardown),
 		cmocka_unit_test(test_fill_goal_adapts),
 		cmocka_unit_test_setup_teardown(test_fill_ring_level, setup, teardown),
 	};
