@@ -374,6 +374,15 @@ if tcd_enc h1 "$H1" "${Q2[@]}" && tcd_enc h2 "$H2" "${Q2[@]}"; then
 	done
 	check "2 queues: socat IPv6 intact" xfer_socat "$H2" "$H1" "$A6" 5025 "$F"
 	check "2 queues: the other way intact" xfer_nc "$H1" "$H2" "$C4" 5026 "$F"
+	# a connection's queue follows a hash of its ports: with 24 more, all of
+	# a host's connections on one queue is below 2^-28 likely
+	head -c 65536 /dev/urandom >"$TMPD/small"
+	ok=0
+	for i in $(seq 12); do
+		xfer_nc "$H2" "$H1" "$A4" 5021 "$TMPD/small" &&
+			xfer_nc "$H1" "$H2" "$C4" 5022 "$TMPD/small" && ok=$((ok + 1))
+	done
+	check "2 queues: 24 short transfers intact" [ $ok = 12 ]
 	for h in h1 h2; do
 		s=$(tcd_stats $h)
 		log "$h: $(grep -o 'stats(SIGUSR1) q[01]: wire_rx=[0-9]* host_rx=[0-9]*' <<<"$s" | tr '\n' ' ')"

@@ -13,6 +13,8 @@ require nc socat curl lighttpd iperf3 tcpdump python3
 POL=(--include "port 5201-5209")
 F=$TMPD/data
 mkfile "$F" 20
+S=$TMPD/small
+head -c 65536 /dev/urandom >"$S"
 
 # suite TAG SRV_NS CLI_NS ADDR4 ADDR6 CLI_ADDR4: every transfer kind once or twice.
 suite() {
@@ -101,6 +103,14 @@ for mode in native tc; do
 		done
 		check "2 queues $mode: nc IPv6" xfer_nc "$H2" "$H1" 2001:db8::2 5209 "$F"
 		check "2 queues $mode: nc IPv4 the other way" xfer_nc "$H1" "$H2" 192.0.2.1 5205 "$F"
+		# a new connection's queue is its socket's random tx hash: with 24
+		# more, all of a host's connections on one queue is below 2^-30 likely
+		ok=0
+		for i in $(seq 12); do
+			xfer_nc "$H2" "$H1" 192.0.2.2 5206 "$S" && xfer_nc "$H1" "$H2" 192.0.2.1 5207 "$S" &&
+				ok=$((ok + 1))
+		done
+		check "2 queues $mode: 24 short transfers intact" [ $ok = 12 ]
 		for h in h1 h2; do
 			s=$(tcd_stats $h)
 			check "2 queues $mode: $h has a poller per queue" \
