@@ -973,7 +973,6 @@ static __always_inline enum verdict tc_decide(struct __sk_buff *skb,
 	enum verdict v;
 	bool alive;
 
-	*owner = NO_OWNER;
 	v = classify(dir, cfg, parse_skb(skb, egress, pi), pi, octx, okind);
 	if (v == V_PASS || v == V_DROP)
 		return v;

@@ -669,7 +669,9 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 	int64_t ack = rx_wire_ack(c);
 	bool eno;
 	int optlen = wire_opts(c, opts, &eno);
-	uint32_t tcp_len, room;
+	uint32_t tcp_len, room, seq = off_seq(c->isn_l, frm), ack_seq = off_seq(c->isn_r, ack);
+	/* ECT only on data (RFC 3168 6.1.4: not on pure ACKs or resets) */
+	uint8_t tos = n && !(flags & TC_TH_RST) ? c->tos_l : c->tos_l & ~3;
 
 	if (optlen < 0)
 		optlen = 0;
@@ -681,8 +683,8 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		/* a super-segment straight from our copy: headers only here */
 		uint8_t hb[TMPL_MAX + TC_TCP_HLEN + TC_OPT_SPACE];
 
-		th = build_hdr(&c->tw, hb, tcp_len, c->tos_l, off_seq(c->isn_l, frm),
-			       off_seq(c->isn_r, ack), flags, c->win_l, opts, optlen);
+		th = build_hdr(&c->tw, hb, tcp_len, tos, seq, ack_seq, flags, c->win_l, opts,
+			       optlen);
 		tc_put16(th + 18, room);	/* its segment size */
 		finish_frame(&c->tw, hb, tcp_len, true);
 		if (!c->out->put_super(c->out->arg, hb, c->tw.l4_off + TC_TCP_HLEN + optlen,
@@ -694,10 +696,7 @@ static int send_wire(struct tc_conn *c, int64_t frm, const uint8_t *payload, uin
 		c->st->no_buffer++;
 		return -ENOBUFS;
 	}
-	/* ECT only on data (RFC 3168 6.1.4: not on pure ACKs or resets) */
-	th = build_hdr(&c->tw, buf, tcp_len, n && !(flags & TC_TH_RST) ? c->tos_l : c->tos_l & ~3,
-		       off_seq(c->isn_l, frm), off_seq(c->isn_r, ack), flags, c->win_l,
-		       opts, optlen);
+	th = build_hdr(&c->tw, buf, tcp_len, tos, seq, ack_seq, flags, c->win_l, opts, optlen);
 	if (n)
 		memcpy(th + TC_TCP_HLEN + optlen, payload, n);
 	if (n > room)

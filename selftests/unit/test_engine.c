@@ -16,36 +16,46 @@
 #include "unit/algs_fixture.h"
 #include "unit/sim.h"
 
-static void run_case(void **state, struct sim_opts *o, const char *name)
+/*
+ * Run O to the end and check it: no violation, both streams intact and,
+ * with two engines, encrypted with one session id. S stays for the
+ * caller's own checks (sim_free() it).
+ */
+static void sim_case(void **state, struct sim_opts *o, const char *name, struct sim *s)
 {
-	struct sim s;
-
-	sim_init(&s, *state, o);
-	sim_run(&s, 600 * 1000 * SIM_MS);
-	if (s.violations || !sim_streams_intact(&s))
+	sim_init(s, *state, o);
+	sim_run(s, 600 * 1000 * SIM_MS);
+	if (s->violations || !sim_streams_intact(s))
 		print_message("# %s seed %llu: %s; A got %llu/%llu, B got %llu/%llu, "
 			      "A %s, B %s, resets %d/%d\n", name,
-			      (unsigned long long)o->seed, s.violations ? s.why : "incomplete",
-			      (unsigned long long)s.h[0].k.rcv_nxt,
-			      (unsigned long long)s.h[1].k.app_len,
-			      (unsigned long long)s.h[1].k.rcv_nxt,
-			      (unsigned long long)s.h[0].k.app_len,
-			      s.h[0].c ? tc_conn_state_str(tc_conn_state(s.h[0].c)) : "-",
-			      s.h[1].c ? tc_conn_state_str(tc_conn_state(s.h[1].c)) : "-",
-			      s.h[0].k.reset, s.h[1].k.reset);
-	assert_int_equal(s.violations, 0);
-	assert_true(sim_streams_intact(&s));
+			      (unsigned long long)o->seed, s->violations ? s->why : "incomplete",
+			      (unsigned long long)s->h[0].k.rcv_nxt,
+			      (unsigned long long)s->h[1].k.app_len,
+			      (unsigned long long)s->h[1].k.rcv_nxt,
+			      (unsigned long long)s->h[0].k.app_len,
+			      s->h[0].c ? tc_conn_state_str(tc_conn_state(s->h[0].c)) : "-",
+			      s->h[1].c ? tc_conn_state_str(tc_conn_state(s->h[1].c)) : "-",
+			      s->h[0].k.reset, s->h[1].k.reset);
+	assert_int_equal(s->violations, 0);
+	assert_true(sim_streams_intact(s));
 	if (o->engine[0] && o->engine[1]) {
 		struct tc_session_info a, b;
 
-		assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_ENCRYPTED);
-		assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_ENCRYPTED);
-		assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
-		assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+		assert_int_equal(tc_conn_state(s->h[0].c), TC_CONN_ENCRYPTED);
+		assert_int_equal(tc_conn_state(s->h[1].c), TC_CONN_ENCRYPTED);
+		assert_int_equal(tc_conn_session(s->h[0].c, &a), 0);
+		assert_int_equal(tc_conn_session(s->h[1].c, &b), 0);
 		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
 		assert_int_equal(a.role, TC_ENO_ROLE_A);
 		assert_int_equal(b.role, TC_ENO_ROLE_B);
 	}
+}
+
+static void run_case(void **state, struct sim_opts *o, const char *name)
+{
+	struct sim s;
+
+	sim_case(state, o, name, &s);
 	sim_free(&s);
 }
 
@@ -461,10 +471,7 @@ static void test_wire_super_segments(void **state)
 			};
 			struct sim s;
 
-			sim_init(&s, *state, &o);
-			sim_run(&s, 600 * 1000 * SIM_MS);
-			assert_int_equal(s.violations, 0);
-			assert_true(sim_streams_intact(&s));
+			sim_case(state, &o, "super-segments", &s);
 			assert_true(s.h[0].st.frames_sealed > 0 && s.h[1].st.frames_opened > 0);
 			if (gso) {
 				/* several segments per super-segment on average */
@@ -500,10 +507,7 @@ static void test_host_payload_in_pieces(void **state)
 		};
 		struct sim s;
 
-		sim_init(&s, *state, &o);
-		sim_run(&s, 600 * 1000 * SIM_MS);
-		assert_int_equal(s.violations, 0);
-		assert_true(sim_streams_intact(&s));
+		sim_case(state, &o, "pieces", &s);
 		assert_true(s.pieces_fed > (tso ? 15u : 100u));
 		assert_true(s.h[0].st.frames_sealed > 0 && s.h[1].st.frames_opened > 0);
 		sim_free(&s);

@@ -140,12 +140,9 @@ static const struct {
 
 enum dp_mode dp_auto_mode(const char *ifname, const char **why)
 {
-	const char *unused;
 	char drv[32];
 	size_t i;
 
-	if (!why)
-		why = &unused;
 	dp_driver(ifname, drv, sizeof(drv));
 	for (i = 0; i < sizeof(auto_modes) / sizeof(auto_modes[0]); i++)
 		if (!strcmp(drv, auto_modes[i].driver)) {
@@ -471,19 +468,17 @@ static void explain_xdp_failure(const char *ifname, enum dp_mode mode, int err)
 }
 
 /*
- * Attach PROG_FD to IFINDEX through libxdp in MODE; auto picks the mode by
- * driver (dp_auto_mode) and falls back from native to skb. *USED gets the
- * mode that worked.
+ * Attach PROG_FD to IFINDEX through libxdp in MODE (native or skb); with
+ * FALLBACK (--mode auto chose native) a refused native attach falls back to
+ * skb. *USED gets the mode that worked.
  */
 static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
-			   enum dp_mode mode, enum dp_mode *used)
+			   enum dp_mode mode, bool fallback, enum dp_mode *used)
 {
 	struct xdp_program *xp;
 	enum dp_mode m = mode;
 	int err;
 
-	if (mode == DP_MODE_AUTO)
-		m = dp_auto_mode(ifname, NULL);
 	xp = xdp_program__from_fd(prog_fd);
 	err = libxdp_get_error(xp);
 	if (err) {
@@ -498,7 +493,7 @@ static int xdp_attach_mode(int prog_fd, const char *ifname, int ifindex,
 			*used = m;
 			break;
 		}
-		if (mode == DP_MODE_AUTO && m == DP_MODE_NATIVE && err != -EBUSY &&
+		if (fallback && m == DP_MODE_NATIVE && err != -EBUSY &&
 		    err != -EEXIST && err != -EPERM) {
 			pr_info("%s: native XDP failed (%s%s%s), falling back to skb mode\n",
 				ifname, strerror(-err), *last_kernel_msg ? ": " : "",
@@ -664,7 +659,7 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 	}
 	if (used != DP_MODE_TC) {
 		err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_wire), ifname, ifindex,
-				      mode, &used);
+				      used, mode == DP_MODE_AUTO, &used);
 		if (err)
 			goto err_free;
 	}
@@ -953,7 +948,7 @@ int dp_attach_host(struct dp *dp, const char *tcv1, const char *tcv0)
 	 * which only generic XDP sees, whole and with its fragments.
 	 */
 	err = xdp_attach_mode(bpf_program__fd(skel->progs.xdp_host), tcv1, ifindex,
-			      DP_MODE_SKB, &used);
+			      DP_MODE_SKB, false, &used);
 	if (err)
 		goto err_skel;
 

@@ -269,8 +269,9 @@ static const struct opt opts[] = {
 	{ "interface", 'i', "IFACE", "interface to attach to (required)", set_iface },
 	{ "queues", 0, "N", "use queues 0..N-1 (default: all RX queues of IFACE); "
 	  "one AF_XDP socket pair and one poller thread per queue", set_queues },
-	{ "mode", 0, "native|skb|tc|auto", "XDP attach mode on IFACE, or tc: no XDP there (default auto: by driver, "
-	  "the mode that costs traffic tcpcrypt does not steer least; veth: tc)", set_mode },
+	{ "mode", 0, "native|skb|tc|auto", "XDP attach mode on IFACE, or tc: no XDP there "
+	  "(default auto: by driver, the mode that costs traffic tcpcrypt does not steer "
+	  "least; veth: tc)", set_mode },
 	{ "zero-copy", 0, "auto|on|off", "AF_XDP zero-copy (default auto; the internal veth "
 	  "only does copy mode, so auto means copy mode)", set_zc },
 	{ "wire-gso", 0, "auto|on|off", "send segments to IFACE as GSO super-packets through "
@@ -675,9 +676,8 @@ static void log_poller(const char *why, struct poller *p)
 		 "super_gso=%llu gso_runs=%llu gso_segs=%llu gso_errors=%llu segs_cut=%llu "
 		 "coalesced=%llu runs=%llu wire_tx_descs=%llu host_tx_descs=%llu "
 		 "emitted=%llu/%llu engine_gso=%llu engine_dropped=%llu pieces=%llu\n", why,
-		 p->q.qid,
-		 U(st->rx_chains[XQ_WIRE]),
-		 U(st->rx_chains[XQ_HOST]), U(st->super_cut), U(st->super_gso), U(st->gso_runs),
+		 p->q.qid, U(st->rx_chains[XQ_WIRE]), U(st->rx_chains[XQ_HOST]),
+		 U(st->super_cut), U(st->super_gso), U(st->gso_runs),
 		 U(st->gso_segs), U(st->gso_errors), U(st->segs_cut), U(st->coalesced),
 		 U(st->runs), U(st->tx_descs[XQ_WIRE]), U(st->tx_descs[XQ_HOST]),
 		 U(st->emitted[XQ_WIRE]), U(st->emitted[XQ_HOST]), U(st->engine_gso),

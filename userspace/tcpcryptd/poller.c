@@ -410,7 +410,6 @@ static bool is_super(const struct tc_seg *s)
 	return !(s->flags & TC_TH_URG) && s->urg && s->payload_len > s->urg;
 }
 
-
 /* tc_out.put_super: the payload stays in the engine's copy, not copied into the UMEM. */
 static int em_put_super(struct emit *em, const uint8_t *hdr, uint32_t hdr_len,
 			const uint8_t *payload, uint32_t len)
