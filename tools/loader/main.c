@@ -31,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: tcpcrypt-loader [OPTIONS] COMMAND ...\n"
 "  attach IFACE [--mode native|skb|tc|auto] [--policy FILE]\n"
-"                         load and attach XDP (ingress) and tc egress to IFACE\n"
+"                         load and attach XDP (ingress; tc ingress in tc mode) and\n"
+"                         tc egress to IFACE\n"
 "  detach IFACE [--force] remove everything tcpcrypt attached to IFACE; refused\n"
 "                         while tcpcryptd runs or encrypted connections are open\n"
 "  status [IFACE]         mode, program ids, queues, sockets bound, counters\n"
