@@ -160,8 +160,6 @@ int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
 		       uint64_t chain, uint64_t now, uint64_t *chain_out)
 {
 	struct tc_resume_entry tmp, *e;
-	uint8_t ss[TC_HASH_LEN];
-	unsigned int k;
 	int err = 0;
 
 	if (chain_out)
@@ -178,19 +176,12 @@ int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
 
 	memset(&tmp, 0, sizeof(tmp));
 	memcpy(tmp.ss, ss_next, TC_HASH_LEN);
-	/* resume[i_next + k] for the passive look-ahead. */
-	memcpy(ss, ss_next, sizeof(ss));
-	for (k = 0; k <= c->lookahead; k++) {
-		if (k) {
-			err = ss_step(c->algs, ss);
-			if (err)
-				goto out;
-		}
-		err = tc_resume_id(c->algs, ss, tmp.rid[k]);
-		if (err)
-			goto out;
-	}
-	tmp.nrid = c->lookahead + 1;
+	/* resume[i_next] now; the look-ahead ones only if a proposal misses */
+	err = tc_resume_id(c->algs, ss_next, tmp.rid[0]);
+	if (err)
+		goto out;
+	tmp.nrid = 1;
+	tmp.nrid_max = c->lookahead + 1;
 	if (chain)
 		tc_resume_flush_chain(c, chain);	/* at most one per chain */
 	else
@@ -212,7 +203,6 @@ int tc_resume_put_next(struct tc_resume_cache *c, const uint8_t *peer,
 	if (chain_out)
 		*chain_out = chain;
 out:
-	tc_wipe(ss, sizeof(ss));
 	tc_wipe(&tmp, sizeof(tmp));
 	return err;
 }
@@ -248,6 +238,26 @@ static int draw_nonce(struct tc_resume_cache *c, const struct tc_rng *rng,
 {
 	t->nonce_len = c->nonce_len;
 	return t->nonce_len ? tc_rng_bytes(rng, t->nonce, t->nonce_len) : 0;
+}
+
+/* resume[i + k] for the rest of e's look-ahead (k = nrid..nrid_max - 1). */
+static int look_ahead(struct tc_resume_cache *c, struct tc_resume_entry *e)
+{
+	uint8_t ss[TC_HASH_LEN];
+	unsigned int k;
+	int err = 0;
+
+	memcpy(ss, e->ss, sizeof(ss));
+	for (k = 1; k < e->nrid_max && !err; k++) {
+		err = ss_step(c->algs, ss);
+		if (!err && k >= e->nrid) {
+			err = tc_resume_id(c->algs, ss, e->rid[k]);
+			if (!err)
+				e->nrid = k + 1;
+		}
+	}
+	tc_wipe(ss, sizeof(ss));
+	return err;
 }
 
 /* Move entry e (its ss advanced k steps) into a ticket; e is wiped. */
@@ -378,6 +388,21 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 					  peer_len)))
 			continue;
 		for (j = 0; j < e->nrid; j++) {
+			if (CRYPTO_memcmp(other_half(e->rid[j], e->orig_role),
+					  half, TC_RESUME_HALF) == 0)
+				goto found;
+		}
+	}
+	/* A missed: the peer may have burned secrets we did not see */
+	for (k = 0; k < c->cap; k++) {
+		e = &c->e[k];
+		if (!e->used || e->nrid >= e->nrid_max || e->tep != tep ||
+		    (peer_len && !peer_eq(e->peer, e->peer_len, peer, peer_len)))
+			continue;
+		j = e->nrid;
+		if (look_ahead(c, e))
+			continue;
+		for (; j < e->nrid; j++) {
 			if (CRYPTO_memcmp(other_half(e->rid[j], e->orig_role),
 					  half, TC_RESUME_HALF) == 0)
 				goto found;

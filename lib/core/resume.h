@@ -56,7 +56,8 @@ struct tc_resume_entry {
 	uint8_t tep;		/* TEP identifier, v bit clear (0x21..0x24) */
 	uint8_t orig_role;	/* enum tc_role in the original session */
 	uint8_t peer_len;
-	uint8_t nrid;		/* resume ids held: 1 + look-ahead */
+	uint8_t nrid;		/* resume ids computed so far */
+	uint8_t nrid_max;	/* 1 + look-ahead */
 	uint16_t aead;
 	uint32_t i;		/* index of ss */
 	uint64_t chain;		/* chain identifier, for flushing */
@@ -64,7 +65,8 @@ struct tc_resume_entry {
 	uint64_t stamp;		/* insertion order: most recent wins, oldest goes */
 	uint8_t peer[TC_RESUME_PEER_MAX];
 	uint8_t ss[TC_HASH_LEN];	/* ss[i] */
-	/* resume[i + k] for k = 0..lookahead, precomputed at insertion */
+	/* resume[i + k]: k = 0 at insertion, the look-ahead ones (up to
+	 * nrid_max - 1) when a proposal first misses every k < nrid */
 	uint8_t rid[TC_RESUME_LOOKAHEAD_MAX + 1][TC_RESUME_LEN];
 };
 

@@ -6,7 +6,10 @@
  * peer key validation), both PRK/mk[0]/session ID/ss[1] derivations. The
  * algorithms (struct tc_algs) are fetched once, as in the daemon.
  *
- * Output: one line per TEP, "handshake TEP N/s" (TEP as 0x21..0x24).
+ * Output: one line per TEP, "handshake TEP N/s" (TEP as 0x21..0x24), then
+ * "resume N/s": one end's key schedule of a resumed session (mk[0], the
+ * session ID, ss[i+1] and the next resumption identifiers from a cached
+ * ss[i]), and "cprf N/s": one CPRF call of 32 bytes, the unit of both.
  * Usage: bench_handshake [-t SECONDS_PER_TEP] [-a AEAD]
  */
 #include <errno.h>
@@ -71,6 +74,42 @@ out:
 	return err < 0 ? err : 0;
 }
 
+/* calls of fn per second over secs */
+static double rate(int (*fn)(const struct tc_algs *), const struct tc_algs *algs, double secs)
+{
+	unsigned long n = 0;
+	double t0 = now(), t;
+	int i;
+
+	do {
+		for (i = 0; i < 64; i++, n++)
+			if (fn(algs))
+				return -1;
+		t = now() - t0;
+	} while (t < secs);
+	return (double)n / t;
+}
+
+static int one_resume(const struct tc_algs *algs)
+{
+	static const uint8_t ss[TC_HASH_LEN] = { 1, 2, 3 }, sn[TC_SN_MAX] = { 4 };
+	struct tc_hs_result res;
+	int err;
+
+	err = tc_hs_resume(algs, ss, sn, sizeof(sn), TC_ENO_ROLE_A, TC_AEAD_AES_128_GCM,
+			   TC_TEP_X25519 | TC_ENO_V, &res);
+	tc_hs_result_wipe(&res);
+	return err;
+}
+
+static int one_cprf(const struct tc_algs *algs)
+{
+	static const uint8_t key[TC_HASH_LEN] = { 5 }, info[9] = { 6 };
+	uint8_t out[TC_HASH_LEN];
+
+	return tc_cprf(algs, key, sizeof(key), info, sizeof(info), out, sizeof(out));
+}
+
 int main(int argc, char **argv)
 {
 	static const uint8_t teps[] = { TC_TEP_P256, TC_TEP_P521, TC_TEP_X25519,
@@ -124,6 +163,14 @@ int main(int argc, char **argv)
 		printf("handshake 0x%02x %.0f/s\n", teps[i], (double)n / t);
 		fflush(stdout);
 	}
+	t = rate(one_resume, &algs, secs);
+	if (t < 0)
+		return 1;
+	printf("resume %.0f/s\n", t);
+	t = rate(one_cprf, &algs, secs);
+	if (t < 0)
+		return 1;
+	printf("cprf %.0f/s\n", t);
 	tc_algs_free(&algs);
 	return 0;
 }

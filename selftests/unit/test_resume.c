@@ -248,6 +248,50 @@ static void test_lowest_unused_i(void **state)
 	pair_free(&p);
 }
 
+/*
+ * The look-ahead identifiers are computed on the first miss, not at
+ * insertion, and kept: a proposal nobody knows costs that once and leaves
+ * the entry matching i, i + 1 and i + 2 as before.
+ */
+static void test_lookahead_on_miss(void **state)
+{
+	uint8_t ss[TC_HASH_LEN], rid[TC_RESUME_LEN], syn[32];
+	struct tc_resume_ticket t, tp;
+	struct pair p;
+	size_t k;
+	int n;
+
+	pair_init(&p, 4);
+	for (k = 0; k < p.b.cap; k++)
+		if (p.b.e[k].used)
+			break;
+	assert_true(k < p.b.cap);
+	assert_int_equal(p.b.e[k].nrid, 1);
+	assert_int_equal(p.b.e[k].nrid_max, 3);
+	/* a proposal of no i B holds: a miss, the look-ahead now computed */
+	memset(syn, 0x5a, sizeof(syn));
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, 17, 0, 0, &trng.rng,
+					 &tp), -ENOENT);
+	assert_int_equal(p.b.e[k].nrid, 3);
+	expect_ss(3, ss, rid);
+	assert_memory_equal(p.b.e[k].rid[2], rid, TC_RESUME_LEN);
+	/* A burns i = 1 and 2; B still recognises i = 3 */
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
+	tc_resume_abandon(&p.a, &t, 0, 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
+	tc_resume_abandon(&p.a, &t, 0, 0);
+	assert_int_equal(tc_resume_take(&p.a, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
+	assert_int_equal(t.i, 3);
+	n = tc_resume_encode(&t, syn, sizeof(syn));
+	assert_int_equal(tc_resume_match(&p.b, peer_a, 4, TEP, syn, n, 0, 0, &trng.rng,
+					 &tp), 0);
+	assert_int_equal(tp.i, 3);
+	assert_memory_equal(tp.ss, ss, TC_HASH_LEN);
+	tc_resume_abandon(&p.a, &t, 0, 0);
+	tc_resume_abandon(&p.b, &tp, 0, 0);
+	pair_free(&p);
+}
+
 /* Each ss[i] secures at most one connection, in either role. */
 static void test_single_use(void **state)
 {
@@ -760,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_capacity_expiry_filters),
 		cmocka_unit_test(test_no_lookahead),
+		cmocka_unit_test(test_lookahead_on_miss),
 		cmocka_unit_test(test_resumed_traffic),
 		cmocka_unit_test(test_with_hs_resume),
 	};
