@@ -69,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim_fuzz_records(&s, data + 16, size - 16, true);
 	sim_run(&s, s.now + 120 * 1000 * SIM_MS);
 	CHECK(!s.violations);
+	CHECK(!sh_unsteered);
 	if (!s.went_plain)
 		CHECK(sim_no_corruption(&s));
 	/* expiry runs too: it must never free what a list still holds */

@@ -518,6 +518,10 @@ static void test_shell_encrypts(void **state)
 			assert_true(st.frames_sealed > 0 && st.frames_opened > 0);
 			assert_int_equal(sh->ft[i].st.encrypted, 1);
 		}
+		/* steered from the proof on; ENCRYPTED and the session entry
+		 * waited for the end of a batch (flow_sync) */
+		assert_int_equal(sh_unsteered, 0);
+		assert_true(sh_deferred > 0);
 		sh_stop(&s);
 	}
 }

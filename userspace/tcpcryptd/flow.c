@@ -45,6 +45,8 @@ struct flow_ctx {
 	unsigned int ndirty, dcap;
 	struct flow **timers;	/* with engine timers */
 	unsigned int ntimers, tcap;
+	struct flow **later;	/* map and session updates after the batch's output */
+	unsigned int nlater, lcap;
 	uint64_t next_timer;
 	struct tc_engine_stats est;
 };
@@ -527,17 +529,32 @@ static void log_session(const struct flow *f)
 		 si.role == TC_ENO_ROLE_A ? 'A' : 'B', si.tep, si.aead, id);
 }
 
-/* The engine's state, mirrored into tc_flows. Flow locked. */
-static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
+/*
+ * What no segment waits for: a change between the two states that need keys
+ * (BPF steers both alike and drops both without a daemon) and the
+ * tc_sessions entry. With x, they wait until flow_sync(), after the batch's
+ * output is on its way; they were three of a resumed connection's five
+ * bpf() calls at each end, on its handshake's path.
+ */
+static bool sync_later(struct flow_ctx *x, struct flow *f, uint8_t want)
+{
+	if (!x || (want != f->map_state &&
+		   (!tc_flow_needs_keys(want) || !tc_flow_needs_keys(f->map_state))))
+		return false;
+	if (!f->sync_due && !list_add(&x->later, &x->nlater, &x->lcap, f))
+		f->sync_due = true;
+	return f->sync_due;
+}
+
+/* The engine's state, mirrored into tc_flows. Flow locked. x: see sync_later(). */
+static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now,
+		       struct flow_ctx *x)
 {
 	bool proven = tc_conn_proven(f->conn);
 	uint8_t want;
 
 	if (proven)
 		half_leave(ft, f);
-	/* unproven: nothing for tcnetstat, a fallback is listed at expiry */
-	if (proven)
-		session_sync(ft, f);
 	switch (tc_conn_state(f->conn)) {
 	case TC_CONN_NEGOTIATING:
 		if (!proven) {
@@ -549,6 +566,8 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 		want = TC_FLOW_NEGOTIATING;
 		break;
 	case TC_CONN_PLAIN:
+		if (proven)
+			session_sync(ft, f);
 		/* the rest of this connection bypasses us */
 		f->plain = true;
 		f->plain_unlisted = !proven;
@@ -569,6 +588,10 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now)
 		want = TC_FLOW_ENCRYPTED;
 		break;
 	}
+	/* unproven: nothing for tcnetstat, a fallback is listed at expiry */
+	if (sync_later(x, f, want))
+		return;
+	session_sync(ft, f);
 	if (want != f->map_state && !map_put(ft, f, want) && want == TC_FLOW_ENCRYPTED)
 		STAT_INC(ft, encrypted);
 	if (!f->logged && tc_conn_state(f->conn) == TC_CONN_ENCRYPTED) {
@@ -796,7 +819,7 @@ static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 			return FV_FORWARD;
 		r = tc_conn_input(f->conn, (enum tc_side)from, pkt, &s->t, now, &x->out);
 	}
-	sync_state(ft, f, now);
+	sync_state(ft, f, now, x);
 	if (f->conn)
 		ctx_track(x, f);
 	if (r == TC_CONN_FORWARD)
@@ -1062,6 +1085,28 @@ void flow_flush(struct flow_table *ft, struct emit *em)
 	x->ndirty = 0;
 }
 
+void flow_sync(struct flow_table *ft, uint64_t now)
+{
+	struct flow_ctx *x = tls_ctx;
+	unsigned int i;
+
+	if (!x || x->ft != ft)
+		x = ctx_of(ft, NULL);
+	if (!x)
+		return;
+	for (i = 0; i < x->nlater; i++) {
+		struct flow *f = x->later[i];
+
+		pthread_mutex_lock(&f->lock);
+		f->sync_due = false;
+		if (!f->dead && f->conn)
+			sync_state(ft, f, now, NULL);
+		pthread_mutex_unlock(&f->lock);
+		flow_put(f);
+	}
+	x->nlater = 0;
+}
+
 void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em)
 {
 	struct flow_ctx *x = ctx_of(ft, em);
@@ -1079,7 +1124,7 @@ void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em)
 			t = tc_conn_next_timer(f->conn);
 			if (t <= now) {
 				tc_conn_timer(f->conn, now, &x->out);
-				sync_state(ft, f, now);
+				sync_state(ft, f, now, x);
 				if (f->conn) {
 					tc_conn_flush(f->conn, &x->out);
 					t = tc_conn_next_timer(f->conn);

@@ -82,6 +82,7 @@ struct flow {
 	bool plain;		/* the engine fell back: forwarded until removed */
 	bool in_timers;		/* in its poller's timer list */
 	bool logged;		/* its session was logged */
+	bool sync_due;		/* in its poller's list for flow_sync() */
 	uint16_t queue;
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
@@ -220,6 +221,12 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 
 /* End of a batch: frames the engine held back to coalesce go out through em. */
 void flow_flush(struct flow_table *ft, struct emit *em);
+/*
+ * After the batch's output went out: the tc_flows and tc_sessions updates
+ * that no segment waits for (a flow between NEGOTIATING and ENCRYPTED, its
+ * session entry), which flow_packet() and flow_timers() leave for later.
+ */
+void flow_sync(struct flow_table *ft, uint64_t now);
 /* Run the engine timers due at now of the flows this thread times. */
 void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em);
 /* When flow_timers() next has work (CLOCK_MONOTONIC ns), UINT64_MAX: none. */

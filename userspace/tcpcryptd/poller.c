@@ -1030,6 +1030,8 @@ static void *poller_main(void *arg)
 		for (side = 0; side < XQ_SIDES; side++)
 			if (p->tx_dirty[side])
 				kick_tx(p, side);
+		/* what no segment waited for: after the kick, not before */
+		flow_sync(p->ft, now);
 		refill(p);
 		if (work) {
 			if (p->spin_ns)

@@ -34,6 +34,14 @@ static int socket_answer = 1;	/* what the fake sock_diag says */
 static int socket_state_override;	/* > 0: the fake's TCP state, whatever the model says */
 
 static unsigned int socket_queries;	/* sock_diag questions asked */
+/*
+ * After every flow_packet(): a connection whose peer proved its address and
+ * that may have keys must already have an entry that needs keys (BPF steers
+ * its next segment, the kernel's answer among them, and drops it without
+ * us). sh_unsteered counts the times one had not; sh_deferred the times its
+ * ENCRYPTED update was still waiting for flow_sync(), as it may.
+ */
+static unsigned int sh_unsteered, sh_deferred;
 
 /* The local socket's TCP state (Linux numbering), from the kernel model. */
 static int fake_socket_state(const struct tc_flow_key *k)
@@ -74,6 +82,24 @@ static void sh_put(struct emit *em, enum xq_side to, uint8_t *buf, uint32_t len)
 	sim_out_put(&a, (enum tc_side)to, buf, len);
 }
 
+static struct flow *sh_flow(struct sim *s, int host);
+
+static void sh_check_steered(struct sim *s, int host)
+{
+	struct flow *f = sh_flow(s, host);
+	enum tc_conn_state st;
+
+	if (!f || !f->conn || !tc_conn_proven(f->conn))
+		return;
+	st = tc_conn_state(f->conn);
+	if (st == TC_CONN_PLAIN || (st == TC_CONN_ABORTED && f->map_state == FLOW_MAP_NONE))
+		return;
+	if (!tc_flow_needs_keys(f->map_state))
+		sh_unsteered++;
+	else if (st == TC_CONN_ENCRYPTED && f->map_state != TC_FLOW_ENCRYPTED)
+		sh_deferred++;
+}
+
 static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t len)
 {
 	enum flow_verdict v;
@@ -99,6 +125,7 @@ static int sh_via(struct sim *s, int host, bool wire, uint8_t *data, uint32_t le
 		v = flow_packet(&sh->ft[host], wire ? XQ_WIRE : XQ_HOST, 0, data, len, s->now,
 				&sh->em[host].em);
 	}
+	sh_check_steered(s, host);
 	return v == FV_FORWARD ? TC_CONN_FORWARD : v == FV_DROP ? -EINVAL : 0;
 }
 
@@ -107,6 +134,7 @@ static void sh_batch(struct sim *s, int host)
 	flow_flush(&sh->ft[host], &sh->em[host].em);
 	if (flow_next_timer(&sh->ft[host]) <= s->now)
 		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
+	flow_sync(&sh->ft[host], s->now);
 }
 
 static uint64_t sh_timer(struct sim *s, int host)
@@ -171,6 +199,7 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 	s->via_conn = sh_conn;
 	socket_answer = 1;
 	socket_state_override = 0;
+	sh_unsteered = sh_deferred = 0;
 }
 
 static void sh_stop(struct sim *s)
