@@ -304,7 +304,19 @@ bool tc_conn_proves(const struct tc_conn *c, enum tc_side from, const struct tc_
  * number of secrets wiped, 0 when none.
  */
 size_t tc_conn_resume_flush(struct tc_conn *c);
-/* Session details; -ENOTCONN before keys, -EINVAL when not encrypted. */
+/*
+ * Work no segment is waiting for: today a resumed session's key schedule,
+ * which otherwise runs when a frame or the session first needs it. The
+ * shell calls tc_conn_idle() when it has nothing else to do (its output of
+ * the batch already sent); out takes the resets of a failure (NULL: the
+ * connection's next segment is answered with one).
+ */
+bool tc_conn_idle_due(const struct tc_conn *c);
+void tc_conn_idle(struct tc_conn *c, uint64_t now, const struct tc_out *out);
+/*
+ * Session details; -ENOTCONN before keys (also while tc_conn_idle_due()),
+ * -EINVAL when not encrypted.
+ */
 int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info);
 
 #endif

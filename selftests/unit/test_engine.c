@@ -155,6 +155,114 @@ static void resume_run(void **state, struct tc_resume_cache *rc, struct sim_opts
 	sim_free(&s);
 }
 
+/*
+ * A resumed session's key schedule waits for a frame, the session asked
+ * for, or an idle shell, and gives the same session either way: without a
+ * byte sent, both ends are ENCRYPTED with no session yet and nothing back
+ * in the cache; tc_conn_idle() then keys each, and ss[1] is cached at both
+ * ends. Flushing the cache (TCP_CRYPT_CACHE_FLUSH) while the keys wait
+ * keeps the chain from going back.
+ */
+/* step until both ends are ENCRYPTED (nothing to send: sim_run would stop) */
+static void run_to_encrypted(struct sim *s)
+{
+	unsigned int n = 0;
+
+	while ((tc_conn_state(s->h[0].c) != TC_CONN_ENCRYPTED ||
+		tc_conn_state(s->h[1].c) != TC_CONN_ENCRYPTED) && n++ < 1000 && sim_step(s))
+		;
+}
+
+static void test_resumed_keys_wait(void **state)
+{
+	static const uint8_t ss[TC_HASH_LEN] = { 0x77 };
+	struct sim_opts o = { .seed = 43, .engine = { true, true } };
+	struct tc_session_info a, b;
+	struct tc_resume_cache rc;
+	struct sim s;
+	int i;
+
+	assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
+	sim_init(&s, *state, &o);
+	s.idle_never = true;
+	assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM), 0);
+	run_to_encrypted(&s);
+	assert_int_equal(s.violations, 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(tc_conn_state(s.h[i].c), TC_CONN_ENCRYPTED);
+		assert_true(tc_conn_idle_due(s.h[i].c));
+		assert_int_equal(tc_conn_session(s.h[i].c, &a), -ENOTCONN);
+	}
+	assert_int_equal(s.h[0].st.resumed + s.h[1].st.resumed, 2);
+	assert_int_equal(tc_resume_count(&rc), 0);	/* both tickets out */
+	tc_conn_idle(s.h[1].c, s.now, &s.h[1].out);
+	assert_false(tc_conn_idle_due(s.h[1].c));
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+	tc_conn_idle(s.h[0].c, s.now, &s.h[0].out);
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_true(a.resumed && b.resumed);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	assert_int_equal(tc_resume_count(&rc), 2);
+	sim_free(&s);
+
+	/* again from ss[1]: host 0 flushes while its keys wait */
+	o.seed = 44;
+	sim_init(&s, *state, &o);
+	s.idle_never = true;
+	s.cfg.resume = &rc;
+	run_to_encrypted(&s);
+	assert_true(tc_conn_idle_due(s.h[0].c) && tc_conn_idle_due(s.h[1].c));
+	assert_int_equal(tc_conn_resume_flush(s.h[0].c), 1);
+	tc_conn_idle(s.h[0].c, s.now, &s.h[0].out);
+	tc_conn_idle(s.h[1].c, s.now, &s.h[1].out);
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	assert_int_equal(tc_resume_count(&rc), 1);	/* host 1's ss[2] only */
+	sim_free(&s);
+	tc_resume_cache_free(&rc);
+}
+
+/*
+ * Resumed sessions through a faulty wire with the keys made on demand only
+ * and with an idle engine every other batch: the same bytes arrive, and the
+ * idle one did key a session before a frame needed it.
+ */
+static void test_resumed_idle_or_not(void **state)
+{
+	static const uint8_t ss[TC_HASH_LEN] = { 0x78 };
+	unsigned int run, idled = 0;
+
+	for (run = 0; run < 8; run++) {
+		/* host 0 (A) silent in half the runs: its keys wait for B's data */
+		struct sim_opts o = { .seed = 45 + run, .engine = { true, true },
+				      .len = { run & 2 ? 0 : 30000, 20000 },
+				      .close = { !(run & 2), true },
+				      .loss = 30, .reorder = 30, .dup = 20, .split = 100 };
+		struct tc_resume_cache rc;
+		struct tc_session_info a, b;
+		struct sim s;
+
+		assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
+		sim_init(&s, *state, &o);
+		s.idle_never = run & 1;
+		assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM), 0);
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+		assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+		assert_true(a.resumed);
+		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+		if (run & 1)
+			assert_int_equal(s.idled, 0);
+		idled += s.idled;
+		sim_free(&s);
+		tc_resume_cache_free(&rc);
+	}
+	assert_true(idled > 0);
+}
+
 static void test_resumed_sessions(void **state)
 {
 	struct sim_opts o = { .seed = 41, .engine = { true, true }, .len = { 40000, 30000 },
@@ -999,6 +1107,8 @@ int main(void)
 		cmocka_unit_test(test_clean_transfer),
 		cmocka_unit_test(test_key_pairs_from_a_pool),
 		cmocka_unit_test(test_resumed_sessions),
+		cmocka_unit_test(test_resumed_keys_wait),
+		cmocka_unit_test(test_resumed_idle_or_not),
 		cmocka_unit_test(test_resumed_from_a_seeded_chain),
 		cmocka_unit_test(test_resumption_suboptions_checked),
 		cmocka_unit_test(test_small_and_empty),

@@ -527,6 +527,38 @@ static void test_shell_encrypts(void **state)
 }
 
 /*
+ * Resumed sessions through the shell: the key schedule runs in flow_idle()
+ * or when a frame needs it (sh_batch idles every other batch), the flows
+ * are steered from the proof on, and the bytes arrive.
+ */
+static void test_shell_resumed(void **state)
+{
+	unsigned int run, idled = 0;
+
+	for (run = 0; run < 4; run++) {
+		/* A silent and open in half the runs: its keys wait for B */
+		struct sim_opts o = { .seed = 70 + run, .engine = { true, true }, .resume = true,
+				      .len = { run & 1 ? 0 : 50000, 40000 },
+				      .close = { !(run & 1), true }, .loss = 20, .reorder = 20 };
+		struct tc_session_info a, b;
+		struct sim s;
+
+		sh_start(&s, &o);
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_int_equal(sh_unsteered, 0);
+		assert_int_equal(tc_conn_session(sh_conn(&s, 0), &a), 0);
+		assert_int_equal(tc_conn_session(sh_conn(&s, 1), &b), 0);
+		assert_true(a.resumed && b.resumed);
+		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+		idled += sh_idled;
+		sh_stop(&s);
+	}
+	assert_true(idled > 0);
+}
+
+/*
  * flow_packet_pieces(): local data segments, super-packets among them, handed
  * over as the poller hands multi-buffer frames (headers alone, the payload in
  * pieces) are sealed from the pieces on a faulty wire, both ways intact.
@@ -1006,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_keys_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_checksums, setup, teardown),
 		cmocka_unit_test(test_shell_encrypts),
+		cmocka_unit_test(test_shell_resumed),
 		cmocka_unit_test(test_shell_payload_in_pieces),
 		cmocka_unit_test(test_shell_encrypted_flow_leaves_with_its_socket),
 		cmocka_unit_test(test_shell_time_wait_asked_once),

@@ -47,6 +47,8 @@ struct flow_ctx {
 	unsigned int ntimers, tcap;
 	struct flow **later;	/* map and session updates after the batch's output */
 	unsigned int nlater, lcap;
+	struct flow **idle;	/* engine work for when nothing else waits */
+	unsigned int nidle, icap;
 	uint64_t next_timer;
 	struct tc_engine_stats est;
 };
@@ -472,6 +474,9 @@ static void ctx_track(struct flow_ctx *x, struct flow *f)
 	if (!f->conn)
 		return;
 	list_add(&x->dirty, &x->ndirty, &x->dcap, f);
+	if (!f->idle_due && tc_conn_idle_due(f->conn) &&
+	    !list_add(&x->idle, &x->nidle, &x->icap, f))
+		f->idle_due = true;
 	t = tc_conn_next_timer(f->conn);
 	if (t != UINT64_MAX && !f->in_timers &&
 	    !list_add(&x->timers, &x->ntimers, &x->tcap, f))
@@ -485,7 +490,8 @@ static void session_sync(struct flow_table *ft, struct flow *f)
 {
 	uint8_t mark;
 
-	if (!ft->session_changed || !f->conn)
+	/* no session yet while its keys wait (flow_idle tells it) */
+	if (!ft->session_changed || !f->conn || tc_conn_idle_due(f->conn))
 		return;
 	mark = (tc_conn_state(f->conn) + 1) | (tc_conn_closed(f->conn) ? 0x80 : 0);
 	if (mark == f->sess_mark)
@@ -719,6 +725,10 @@ int flow_session(struct flow_table *ft, const struct tc_flow_key *k,
 	f = find_locked(ft, k, &b);
 	if (!f)
 		return -ENOENT;
+	if (f->conn && tc_conn_idle_due(f->conn)) {
+		/* asked before its poller was idle: the keys now */
+		tc_conn_idle(f->conn, tcd_now_ns(), NULL);
+	}
 	err = f->conn ? tc_conn_session(f->conn, info) : -EINVAL;
 	unlock_found(ft, f, b);
 	return err;
@@ -1105,6 +1115,30 @@ void flow_sync(struct flow_table *ft, uint64_t now)
 		flow_put(f);
 	}
 	x->nlater = 0;
+}
+
+unsigned int flow_idle(struct flow_table *ft, uint64_t now, struct emit *em)
+{
+	struct flow_ctx *x = ctx_of(ft, em);
+	unsigned int i, n;
+
+	if (!x)
+		return 0;
+	n = x->nidle;
+	for (i = 0; i < n; i++) {
+		struct flow *f = x->idle[i];
+
+		pthread_mutex_lock(&f->lock);
+		f->idle_due = false;
+		if (!f->dead && f->conn && tc_conn_idle_due(f->conn)) {
+			tc_conn_idle(f->conn, now, &x->out);
+			sync_state(ft, f, now, NULL);
+		}
+		pthread_mutex_unlock(&f->lock);
+		flow_put(f);
+	}
+	x->nidle = 0;
+	return n;
 }
 
 void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em)

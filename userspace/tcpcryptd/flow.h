@@ -83,6 +83,7 @@ struct flow {
 	bool in_timers;		/* in its poller's timer list */
 	bool logged;		/* its session was logged */
 	bool sync_due;		/* in its poller's list for flow_sync() */
+	bool idle_due;		/* in its poller's list for flow_idle() */
 	uint16_t queue;
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last segment */
 	uint64_t expire_ns;	/* removal not before this time (closed, plain) */
@@ -227,6 +228,13 @@ void flow_flush(struct flow_table *ft, struct emit *em);
  * session entry), which flow_packet() and flow_timers() leave for later.
  */
 void flow_sync(struct flow_table *ft, uint64_t now);
+/*
+ * Nothing else to do: the engine work that waits for that (a resumed
+ * session's key schedule, see tc_conn_idle()), then what tc_flows and
+ * tc_sessions then say. The number of flows served; their output (resets of
+ * a failure) goes through em.
+ */
+unsigned int flow_idle(struct flow_table *ft, uint64_t now, struct emit *em);
 /* Run the engine timers due at now of the flows this thread times. */
 void flow_timers(struct flow_table *ft, uint64_t now, struct emit *em);
 /* When flow_timers() next has work (CLOCK_MONOTONIC ns), UINT64_MAX: none. */

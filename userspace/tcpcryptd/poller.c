@@ -1038,6 +1038,13 @@ static void *poller_main(void *arg)
 				spin_until = mono_ns() + p->spin_ns;
 			continue;
 		}
+		/* nothing came: the engine's work that waited for that */
+		if (flow_idle(p->ft, now, &p->em)) {
+			for (side = 0; side < XQ_SIDES; side++)
+				if (p->tx_dirty[side])
+					kick_tx(p, side);
+			continue;
+		}
 		if (p->busy_poll)
 			continue;
 		if (spin_until && mono_ns() < spin_until) {

@@ -27,6 +27,7 @@ struct shell {
 	struct tc_algs algs;
 	struct tc_resume_cache rc;	/* o->resume: both hosts start from one chain */
 	bool rc_on;
+	unsigned int batches[2];
 };
 
 static struct shell *sh;
@@ -42,6 +43,7 @@ static unsigned int socket_queries;	/* sock_diag questions asked */
  * ENCRYPTED update was still waiting for flow_sync(), as it may.
  */
 static unsigned int sh_unsteered, sh_deferred;
+static unsigned int sh_idled;	/* flows flow_idle() served */
 
 /* The local socket's TCP state (Linux numbering), from the kernel model. */
 static int fake_socket_state(const struct tc_flow_key *k)
@@ -135,6 +137,10 @@ static void sh_batch(struct sim *s, int host)
 	if (flow_next_timer(&sh->ft[host]) <= s->now)
 		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
 	flow_sync(&sh->ft[host], s->now);
+	/* idle after every other batch: work left for it also runs when a
+	 * segment needs it first */
+	if (!s->idle_never && (++sh->batches[host] & 1))
+		sh_idled += flow_idle(&sh->ft[host], s->now, &sh->em[host].em);
 }
 
 static uint64_t sh_timer(struct sim *s, int host)
@@ -199,7 +205,7 @@ static void sh_start(struct sim *s, const struct sim_opts *o)
 	s->via_conn = sh_conn;
 	socket_answer = 1;
 	socket_state_override = 0;
-	sh_unsteered = sh_deferred = 0;
+	sh_unsteered = sh_deferred = sh_idled = 0;
 }
 
 static void sh_stop(struct sim *s)

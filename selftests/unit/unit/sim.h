@@ -141,6 +141,8 @@ struct sim {
 	uint8_t last[2][2048];	/* the last wire frame each way, for mutation */
 	uint32_t last_len[2];
 	bool went_plain;	/* an engine fell back to plain TCP */
+	unsigned int idled;	/* tc_conn_idle() calls that had work */
+	bool idle_never;	/* no tc_conn_idle(): work only when needed */
 };
 
 static inline uint64_t sim_rand(struct sim *s)
@@ -699,6 +701,7 @@ struct sim_opts {
 	bool tso;		/* both kernels send super-packets */
 	bool pieces;		/* local payloads handed over in pieces (tc_seg.pv) */
 	bool resume;		/* the fuzzers: start from a shared resumption chain */
+	bool idle_never;	/* no tc_conn_idle() (sim.idle_never) */
 };
 
 static struct sim_out_arg sim_args[2];
@@ -722,6 +725,7 @@ static inline void sim_init(struct sim *s, struct tc_algs *algs, const struct si
 	s->csum_partial = o->csum_partial;
 	s->wire_gso = o->wire_gso;
 	s->pieces = o->pieces;
+	s->idle_never = o->idle_never;
 	s->algs = algs;
 	tc_engine_cfg_default(&s->cfg);
 	s->cfg.algs = algs;
@@ -968,6 +972,13 @@ static inline bool sim_step(struct sim *s)
 				tc_conn_flush(s->h[i].c, &s->h[i].out);
 				if (tc_conn_next_timer(s->h[i].c) <= s->now)
 					tc_conn_timer(s->h[i].c, s->now, &s->h[i].out);
+				/* idle after the batch, as a shell is when
+				 * nothing else came (idle_never: the work runs
+				 * when a segment needs it) */
+				if (!s->idle_never && tc_conn_idle_due(s->h[i].c)) {
+					tc_conn_idle(s->h[i].c, s->now, &s->h[i].out);
+					s->idled++;
+				}
 			}
 			if (s->h[i].k.rto_at && s->h[i].k.rto_at <= s->now)
 				ktcp_timeout(&s->h[i].k);
@@ -1122,6 +1133,8 @@ static inline bool sim_fuzz_opts(const uint8_t *data, size_t size, struct sim_op
 	o->wire_gso = o->csum_partial && o->tso ? 65000 : 0;
 	/* local payloads in pieces, as from multi-buffer frames */
 	o->pieces = data[7] & 0x80;
+	/* work left for an idle engine done only when a segment needs it */
+	o->idle_never = data[7] & 0x40;
 	o->engine[0] = o->engine[1] = true;
 	o->close[0] = o->close[1] = true;
 	return true;
