@@ -221,7 +221,8 @@ $(TESTDIR)/%: $(OBJ)/selftests/tools/%.o $(LIBTC_LIB) $(COMMON_LIB) $(ENGINE_LIB
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: selftests/fuzz/%.c $(CORE_SRCS) $(ENGINE_SRCS) \
 		 $(wildcard lib/core/*.h lib/engine/*.h) \
-		 $(wildcard selftests/unit/unit/*.h userspace/common/*.h) $$(FUZZ_EXTRA_$$*)
+		 $(wildcard selftests/unit/unit/*.h userspace/common/*.h) $$(FUZZ_EXTRA_$$*) \
+		 $(wildcard userspace/tcpcryptd/*.[ch])
 	@mkdir -p $(@D)
 	@echo "  FUZZ     $@"
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(ENGINE_SRCS) $(FUZZ_EXTRA_$*) \

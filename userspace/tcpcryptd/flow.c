@@ -1274,8 +1274,15 @@ void flow_table_fini(struct flow_table *ft)
 			flow_put(x->dirty[i]);
 		for (i = 0; i < x->ntimers; i++)
 			flow_put(x->timers[i]);
+		/* updates left for later: both states need keys, nothing to do */
+		for (i = 0; i < x->nlater; i++)
+			flow_put(x->later[i]);
+		for (i = 0; i < x->nidle; i++)
+			flow_put(x->idle[i]);
 		free(x->dirty);
 		free(x->timers);
+		free(x->later);
+		free(x->idle);
 		if (tls_ctx == x)
 			tls_ctx = NULL;
 		free(x);
