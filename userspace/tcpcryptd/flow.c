@@ -485,15 +485,29 @@ static void ctx_track(struct flow_ctx *x, struct flow *f)
 		x->next_timer = t;
 }
 
+/* What tc_sessions was last told of f's connection: its state and closing. */
+static uint8_t session_mark(const struct flow *f)
+{
+	return (tc_conn_state(f->conn) + 1) | (tc_conn_closed(f->conn) ? 0x80 : 0);
+}
+
+/* Is there a session to tell or log? Not while its keys wait (flow_idle). */
+static bool session_news(const struct flow_table *ft, const struct flow *f)
+{
+	if (!f->conn || tc_conn_idle_due(f->conn))
+		return false;
+	return (ft->session_changed && session_mark(f) != f->sess_mark) ||
+	       (!f->logged && tc_conn_state(f->conn) == TC_CONN_ENCRYPTED);
+}
+
 /* Tell tc_sessions when the engine's state or closing changed (cheap per frame). */
 static void session_sync(struct flow_table *ft, struct flow *f)
 {
 	uint8_t mark;
 
-	/* no session yet while its keys wait (flow_idle tells it) */
 	if (!ft->session_changed || !f->conn || tc_conn_idle_due(f->conn))
 		return;
-	mark = (tc_conn_state(f->conn) + 1) | (tc_conn_closed(f->conn) ? 0x80 : 0);
+	mark = session_mark(f);
 	if (mark == f->sess_mark)
 		return;
 	f->sess_mark = mark;
@@ -542,11 +556,14 @@ static void log_session(const struct flow *f)
  * output is on its way; they were three of a resumed connection's five
  * bpf() calls at each end, on its handshake's path.
  */
-static bool sync_later(struct flow_ctx *x, struct flow *f, uint8_t want)
+static bool sync_later(struct flow_table *ft, struct flow_ctx *x, struct flow *f,
+		       uint8_t want)
 {
 	if (!x || (want != f->map_state &&
 		   (!tc_flow_needs_keys(want) || !tc_flow_needs_keys(f->map_state))))
 		return false;
+	if (want == f->map_state && !session_news(ft, f))
+		return true;	/* nothing to do, now or later */
 	if (!f->sync_due && !list_add(&x->later, &x->nlater, &x->lcap, f))
 		f->sync_due = true;
 	return f->sync_due;
@@ -595,12 +612,13 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now,
 		break;
 	}
 	/* unproven: nothing for tcnetstat, a fallback is listed at expiry */
-	if (sync_later(x, f, want))
+	if (sync_later(ft, x, f, want))
 		return;
 	session_sync(ft, f);
 	if (want != f->map_state && !map_put(ft, f, want) && want == TC_FLOW_ENCRYPTED)
 		STAT_INC(ft, encrypted);
-	if (!f->logged && tc_conn_state(f->conn) == TC_CONN_ENCRYPTED) {
+	if (!f->logged && tc_conn_state(f->conn) == TC_CONN_ENCRYPTED &&
+	    !tc_conn_idle_due(f->conn)) {
 		f->logged = true;
 		log_session(f);
 	}
