@@ -22,6 +22,8 @@
 
 #define NSEC		1000000000ull
 #define TIME_WAIT_NS	(60 * NSEC)	/* Linux's TCP_TIMEWAIT_LEN */
+#define FLOW_SYNC_NS	(10 * 1000 * 1000)	/* flow_sync() of a busy poller: at most this late */
+#define FLOW_SYNC_BATCH	64			/* ... or with this many waiting */
 #define RECHECK_NS	NSEC	/* a flow whose socket lives is looked up again after */
 
 #define STAT_INC(ft, f)	__atomic_fetch_add(&(ft)->st.f, 1, __ATOMIC_RELAXED)
@@ -45,8 +47,9 @@ struct flow_ctx {
 	unsigned int ndirty, dcap;
 	struct flow **timers;	/* with engine timers */
 	unsigned int ntimers, tcap;
-	struct flow **later;	/* map and session updates after the batch's output */
+	struct flow **later;	/* map and session updates for an idle moment */
 	unsigned int nlater, lcap;
+	uint64_t later_since;	/* when the first of them was queued */
 	struct flow **idle;	/* engine work for when nothing else waits */
 	unsigned int nidle, icap;
 	uint64_t next_timer;
@@ -564,8 +567,11 @@ static bool sync_later(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 		return false;
 	if (want == f->map_state && !session_news(ft, f))
 		return true;	/* nothing to do, now or later */
-	if (!f->sync_due && !list_add(&x->later, &x->nlater, &x->lcap, f))
+	if (!f->sync_due && !list_add(&x->later, &x->nlater, &x->lcap, f)) {
 		f->sync_due = true;
+		if (x->nlater == 1)
+			x->later_since = f->last_ns;
+	}
 	return f->sync_due;
 }
 
@@ -1113,16 +1119,20 @@ void flow_flush(struct flow_table *ft, struct emit *em)
 	x->ndirty = 0;
 }
 
-void flow_sync(struct flow_table *ft, uint64_t now)
+unsigned int flow_sync(struct flow_table *ft, uint64_t now, bool idle)
 {
 	struct flow_ctx *x = tls_ctx;
-	unsigned int i;
+	unsigned int i, n;
 
 	if (!x || x->ft != ft)
 		x = ctx_of(ft, NULL);
-	if (!x)
-		return;
-	for (i = 0; i < x->nlater; i++) {
+	if (!x || !x->nlater)
+		return 0;
+	/* a poller that is never idle still tells tcnetstat, a little late */
+	if (!idle && x->nlater < FLOW_SYNC_BATCH && since(now, x->later_since) < FLOW_SYNC_NS)
+		return 0;
+	n = x->nlater;
+	for (i = 0; i < n; i++) {
 		struct flow *f = x->later[i];
 
 		pthread_mutex_lock(&f->lock);
@@ -1133,6 +1143,7 @@ void flow_sync(struct flow_table *ft, uint64_t now)
 		flow_put(f);
 	}
 	x->nlater = 0;
+	return n;
 }
 
 unsigned int flow_idle(struct flow_table *ft, uint64_t now, struct emit *em)

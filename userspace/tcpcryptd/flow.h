@@ -223,11 +223,13 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 /* End of a batch: frames the engine held back to coalesce go out through em. */
 void flow_flush(struct flow_table *ft, struct emit *em);
 /*
- * After the batch's output went out: the tc_flows and tc_sessions updates
- * that no segment waits for (a flow between NEGOTIATING and ENCRYPTED, its
- * session entry), which flow_packet() and flow_timers() leave for later.
+ * The tc_flows and tc_sessions updates that no segment waits for (a flow
+ * between NEGOTIATING and ENCRYPTED, its session entry), which
+ * flow_packet() and flow_timers() leave for a moment with nothing else to
+ * do: idle, or a poller that has been busy for 10 ms or has 64 of them
+ * waiting. The number of flows served.
  */
-void flow_sync(struct flow_table *ft, uint64_t now);
+unsigned int flow_sync(struct flow_table *ft, uint64_t now, bool idle);
 /*
  * Nothing else to do: the engine work that waits for that (a resumed
  * session's key schedule, see tc_conn_idle()), then what tc_flows and

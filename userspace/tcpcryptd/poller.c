@@ -1030,16 +1030,16 @@ static void *poller_main(void *arg)
 		for (side = 0; side < XQ_SIDES; side++)
 			if (p->tx_dirty[side])
 				kick_tx(p, side);
-		/* what no segment waited for: after the kick, not before */
-		flow_sync(p->ft, now);
+		/* what no segment waits for: only a long-busy poller here */
+		flow_sync(p->ft, now, false);
 		refill(p);
 		if (work) {
 			if (p->spin_ns)
 				spin_until = mono_ns() + p->spin_ns;
 			continue;
 		}
-		/* nothing came: the engine's work that waited for that */
-		if (flow_idle(p->ft, now, &p->em)) {
+		/* nothing came: the work that waited for that */
+		if (flow_idle(p->ft, now, &p->em) + flow_sync(p->ft, now, true)) {
 			for (side = 0; side < XQ_SIDES; side++)
 				if (p->tx_dirty[side])
 					kick_tx(p, side);

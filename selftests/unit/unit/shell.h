@@ -136,7 +136,7 @@ static void sh_batch(struct sim *s, int host)
 	flow_flush(&sh->ft[host], &sh->em[host].em);
 	if (flow_next_timer(&sh->ft[host]) <= s->now)
 		flow_timers(&sh->ft[host], s->now, &sh->em[host].em);
-	flow_sync(&sh->ft[host], s->now);
+	flow_sync(&sh->ft[host], s->now, true);
 	/* idle after every other batch: work left for it also runs when a
 	 * segment needs it first */
 	if (!s->idle_never && (++sh->batches[host] & 1))
