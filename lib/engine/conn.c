@@ -119,7 +119,8 @@ struct tc_conn {
 
 	struct tc_hs *hs;	/* the key exchange, while it runs (a fresh session) */
 	struct tc_keys keys;
-	bool have_keys;
+	bool have_keys;		/* keys to seal and open with */
+	bool had_keys;		/* ... once: the session stays listed */
 	bool keys_due;		/* resumed: the key schedule waits (need_keys) */
 	uint16_t aead;
 	uint8_t tep_byte;
@@ -1370,7 +1371,7 @@ static int keys_of(struct tc_conn *c, const struct tc_hs_result *res)
 
 	if (err)
 		return err;
-	c->have_keys = true;
+	c->have_keys = c->had_keys = true;
 	c->aead = res->aead;
 	c->tep_byte = res->tep_byte;
 	memcpy(c->session_id, res->session_id, TC_SESSID_LEN);
@@ -1488,7 +1489,7 @@ static int need_keys(struct tc_conn *c)
 	int err;
 
 	if (!c->keys_due)
-		return 0;
+		return c->have_keys || !c->had_keys ? 0 : -EPIPE;	/* released */
 	c->keys_due = false;
 	err = derive_resumed(c);
 	if (err)
@@ -2426,6 +2427,17 @@ static void release_idle(struct tc_conn *c)
 	tc_frames_release(&c->rx.fr);
 	tc_ooo_release(&c->rx.ooo);
 	free_scratch(c);
+	/*
+	 * Over both ways (our FIN acknowledged, the peer's FINp frame opened
+	 * and acknowledged by the local kernel: nothing to redeliver) or
+	 * aborted: nothing is sealed or opened again. The keys go now, not
+	 * after TIME_WAIT, and their memory serves the next connection.
+	 */
+	if (c->have_keys && (c->state == TC_CONN_ABORTED ||
+			     (tc_conn_finished(c) && !c->rx.fr.n && !c->tx.fr.n))) {
+		tc_keys_free(&c->keys);
+		c->have_keys = false;
+	}
 }
 
 int tc_conn_input(struct tc_conn *c, enum tc_side from, const uint8_t *frame,
@@ -2572,6 +2584,11 @@ bool tc_conn_closed(const struct tc_conn *c)
 	return c->rst || c->state == TC_CONN_ABORTED || tc_conn_finished(c);
 }
 
+bool tc_conn_has_keys(const struct tc_conn *c)
+{
+	return c->have_keys;
+}
+
 bool tc_conn_idle_due(const struct tc_conn *c)
 {
 	return c->keys_due;
@@ -2591,9 +2608,9 @@ int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->state = c->state;
-	if (c->state == TC_CONN_PLAIN || (c->state == TC_CONN_ABORTED && !c->have_keys))
+	if (c->state == TC_CONN_PLAIN || (c->state == TC_CONN_ABORTED && !c->had_keys))
 		return -EINVAL;
-	if (!c->have_keys)
+	if (!c->had_keys)
 		return -ENOTCONN;
 	info->role = c->eno.role;
 	info->tep = c->tep_byte;

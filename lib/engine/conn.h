@@ -305,6 +305,13 @@ bool tc_conn_proves(const struct tc_conn *c, enum tc_side from, const struct tc_
  */
 size_t tc_conn_resume_flush(struct tc_conn *c);
 /*
+ * Keys held now: from the key exchange (or a resumed session's first use)
+ * until both directions are over, FINs and redelivery included, or an
+ * abort. Then they are wiped, while the connection waits out TIME_WAIT;
+ * its session details stay.
+ */
+bool tc_conn_has_keys(const struct tc_conn *c);
+/*
  * Work no segment is waiting for: today a resumed session's key schedule,
  * which otherwise runs when a frame or the session first needs it. The
  * shell calls tc_conn_idle() when it has nothing else to do (its output of

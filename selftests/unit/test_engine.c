@@ -48,6 +48,13 @@ static void sim_case(void **state, struct sim_opts *o, const char *name, struct 
 		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
 		assert_int_equal(a.role, TC_ENO_ROLE_A);
 		assert_int_equal(b.role, TC_ENO_ROLE_B);
+		/* over both ways: the keys are gone, the session stays listed */
+		if (o->close[0] && o->close[1] && !s->h[0].k.reset && !s->h[1].k.reset) {
+			assert_false(tc_conn_has_keys(s->h[0].c));
+			assert_false(tc_conn_has_keys(s->h[1].c));
+		} else if (!o->close[0] && !o->close[1]) {
+			assert_true(tc_conn_has_keys(s->h[0].c) || tc_conn_idle_due(s->h[0].c));
+		}
 	}
 }
 
