@@ -298,17 +298,19 @@ int tc_resume_take(struct tc_resume_cache *c, const uint8_t *peer,
 		   struct tc_resume_ticket *t)
 {
 	struct tc_resume_entry *e, *best = NULL;
-	size_t k;
+	size_t k, left;
 
 	memset(t, 0, sizeof(*t));
 	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) || !rng)
 		return -EINVAL;
 	if ((flags & TC_RESUME_F_IGNORE) || c->disabled)
 		return -ENOENT;
-	for (k = 0; k < c->cap; k++) {
+	/* up to the last entry in use: a cache holding few is not read whole */
+	for (k = 0, left = c->count; k < c->cap && left; k++) {
 		e = &c->e[k];
 		if (!e->used)
 			continue;
+		left--;
 		if (expired(e, now)) {
 			entry_wipe(c, e);
 			continue;
@@ -360,7 +362,7 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 {
 	uint8_t half[TC_RESUME_HALF], nonce[TC_RESUME_NONCE_MAX];
 	struct tc_resume_entry *e;
-	size_t k, nlen = 0;
+	size_t k, left, nlen = 0;
 	unsigned int j;
 	int ret;
 
@@ -375,10 +377,11 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 		return -ENODATA;
 	if ((flags & TC_RESUME_F_IGNORE) || c->disabled)
 		return -ENOENT;
-	for (k = 0; k < c->cap; k++) {
+	for (k = 0, left = c->count; k < c->cap && left; k++) {
 		e = &c->e[k];
 		if (!e->used)
 			continue;
+		left--;
 		if (expired(e, now)) {
 			entry_wipe(c, e);
 			continue;
@@ -394,9 +397,12 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 		}
 	}
 	/* A missed: the peer may have burned secrets we did not see */
-	for (k = 0; k < c->cap; k++) {
+	for (k = 0, left = c->count; k < c->cap && left; k++) {
 		e = &c->e[k];
-		if (!e->used || e->nrid >= e->nrid_max || e->tep != tep ||
+		if (!e->used)
+			continue;
+		left--;
+		if (e->nrid >= e->nrid_max || e->tep != tep ||
 		    (peer_len && !peer_eq(e->peer, e->peer_len, peer, peer_len)))
 			continue;
 		j = e->nrid;
@@ -538,13 +544,17 @@ void tc_resume_ticket_wipe(struct tc_resume_ticket *t)
 
 size_t tc_resume_flush_chain(struct tc_resume_cache *c, uint64_t chain)
 {
-	size_t k, n = 0;
+	size_t k, left, n = 0;
 
-	for (k = 0; k < c->cap; k++)
-		if (c->e[k].used && c->e[k].chain == chain) {
+	for (k = 0, left = c->count; k < c->cap && left; k++) {
+		if (!c->e[k].used)
+			continue;
+		left--;
+		if (c->e[k].chain == chain) {
 			entry_wipe(c, &c->e[k]);
 			n++;
 		}
+	}
 	return n;
 }
 

@@ -692,6 +692,60 @@ static void test_no_lookahead(void **state)
 	pair_free(&p);
 }
 
+/*
+ * Scans stop after the last entry in use: with holes in front (entries
+ * taken) and behind, every entry is still found, by take, by a passive
+ * match of its identifier, and by its chain.
+ */
+static void test_scan_past_holes(void **state)
+{
+	struct tc_resume_cache c;
+	struct tc_resume_ticket t;
+	uint8_t peer[4], syn[32];
+	uint64_t chain[40];
+	unsigned int i;
+
+	assert_int_equal(tc_resume_cache_init(&c, &algs, 64), 0);
+	for (i = 0; i < 40; i++) {
+		memcpy(peer, "p\0\0", 3);
+		peer[3] = (uint8_t)i;
+		assert_int_equal(tc_resume_put(&c, peer, 4, TEP, AEAD, i & 1 ? TC_ROLE_A : TC_ROLE_B,
+					       prk, 0, 0, 0, &chain[i]), 0);
+	}
+	/* holes: every entry below 30 with an even i goes */
+	for (i = 0; i < 30; i += 2) {
+		peer[3] = (uint8_t)i;
+		assert_int_equal(tc_resume_take(&c, peer, 4, TEP, 0, 0, RNG, &t), 0);
+		tc_resume_ticket_wipe(&t);
+	}
+	assert_int_equal(tc_resume_count(&c), 25);
+	/* the last ones: by take, by a match of what their peer would send */
+	peer[3] = 39;
+	assert_int_equal(tc_resume_take(&c, peer, 4, TEP, 0, 0, RNG, &t), 0);
+	tc_resume_ticket_wipe(&t);
+	{
+		struct tc_resume_cache other;
+		int n;
+
+		/* the peer of entry 38 (role B here) holds the same chain as A */
+		assert_int_equal(tc_resume_cache_init(&other, &algs, 4), 0);
+		assert_int_equal(tc_resume_put(&other, peer_b, 4, TEP, AEAD, TC_ROLE_A,
+					       prk, 0, 0, 0, NULL), 0);
+		assert_int_equal(tc_resume_take(&other, peer_b, 4, TEP, 0, 0, RNG, &t), 0);
+		n = tc_resume_encode(&t, syn, sizeof(syn));
+		tc_resume_ticket_wipe(&t);
+		tc_resume_cache_free(&other);
+		peer[3] = 38;
+		assert_int_equal(tc_resume_match(&c, peer, 4, TEP, syn, n, 0, 0, RNG, &t), 0);
+		tc_resume_ticket_wipe(&t);
+	}
+	assert_int_equal(tc_resume_flush_chain(&c, chain[37]), 1);
+	assert_int_equal(tc_resume_flush_chain(&c, chain[36]), 1);
+	assert_int_equal(tc_resume_flush_chain(&c, chain[2]), 0);	/* taken */
+	assert_int_equal(tc_resume_count(&c), 21);
+	tc_resume_cache_free(&c);
+}
+
 /* A resumed session's keys: each host keeps its original direction. */
 static void test_resumed_traffic(void **state)
 {
@@ -805,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_capacity_expiry_filters),
 		cmocka_unit_test(test_no_lookahead),
 		cmocka_unit_test(test_lookahead_on_miss),
+		cmocka_unit_test(test_scan_past_holes),
 		cmocka_unit_test(test_resumed_traffic),
 		cmocka_unit_test(test_with_hs_resume),
 	};
