@@ -122,6 +122,8 @@ struct tc_conn {
 	bool have_keys;		/* keys to seal and open with */
 	bool had_keys;		/* ... once: the session stays listed */
 	bool keys_due;		/* resumed: the key schedule waits (need_keys) */
+	bool spec_tried;	/* B: keys made before ENO's success (spec_due) */
+	uint8_t spec_ss[TC_HASH_LEN];	/* ... and the ss[i+1] they came with */
 	uint16_t aead;
 	uint8_t tep_byte;
 	uint8_t session_id[TC_SESSID_LEN];
@@ -1445,10 +1447,20 @@ static void hs_release(struct tc_conn *c)
  * nonces, there are no Init messages, and both streams' frames start at
  * offset 0. ss[i+1] replaces ss[i] in the cache at once.
  */
-/* A resumed session's key schedule from the ticket in c->rt (RFC 8548 3.5). */
-static int derive_resumed(struct tc_conn *c)
+/* What the cache keeps of a resumed session: ss[i+1] continues the chain. */
+static void resume_done(struct tc_conn *c, const uint8_t ss_next[TC_HASH_LEN])
 {
-	struct tc_hs_result res;
+	resume_lock(c);
+	tc_resume_complete(c->cfg->resume, c->rt, c->opts.resume_flags, ss_next, c->now,
+			   &c->chain);
+	resume_unlock(c);
+	free(c->rt);
+	c->rt = NULL;
+}
+
+/* A resumed session's key schedule from the ticket in c->rt (RFC 8548 3.5). */
+static int resume_keys(struct tc_conn *c, uint8_t tep_byte, struct tc_hs_result *res)
+{
 	uint8_t sn[TC_SN_MAX];
 	int sn_len, err;
 
@@ -1458,22 +1470,61 @@ static int derive_resumed(struct tc_conn *c)
 	if (sn_len < 0)
 		return sn_len;
 	err = tc_hs_resume(c->cfg->algs, c->rt->ss, sn, sn_len,
-			   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, c->tep_byte, &res);
+			   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, tep_byte, res);
 	tc_wipe(sn, sizeof(sn));
 	if (!err)
-		err = keys_of(c, &res);
-	if (err) {
-		tc_hs_result_wipe(&res);
-		return err;
+		err = keys_of(c, res);
+	if (err)
+		tc_hs_result_wipe(res);
+	return err;
+}
+
+static int derive_resumed(struct tc_conn *c)
+{
+	struct tc_hs_result res;
+	int err;
+
+	if (c->have_keys) {
+		/* made while B waited for A's answer: the session is this one */
+		c->had_keys = true;
+		c->st->keys_early++;
+		resume_done(c, c->spec_ss);
+		tc_wipe(c->spec_ss, sizeof(c->spec_ss));
+		return 0;
 	}
-	resume_lock(c);
-	tc_resume_complete(c->cfg->resume, c->rt, c->opts.resume_flags, res.ss_next, c->now,
-			   &c->chain);
-	resume_unlock(c);
+	err = resume_keys(c, c->tep_byte, &res);
+	if (err)
+		return err;
+	resume_done(c, res.ss_next);
 	tc_hs_result_wipe(&res);
-	free(c->rt);
-	c->rt = NULL;
 	return 0;
+}
+
+/*
+ * B, between its SYN-ACK and A's answer: it has nothing to do but wait,
+ * and a resumed session's keys depend on nothing more (ss[i], both nonces,
+ * the TEP it answered). They are made then, in the shell's idle time
+ * (tc_conn_idle), rather than when A's first frame is already there. They
+ * serve only once ENO succeeds, and until then no session is listed; a
+ * failure or an abort wipes them with the rest.
+ */
+static bool spec_due(const struct tc_conn *c)
+{
+	return c->state == TC_CONN_NEGOTIATING && !c->spec_tried && !c->have_keys &&
+	       c->rt && c->rt->valid && c->rt->passive && c->rt->have_peer &&
+	       c->syn_l && c->syn_r;
+}
+
+static void spec_keys(struct tc_conn *c)
+{
+	struct tc_hs_result res;
+
+	c->spec_tried = true;
+	if (resume_keys(c, c->rt->tep | TC_ENO_V, &res))
+		return;		/* ENO's success tries again, and aborts */
+	memcpy(c->spec_ss, res.ss_next, TC_HASH_LEN);
+	c->had_keys = false;
+	tc_hs_result_wipe(&res);
 }
 
 /*
@@ -1501,6 +1552,11 @@ static int start_resumed(struct tc_conn *c, uint8_t tep_byte)
 {
 	if (!c->rt)
 		return -EINVAL;
+	if (c->have_keys && c->tep_byte != tep_byte) {
+		/* made for another TEP byte than ENO's (cannot happen): remade */
+		tc_keys_free(&c->keys);
+		c->have_keys = false;
+	}
 	c->tep_byte = tep_byte;
 	c->keys_due = true;
 	c->st->resumed++;
@@ -2409,6 +2465,7 @@ void tc_conn_free(struct tc_conn *c)
 	free(c->tx.hold);
 	free_scratch(c);
 	tc_wipe(c->session_id, sizeof(c->session_id));
+	tc_wipe(c->spec_ss, sizeof(c->spec_ss));
 	free(c);
 }
 
@@ -2591,15 +2648,19 @@ bool tc_conn_has_keys(const struct tc_conn *c)
 
 bool tc_conn_idle_due(const struct tc_conn *c)
 {
-	return c->keys_due;
+	return c->keys_due || spec_due(c);
 }
 
 void tc_conn_idle(struct tc_conn *c, uint64_t now, const struct tc_out *out)
 {
+	c->now = now;
+	if (spec_due(c)) {
+		spec_keys(c);
+		return;
+	}
 	if (!c->keys_due)
 		return;
 	c->out = out;
-	c->now = now;
 	need_keys(c);
 	c->out = NULL;
 }
@@ -2610,7 +2671,7 @@ int tc_conn_session(const struct tc_conn *c, struct tc_session_info *info)
 	info->state = c->state;
 	if (c->state == TC_CONN_PLAIN || (c->state == TC_CONN_ABORTED && !c->had_keys))
 		return -EINVAL;
-	if (!c->had_keys)
+	if (!c->had_keys || c->state == TC_CONN_NEGOTIATING)
 		return -ENOTCONN;
 	info->role = c->eno.role;
 	info->tep = c->tep_byte;

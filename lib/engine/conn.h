@@ -152,6 +152,7 @@ struct tc_engine_stats {
 	uint64_t resume_offered;	/* SYNs that proposed a cached secret */
 	uint64_t resume_accepted;	/* proposals we answered with our half */
 	uint64_t resumed;	/* sessions keyed from a cached secret */
+	uint64_t keys_early;	/* ... of them, by B while it waited for A's ACK */
 };
 
 enum tc_conn_state {

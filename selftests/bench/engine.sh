@@ -116,7 +116,7 @@ if daemons --aead aes128gcm --tep x25519; then
 	measure "tcpcrypt resumed" 5431
 	stop_daemons
 	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1)," \
-		"$(grep -ho "resume(exit): offered=[0-9]* accepted=[0-9]* resumed=[0-9]*" "$TMPD/d0.log" | tail -1))"
+		"$(grep -ho "resume(exit): offered=[0-9]* accepted=[0-9]* resumed=[0-9]* early=[0-9]*" "$TMPD/d0.log" | tail -1))"
 fi
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"

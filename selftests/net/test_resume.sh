@@ -419,7 +419,7 @@ check "--resume 0 peer: H2 opening: fresh at both ends" fresh_both
 s=$(tcd_stats h2c)
 log "h2c: $(grep 'resume(SIGUSR1)' <<<"$s")"
 check "--resume 0: h2 offered, accepted, resumed and cached nothing" \
-	grep -q 'resume(SIGUSR1): offered=0 accepted=0 resumed=0 cached=0' <<<"$s"
+	grep -q 'resume(SIGUSR1): offered=0 accepted=0 resumed=0 early=0 cached=0' <<<"$s"
 check "--resume 0: h1 still proposed (offered +2), never resumed" \
 	[ "$(rctr h1 offered)" = $((o0 + 2)) -a "$(rctr h1 resumed)" = "$r0" ]
 check "--resume 0: h2 counted 3 encrypted connections" [ "$(eng h2c encrypted_conns)" = 3 ]

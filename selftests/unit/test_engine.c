@@ -231,9 +231,58 @@ static void test_resumed_keys_wait(void **state)
 }
 
 /*
+ * B's keys made before ENO's success list no session until it succeeds;
+ * aborted then, B never had one, and its chain still goes back to the
+ * cache at ss[i+1] as for any attempt that used its i.
+ */
+static void test_resumed_keys_early(void **state)
+{
+	static const uint8_t ss[TC_HASH_LEN] = { 0x79 };
+	unsigned int abort_b;
+
+	for (abort_b = 0; abort_b < 2; abort_b++) {
+		struct sim_opts o = { .seed = 60 + abort_b, .engine = { true, true },
+				      .len = { 20000, 20000 }, .close = { true, true } };
+		struct tc_session_info a, b;
+		struct tc_resume_cache rc;
+		unsigned int n = 0;
+		struct sim s;
+
+		assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
+		sim_init(&s, *state, &o);
+		assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM), 0);
+		while (!(tc_conn_has_keys(s.h[1].c) &&
+			 tc_conn_state(s.h[1].c) == TC_CONN_NEGOTIATING) && n++ < 100 &&
+		       sim_step(&s))
+			;
+		assert_true(tc_conn_has_keys(s.h[1].c));
+		assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_NEGOTIATING);
+		assert_int_equal(tc_conn_session(s.h[1].c, &b), -ENOTCONN);
+		assert_int_equal(tc_resume_count(&rc), 0);	/* both tickets out */
+		if (abort_b) {
+			tc_conn_abort(s.h[1].c, TC_ABORT_LOCAL, NULL);
+			assert_int_equal(tc_conn_session(s.h[1].c, &b), -EINVAL);
+			assert_int_equal(tc_resume_count(&rc), 1);	/* B's, at ss[1] */
+		} else {
+			sim_run(&s, 600 * 1000 * SIM_MS);
+			assert_int_equal(s.violations, 0);
+			assert_true(sim_streams_intact(&s));
+			assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+			assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+			assert_true(a.resumed && b.resumed);
+			assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+			assert_int_equal(s.h[1].st.keys_early, 1);
+			assert_int_equal(tc_resume_count(&rc), 2);
+		}
+		sim_free(&s);
+		tc_resume_cache_free(&rc);
+	}
+}
+
+/*
  * Resumed sessions through a faulty wire with the keys made on demand only
- * and with an idle engine every other batch: the same bytes arrive, and the
- * idle one did key a session before a frame needed it.
+ * and with an idle engine after each batch: the same bytes arrive, and the
+ * idle B made its keys between its SYN-ACK and A's ACK (keys_early).
  */
 static void test_resumed_idle_or_not(void **state)
 {
@@ -261,8 +310,14 @@ static void test_resumed_idle_or_not(void **state)
 		assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
 		assert_true(a.resumed);
 		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
-		if (run & 1)
+		if (run & 1) {
 			assert_int_equal(s.idled, 0);
+			assert_int_equal(s.h[1].st.keys_early, 0);
+		} else {
+			/* B made its keys while it waited for A's ACK */
+			assert_int_equal(s.h[1].st.keys_early, 1);
+		}
+		assert_int_equal(s.h[0].st.keys_early, 0);
 		idled += s.idled;
 		sim_free(&s);
 		tc_resume_cache_free(&rc);
@@ -1116,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_resumed_sessions),
 		cmocka_unit_test(test_resumed_keys_wait),
 		cmocka_unit_test(test_resumed_idle_or_not),
+		cmocka_unit_test(test_resumed_keys_early),
 		cmocka_unit_test(test_resumed_from_a_seeded_chain),
 		cmocka_unit_test(test_resumption_suboptions_checked),
 		cmocka_unit_test(test_small_and_empty),

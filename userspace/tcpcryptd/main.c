@@ -744,8 +744,9 @@ static void log_stats(const char *why)
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
 			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started,
 			(unsigned long long)e.keys_pooled);
-		pr_stats("resume(%s): offered=%llu accepted=%llu resumed=%llu cached=%zu\n", why,
-			 U(e.resume_offered), U(e.resume_accepted), U(e.resumed), resume_cached());
+		pr_stats("resume(%s): offered=%llu accepted=%llu resumed=%llu early=%llu "
+			 "cached=%zu\n", why, U(e.resume_offered), U(e.resume_accepted),
+			 U(e.resumed), U(e.keys_early), resume_cached());
 	}
 	if (keypool_on) {
 		struct keypool_stats k;
