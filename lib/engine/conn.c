@@ -123,7 +123,8 @@ struct tc_conn {
 	bool had_keys;		/* ... once: the session stays listed */
 	bool keys_due;		/* resumed: the key schedule waits (need_keys) */
 	bool spec_tried;	/* B: keys made before ENO's success (spec_due) */
-	uint8_t spec_ss[TC_HASH_LEN];	/* ... and the ss[i+1] they came with */
+	bool cache_due;		/* resumed: ss_next waits for tc_conn_idle */
+	uint8_t ss_next[TC_HASH_LEN];	/* ss[i+1] of the keys made */
 	uint16_t aead;
 	uint8_t tep_byte;
 	uint8_t session_id[TC_SESSID_LEN];
@@ -526,7 +527,7 @@ size_t tc_conn_resume_flush(struct tc_conn *c)
 {
 	size_t n = 0;
 
-	if (c->keys_due && c->rt) {
+	if (c->rt) {
 		/* the chain is in our ticket alone: its next secret is not kept */
 		c->opts.resume_flags |= TC_RESUME_F_NOCACHE;
 		return 1;
@@ -1484,20 +1485,23 @@ static int derive_resumed(struct tc_conn *c)
 	struct tc_hs_result res;
 	int err;
 
-	if (c->have_keys) {
-		/* made while B waited for A's answer: the session is this one */
-		c->had_keys = true;
-		c->st->keys_early++;
-		resume_done(c, c->spec_ss);
-		tc_wipe(c->spec_ss, sizeof(c->spec_ss));
-		return 0;
-	}
 	err = resume_keys(c, c->tep_byte, &res);
 	if (err)
 		return err;
-	resume_done(c, res.ss_next);
+	memcpy(c->ss_next, res.ss_next, TC_HASH_LEN);
+	c->cache_due = true;
 	tc_hs_result_wipe(&res);
 	return 0;
+}
+
+/* ss[i+1] into the cache: no segment waits for it (tc_conn_idle). */
+static void cache_done(struct tc_conn *c)
+{
+	if (!c->cache_due)
+		return;
+	c->cache_due = false;
+	resume_done(c, c->ss_next);
+	tc_wipe(c->ss_next, sizeof(c->ss_next));
 }
 
 /*
@@ -1522,7 +1526,7 @@ static void spec_keys(struct tc_conn *c)
 	c->spec_tried = true;
 	if (resume_keys(c, c->rt->tep | TC_ENO_V, &res))
 		return;		/* ENO's success tries again, and aborts */
-	memcpy(c->spec_ss, res.ss_next, TC_HASH_LEN);
+	memcpy(c->ss_next, res.ss_next, TC_HASH_LEN);
 	c->had_keys = false;
 	tc_hs_result_wipe(&res);
 }
@@ -1558,7 +1562,14 @@ static int start_resumed(struct tc_conn *c, uint8_t tep_byte)
 		c->have_keys = false;
 	}
 	c->tep_byte = tep_byte;
-	c->keys_due = true;
+	if (c->have_keys) {
+		/* made while B waited for A's answer: the session is this one */
+		c->had_keys = true;
+		c->cache_due = true;
+		c->st->keys_early++;
+	} else {
+		c->keys_due = true;
+	}
 	c->st->resumed++;
 	c->rx.init_done = true;		/* init_len 0: frames from offset 0 */
 	start_sending(c);
@@ -2465,7 +2476,7 @@ void tc_conn_free(struct tc_conn *c)
 	free(c->tx.hold);
 	free_scratch(c);
 	tc_wipe(c->session_id, sizeof(c->session_id));
-	tc_wipe(c->spec_ss, sizeof(c->spec_ss));
+	tc_wipe(c->ss_next, sizeof(c->ss_next));
 	free(c);
 }
 
@@ -2648,7 +2659,7 @@ bool tc_conn_has_keys(const struct tc_conn *c)
 
 bool tc_conn_idle_due(const struct tc_conn *c)
 {
-	return c->keys_due || spec_due(c);
+	return c->keys_due || c->cache_due || spec_due(c);
 }
 
 void tc_conn_idle(struct tc_conn *c, uint64_t now, const struct tc_out *out)
@@ -2658,10 +2669,10 @@ void tc_conn_idle(struct tc_conn *c, uint64_t now, const struct tc_out *out)
 		spec_keys(c);
 		return;
 	}
-	if (!c->keys_due)
-		return;
 	c->out = out;
-	need_keys(c);
+	if (c->keys_due)
+		need_keys(c);
+	cache_done(c);		/* none after a failure: the abort dropped the ticket */
 	c->out = NULL;
 }
 

@@ -313,7 +313,13 @@ static void test_resumed_idle_or_not(void **state)
 		if (run & 1) {
 			assert_int_equal(s.idled, 0);
 			assert_int_equal(s.h[1].st.keys_early, 0);
+			/* ss[2] goes back to the cache when idle, not before */
+			assert_int_equal(tc_resume_count(&rc), 0);
+			tc_conn_idle(s.h[0].c, s.now, &s.h[0].out);
+			tc_conn_idle(s.h[1].c, s.now, &s.h[1].out);
+			assert_int_equal(tc_resume_count(&rc), 2);
 		} else {
+			assert_int_equal(tc_resume_count(&rc), 2);
 			/* B made its keys while it waited for A's ACK */
 			assert_int_equal(s.h[1].st.keys_early, 1);
 		}
