@@ -32,9 +32,9 @@ int tc_hs_prk(const struct tc_algs *algs, const uint8_t n_a[TC_NONCE_LEN],
 	return err;
 }
 
-int tc_hs_resume(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
-		 const uint8_t *sn, size_t sn_len, enum tc_eno_role orig_role,
-		 uint16_t aead, uint8_t tep_byte, struct tc_hs_result *res)
+int tc_hs_resume_session(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
+			 const uint8_t *sn, size_t sn_len, enum tc_eno_role orig_role,
+			 uint16_t aead, uint8_t tep_byte, struct tc_hs_result *res)
 {
 	int err;
 
@@ -51,6 +51,18 @@ int tc_hs_resume(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
 	if (!err)
 		err = tc_session_id(algs, tep_byte, ss, sn, sn_len,
 				    res->session_id);
+	if (err)
+		tc_hs_result_wipe(res);
+	return err;
+}
+
+int tc_hs_resume(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
+		 const uint8_t *sn, size_t sn_len, enum tc_eno_role orig_role,
+		 uint16_t aead, uint8_t tep_byte, struct tc_hs_result *res)
+{
+	int err;
+
+	err = tc_hs_resume_session(algs, ss, sn, sn_len, orig_role, aead, tep_byte, res);
 	/* RFC 8548 3.5: compute ss[i+1] for the cache; the caller erases ss[i] */
 	if (!err)
 		err = tc_ss_next(algs, ss, res->ss_next);

@@ -172,6 +172,14 @@ int tc_hs_prk(const struct tc_algs *algs, const uint8_t n_a[TC_NONCE_LEN],
 int tc_hs_resume(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
 		 const uint8_t *sn, size_t sn_len, enum tc_eno_role orig_role,
 		 uint16_t aead, uint8_t tep_byte, struct tc_hs_result *res);
+/*
+ * The part of tc_hs_resume() a resumed session's keys need: mk[0] and the
+ * session ID (ss_next and resume_next stay zero). What the cache keeps
+ * (ss[i+1]) can be made later, when nothing waits.
+ */
+int tc_hs_resume_session(const struct tc_algs *algs, const uint8_t ss[TC_HASH_LEN],
+			 const uint8_t *sn, size_t sn_len, enum tc_eno_role orig_role,
+			 uint16_t aead, uint8_t tep_byte, struct tc_hs_result *res);
 
 void tc_hs_result_wipe(struct tc_hs_result *res);
 

@@ -123,8 +123,7 @@ struct tc_conn {
 	bool had_keys;		/* ... once: the session stays listed */
 	bool keys_due;		/* resumed: the key schedule waits (need_keys) */
 	bool spec_tried;	/* B: keys made before ENO's success (spec_due) */
-	bool cache_due;		/* resumed: ss_next waits for tc_conn_idle */
-	uint8_t ss_next[TC_HASH_LEN];	/* ss[i+1] of the keys made */
+	bool cache_due;		/* resumed: ss[i+1] waits for tc_conn_idle */
 	uint16_t aead;
 	uint8_t tep_byte;
 	uint8_t session_id[TC_SESSID_LEN];
@@ -1470,8 +1469,8 @@ static int resume_keys(struct tc_conn *c, uint8_t tep_byte, struct tc_hs_result 
 	sn_len = tc_resume_sn(c->rt, sn);
 	if (sn_len < 0)
 		return sn_len;
-	err = tc_hs_resume(c->cfg->algs, c->rt->ss, sn, sn_len,
-			   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, tep_byte, res);
+	err = tc_hs_resume_session(c->cfg->algs, c->rt->ss, sn, sn_len,
+				   (enum tc_eno_role)c->rt->orig_role, c->rt->aead, tep_byte, res);
 	tc_wipe(sn, sizeof(sn));
 	if (!err)
 		err = keys_of(c, res);
@@ -1488,7 +1487,6 @@ static int derive_resumed(struct tc_conn *c)
 	err = resume_keys(c, c->tep_byte, &res);
 	if (err)
 		return err;
-	memcpy(c->ss_next, res.ss_next, TC_HASH_LEN);
 	c->cache_due = true;
 	tc_hs_result_wipe(&res);
 	return 0;
@@ -1497,11 +1495,17 @@ static int derive_resumed(struct tc_conn *c)
 /* ss[i+1] into the cache: no segment waits for it (tc_conn_idle). */
 static void cache_done(struct tc_conn *c)
 {
-	if (!c->cache_due)
+	uint8_t ss_next[TC_HASH_LEN];
+
+	if (!c->cache_due || !c->rt)
 		return;
 	c->cache_due = false;
-	resume_done(c, c->ss_next);
-	tc_wipe(c->ss_next, sizeof(c->ss_next));
+	if (tc_ss_next(c->cfg->algs, c->rt->ss, ss_next)) {
+		resume_drop(c);		/* the chain continues all the same */
+		return;
+	}
+	resume_done(c, ss_next);
+	tc_wipe(ss_next, sizeof(ss_next));
 }
 
 /*
@@ -1526,7 +1530,6 @@ static void spec_keys(struct tc_conn *c)
 	c->spec_tried = true;
 	if (resume_keys(c, c->rt->tep | TC_ENO_V, &res))
 		return;		/* ENO's success tries again, and aborts */
-	memcpy(c->ss_next, res.ss_next, TC_HASH_LEN);
 	c->had_keys = false;
 	tc_hs_result_wipe(&res);
 }
@@ -2476,7 +2479,6 @@ void tc_conn_free(struct tc_conn *c)
 	free(c->tx.hold);
 	free_scratch(c);
 	tc_wipe(c->session_id, sizeof(c->session_id));
-	tc_wipe(c->ss_next, sizeof(c->ss_next));
 	free(c);
 }
 

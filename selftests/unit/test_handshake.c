@@ -623,6 +623,19 @@ static void test_resume(void **state)
 	assert_memory_not_equal(a1.ss_next, hp.ra.ss_next, TC_HASH_LEN);
 	assert_memory_equal(a1.ss_next, b1.ss_next, TC_HASH_LEN);
 	assert_memory_equal(a1.resume_next, b1.resume_next, TC_RESUME_LEN);
+	/* the session's part alone: the same keys and ID, nothing for the cache */
+	{
+		static const uint8_t zero[TC_HASH_LEN];
+		struct tc_hs_result s1;
+
+		assert_int_equal(tc_hs_resume_session(&algs, hp.ra.ss_next, sn, 16,
+						      hp.ra.orig_role, hp.ra.aead, tep, &s1), 0);
+		assert_memory_equal(s1.mk0, a1.mk0, TC_HASH_LEN);
+		assert_memory_equal(s1.session_id, a1.session_id, TC_SESSID_LEN);
+		assert_int_equal(s1.sends_ab, a1.sends_ab);
+		assert_memory_equal(s1.ss_next, zero, TC_HASH_LEN);
+		tc_hs_result_wipe(&s1);
+	}
 	/* a different nonce gives different keys from the same ss[1] */
 	sn[15] ^= 1;
 	assert_int_equal(tc_hs_resume(&algs, hp.ra.ss_next, sn, 16, TC_ENO_ROLE_A,
