@@ -313,11 +313,13 @@ size_t tc_conn_resume_flush(struct tc_conn *c);
  */
 bool tc_conn_has_keys(const struct tc_conn *c);
 /*
- * Work no segment is waiting for: today a resumed session's key schedule,
- * which otherwise runs when a frame or the session first needs it. The
- * shell calls tc_conn_idle() when it has nothing else to do (its output of
- * the batch already sent); out takes the resets of a failure (NULL: the
- * connection's next segment is answered with one).
+ * Work no segment is waiting for, best done while the connection waits for
+ * its peer: a resumed session's key schedule (which otherwise runs when a
+ * frame or the session first needs it; at B, before ENO's success, ready
+ * for it) and caching its next secret. The shell calls tc_conn_idle() when
+ * it has nothing else to do (its output of the batch already sent); out
+ * takes the resets of a failure (NULL: the connection's next segment is
+ * answered with one).
  */
 bool tc_conn_idle_due(const struct tc_conn *c);
 void tc_conn_idle(struct tc_conn *c, uint64_t now, const struct tc_out *out);

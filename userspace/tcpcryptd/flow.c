@@ -555,9 +555,9 @@ static void log_session(const struct flow *f)
 /*
  * What no segment waits for: a change between the two states that need keys
  * (BPF steers both alike and drops both without a daemon) and the
- * tc_sessions entry. With x, they wait until flow_sync(), after the batch's
- * output is on its way; they were three of a resumed connection's five
- * bpf() calls at each end, on its handshake's path.
+ * tc_sessions entry. With x, they wait for flow_sync() at an idle moment;
+ * they were three of a resumed connection's five bpf() calls at each end,
+ * on its handshake's path. True: nothing more to do now.
  */
 static bool sync_later(struct flow_table *ft, struct flow_ctx *x, struct flow *f,
 		       uint8_t want)
