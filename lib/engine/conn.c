@@ -1445,9 +1445,10 @@ static void hs_release(struct tc_conn *c)
  * ENO agreed on resuming (B's TEP byte has v = 1, and our halves of
  * resume[i] matched): the keys come from the cached ss[i] and the two
  * nonces, there are no Init messages, and both streams' frames start at
- * offset 0. ss[i+1] replaces ss[i] in the cache at once.
+ * offset 0. ss[i+1] then replaces ss[i] in the cache (cache_done).
+ *
+ * What the cache keeps of a resumed session: ss[i+1] continues the chain.
  */
-/* What the cache keeps of a resumed session: ss[i+1] continues the chain. */
 static void resume_done(struct tc_conn *c, const uint8_t ss_next[TC_HASH_LEN])
 {
 	resume_lock(c);
@@ -1536,7 +1537,7 @@ static void spec_keys(struct tc_conn *c)
 
 /*
  * Keys for what is about to use them. A resumed session's key schedule
- * (about ten CPRFs and two AEAD contexts, 5-10 us with cold caches) waits
+ * (four CPRFs and two AEAD contexts, several us with cold caches) waits
  * until a frame is sealed or opened, the session is asked for, or the shell
  * has nothing else to do (tc_conn_idle): the handshake segment that
  * completed ENO goes on first, and at B the schedule runs while A's first
