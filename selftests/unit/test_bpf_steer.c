@@ -183,7 +183,8 @@ static size_t build(uint8_t *b, const struct pkt_opts *o)
 		b[l4 + 2] = o->dport >> 8; b[l4 + 3] = o->dport & 0xff;
 		b[l4 + 12] = (o->doff_override ? o->doff_override : 5 + o->tcp_opts_len / 4) << 4;
 		b[l4 + 13] = o->flags;
-		memcpy(b + l4 + 20, o->tcp_opts, o->tcp_opts_len);
+		if (o->tcp_opts_len)
+			memcpy(b + l4 + 20, o->tcp_opts, o->tcp_opts_len);
 		n += 20 + o->tcp_opts_len + o->payload;
 	} else {
 		n += 8;		/* UDP / ICMP header */

@@ -42,7 +42,8 @@ void pcapw_buf2(struct pcapw *w, bool outbound, const uint8_t *a, uint32_t alen,
 
 struct fake_ring {
 	uint32_t prod, cons, flags;
-	uint8_t ring[RING * sizeof(struct xdp_desc)];
+	/* descriptors are 8-byte words, as in the kernel's rings */
+	uint8_t ring[RING * sizeof(struct xdp_desc)] __attribute__((aligned(8)));
 };
 
 static struct fake_ring rings[XQ_SIDES][4];	/* rx, tx, fill, comp */
