@@ -170,6 +170,18 @@ static void resume_run(void **state, struct tc_resume_cache *rc, struct sim_opts
  * ends. Flushing the cache (TCP_CRYPT_CACHE_FLUSH) while the keys wait
  * keeps the chain from going back.
  */
+/* Run s to the end: no violation, both streams intact, one resumed session. */
+static void run_resumed(struct sim *s, struct tc_session_info *a, struct tc_session_info *b)
+{
+	sim_run(s, 600 * 1000 * SIM_MS);
+	assert_int_equal(s->violations, 0);
+	assert_true(sim_streams_intact(s));
+	assert_int_equal(tc_conn_session(s->h[0].c, a), 0);
+	assert_int_equal(tc_conn_session(s->h[1].c, b), 0);
+	assert_true(a->resumed && b->resumed);
+	assert_memory_equal(a->session_id, b->session_id, TC_SESSID_LEN);
+}
+
 /* step until both ends are ENCRYPTED (nothing to send: sim_run would stop) */
 static void run_to_encrypted(struct sim *s)
 {
@@ -264,13 +276,7 @@ static void test_resumed_keys_early(void **state)
 			assert_int_equal(tc_conn_session(s.h[1].c, &b), -EINVAL);
 			assert_int_equal(tc_resume_count(&rc), 1);	/* B's, at ss[1] */
 		} else {
-			sim_run(&s, 600 * 1000 * SIM_MS);
-			assert_int_equal(s.violations, 0);
-			assert_true(sim_streams_intact(&s));
-			assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
-			assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
-			assert_true(a.resumed && b.resumed);
-			assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+			run_resumed(&s, &a, &b);
 			assert_int_equal(s.h[1].st.keys_early, 1);
 			assert_int_equal(tc_resume_count(&rc), 2);
 		}
@@ -303,13 +309,7 @@ static void test_resumed_idle_or_not(void **state)
 		sim_init(&s, *state, &o);
 		s.idle_never = run & 1;
 		assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_AES_128_GCM), 0);
-		sim_run(&s, 600 * 1000 * SIM_MS);
-		assert_int_equal(s.violations, 0);
-		assert_true(sim_streams_intact(&s));
-		assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
-		assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
-		assert_true(a.resumed);
-		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+		run_resumed(&s, &a, &b);
 		if (run & 1) {
 			assert_int_equal(s.idled, 0);
 			assert_int_equal(s.h[1].st.keys_early, 0);
@@ -402,15 +402,9 @@ static void test_resumed_from_a_seeded_chain(void **state)
 	assert_int_equal(tc_resume_cache_init(&rc, *state, 16), 0);
 	sim_init(&s, *state, &o);
 	assert_int_equal(sim_seed_resume(&s, &rc, ss, TC_AEAD_CHACHA20_POLY1305), 0);
-	sim_run(&s, 600 * 1000 * SIM_MS);
-	assert_int_equal(s.violations, 0);
-	assert_true(sim_streams_intact(&s));
-	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
-	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
-	assert_true(a.resumed && b.resumed);
+	run_resumed(&s, &a, &b);
 	assert_int_equal(a.aead, TC_AEAD_CHACHA20_POLY1305);
 	assert_int_equal(a.session_id[0], TC_TEP_X25519 | TC_ENO_V);
-	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
 	/* ss[1] replaced ss[0] at both ends */
 	assert_int_equal(tc_resume_count(&rc), 2);
 	sim_free(&s);
