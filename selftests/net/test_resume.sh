@@ -319,6 +319,12 @@ check "h2: offered = 1 (conn 3), accepted = 2 (2 and 5)" \
 	[ "$(ctr_line "$s" "resume(SIGUSR1)" offered)/$(ctr_line "$s" "resume(SIGUSR1)" accepted)" = 1/2 ]
 check "h2: resumed = 3, cached = 3" \
 	[ "$(ctr_line "$s" "resume(SIGUSR1)" resumed)/$(ctr_line "$s" "resume(SIGUSR1)" cached)" = 3/3 ]
+# B's keys made in its poller's idle time between its SYN-ACK and A's ACK
+# (a round trip through both daemons): only as B, and here it had the time
+check "h2: early keys as B for 1 or both of its 2 accepted (early = $(ctr_line "$s" "resume(SIGUSR1)" early))" \
+	[ "$(ctr_line "$s" "resume(SIGUSR1)" early)" -ge 1 -a "$(ctr_line "$s" "resume(SIGUSR1)" early)" -le 2 ]
+check "h1: early keys only as B (conn 3): early <= accepted (1)" \
+	[ "$(ctr_line "$(tcd_stats h1)" "resume(SIGUSR1)" early)" -le 1 ]
 check "tcnetstat -s on H1: resumptions = 3" wait_for 5 resumptions "$H1" 3
 check "tcnetstat -s on H2: resumptions = 3" wait_for 5 resumptions "$H2" 3
 out=$(ip netns exec "$H1" "$TCN" -s 2>&1)
