@@ -118,6 +118,46 @@ static const uint8_t *other_half(const uint8_t *rid, uint8_t role)
 	return role == TC_ROLE_A ? rid + TC_RESUME_HALF : rid;
 }
 
+/*
+ * The next entry in use from slot *k on, or NULL once the cache's entries
+ * in use (left, counted down) have all been seen: a cache holding few is
+ * not read whole. Entries wiped on the way do not disturb the walk.
+ */
+static struct tc_resume_entry *next_used(struct tc_resume_cache *c, size_t *k,
+					 size_t *left)
+{
+	for (; *k < c->cap && *left; (*k)++)
+		if (c->e[*k].used) {
+			(*left)--;
+			return &c->e[(*k)++];
+		}
+	return NULL;
+}
+
+#define for_each_used(c, e, k, left) \
+	for ((k) = 0, (left) = (c)->count; ((e) = next_used(c, &(k), &(left))); )
+
+/* Could e hold the secret a proposal for tep from peer names? */
+static bool candidate(const struct tc_resume_entry *e, uint8_t tep,
+		      const uint8_t *peer, size_t peer_len)
+{
+	return e->tep == tep &&
+	       (!peer_len || peer_eq(e->peer, e->peer_len, peer, peer_len));
+}
+
+/* The k in [from, nrid) whose resume[i + k] has the peer's half, or -1. */
+static int rid_index(const struct tc_resume_entry *e, const uint8_t *half,
+		     unsigned int from)
+{
+	unsigned int k;
+
+	for (k = from; k < e->nrid; k++)
+		if (CRYPTO_memcmp(other_half(e->rid[k], e->orig_role), half,
+				  TC_RESUME_HALF) == 0)
+			return (int)k;
+	return -1;
+}
+
 /* ss <- ss[next], through a temporary (no aliasing into the KDF). */
 static int ss_step(const struct tc_algs *algs, uint8_t ss[TC_HASH_LEN])
 {
@@ -305,12 +345,7 @@ int tc_resume_take(struct tc_resume_cache *c, const uint8_t *peer,
 		return -EINVAL;
 	if ((flags & TC_RESUME_F_IGNORE) || c->disabled)
 		return -ENOENT;
-	/* up to the last entry in use: a cache holding few is not read whole */
-	for (k = 0, left = c->count; k < c->cap && left; k++) {
-		e = &c->e[k];
-		if (!e->used)
-			continue;
-		left--;
+	for_each_used(c, e, k, left) {
 		if (expired(e, now)) {
 			entry_wipe(c, e);
 			continue;
@@ -363,8 +398,7 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 	uint8_t half[TC_RESUME_HALF], nonce[TC_RESUME_NONCE_MAX];
 	struct tc_resume_entry *e;
 	size_t k, left, nlen = 0;
-	unsigned int j;
-	int ret;
+	int j, ret;
 
 	memset(t, 0, sizeof(*t));
 	if (peer_len > TC_RESUME_PEER_MAX || (peer_len && !peer) ||
@@ -377,46 +411,28 @@ int tc_resume_match(struct tc_resume_cache *c, const uint8_t *peer,
 		return -ENODATA;
 	if ((flags & TC_RESUME_F_IGNORE) || c->disabled)
 		return -ENOENT;
-	for (k = 0, left = c->count; k < c->cap && left; k++) {
-		e = &c->e[k];
-		if (!e->used)
-			continue;
-		left--;
+	for_each_used(c, e, k, left) {
 		if (expired(e, now)) {
 			entry_wipe(c, e);
 			continue;
 		}
-		if (e->tep != tep ||
-		    (peer_len && !peer_eq(e->peer, e->peer_len, peer,
-					  peer_len)))
-			continue;
-		for (j = 0; j < e->nrid; j++) {
-			if (CRYPTO_memcmp(other_half(e->rid[j], e->orig_role),
-					  half, TC_RESUME_HALF) == 0)
-				goto found;
-		}
+		if (candidate(e, tep, peer, peer_len) && (j = rid_index(e, half, 0)) >= 0)
+			goto found;
 	}
 	/* A missed: the peer may have burned secrets we did not see */
-	for (k = 0, left = c->count; k < c->cap && left; k++) {
-		e = &c->e[k];
-		if (!e->used)
+	for_each_used(c, e, k, left) {
+		unsigned int from = e->nrid;
+
+		if (from >= e->nrid_max || !candidate(e, tep, peer, peer_len) ||
+		    look_ahead(c, e))
 			continue;
-		left--;
-		if (e->nrid >= e->nrid_max || e->tep != tep ||
-		    (peer_len && !peer_eq(e->peer, e->peer_len, peer, peer_len)))
-			continue;
-		j = e->nrid;
-		if (look_ahead(c, e))
-			continue;
-		for (; j < e->nrid; j++) {
-			if (CRYPTO_memcmp(other_half(e->rid[j], e->orig_role),
-					  half, TC_RESUME_HALF) == 0)
-				goto found;
-		}
+		j = rid_index(e, half, from);
+		if (j >= 0)
+			goto found;
 	}
 	return -ENOENT;
 found:
-	ret = to_ticket(c, e, j, rng, t);
+	ret = to_ticket(c, e, (unsigned int)j, rng, t);
 	if (ret)
 		return ret;
 	t->passive = true;
@@ -544,29 +560,26 @@ void tc_resume_ticket_wipe(struct tc_resume_ticket *t)
 
 size_t tc_resume_flush_chain(struct tc_resume_cache *c, uint64_t chain)
 {
+	struct tc_resume_entry *e;
 	size_t k, left, n = 0;
 
-	for (k = 0, left = c->count; k < c->cap && left; k++) {
-		if (!c->e[k].used)
-			continue;
-		left--;
-		if (c->e[k].chain == chain) {
-			entry_wipe(c, &c->e[k]);
+	for_each_used(c, e, k, left)
+		if (e->chain == chain) {
+			entry_wipe(c, e);
 			n++;
 		}
-	}
 	return n;
 }
 
 size_t tc_resume_flush_peer(struct tc_resume_cache *c, const uint8_t *peer,
 			    size_t peer_len)
 {
-	size_t k, n = 0;
+	struct tc_resume_entry *e;
+	size_t k, left, n = 0;
 
-	for (k = 0; k < c->cap; k++)
-		if (c->e[k].used && peer_eq(c->e[k].peer, c->e[k].peer_len,
-					    peer, peer_len)) {
-			entry_wipe(c, &c->e[k]);
+	for_each_used(c, e, k, left)
+		if (peer_eq(e->peer, e->peer_len, peer, peer_len)) {
+			entry_wipe(c, e);
 			n++;
 		}
 	return n;
@@ -574,23 +587,24 @@ size_t tc_resume_flush_peer(struct tc_resume_cache *c, const uint8_t *peer,
 
 size_t tc_resume_flush_all(struct tc_resume_cache *c)
 {
-	size_t k, n = 0;
+	struct tc_resume_entry *e;
+	size_t k, left, n = 0;
 
-	for (k = 0; k < c->cap; k++)
-		if (c->e[k].used) {
-			entry_wipe(c, &c->e[k]);
-			n++;
-		}
+	for_each_used(c, e, k, left) {
+		entry_wipe(c, e);
+		n++;
+	}
 	return n;
 }
 
 size_t tc_resume_expire(struct tc_resume_cache *c, uint64_t now)
 {
-	size_t k, n = 0;
+	struct tc_resume_entry *e;
+	size_t k, left, n = 0;
 
-	for (k = 0; k < c->cap; k++)
-		if (c->e[k].used && expired(&c->e[k], now)) {
-			entry_wipe(c, &c->e[k]);
+	for_each_used(c, e, k, left)
+		if (expired(e, now)) {
+			entry_wipe(c, e);
 			n++;
 		}
 	return n;
