@@ -85,6 +85,16 @@ static void kick_tx(struct poller *p, enum xq_side side)
 	}
 }
 
+/* Kick the sides whose TX ring got descriptors since the last kick. */
+static void kick_dirty(struct poller *p)
+{
+	int side;
+
+	for (side = 0; side < XQ_SIDES; side++)
+		if (p->tx_dirty[side])
+			kick_tx(p, side);
+}
+
 /* Room for N more descriptors on SIDE's TX ring, beyond those promised. */
 static bool tx_room(struct poller *p, enum xq_side side, uint32_t n)
 {
@@ -1013,7 +1023,6 @@ static void *poller_main(void *arg)
 	while (!tcd_stopping) {
 		uint64_t now = tcd_now_ns();	/* once per pass, not per frame */
 		uint32_t work = 0;
-		int side;
 
 		/* the engine's wire super-segments ride GSO while it is on */
 		p->em.wire_gso_max = gso_now(p) ? EMIT_MAX_FRAME : 0;
@@ -1027,9 +1036,7 @@ static void *poller_main(void *arg)
 		flow_flush(p->ft, &p->em);
 		flow_timers(p->ft, now, &p->em);
 		flush_wruns(p);
-		for (side = 0; side < XQ_SIDES; side++)
-			if (p->tx_dirty[side])
-				kick_tx(p, side);
+		kick_dirty(p);
 		/* what no segment waits for: only a long-busy poller here */
 		flow_sync(p->ft, now, false);
 		refill(p);
@@ -1040,9 +1047,7 @@ static void *poller_main(void *arg)
 		}
 		/* nothing came: the work that waited for that */
 		if (flow_idle(p->ft, now, &p->em) + flow_sync(p->ft, now, true)) {
-			for (side = 0; side < XQ_SIDES; side++)
-				if (p->tx_dirty[side])
-					kick_tx(p, side);
+			kick_dirty(p);
 			continue;
 		}
 		if (p->busy_poll)
