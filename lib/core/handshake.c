@@ -139,6 +139,7 @@ int tc_hs_start(struct tc_hs *hs, const struct tc_hs_params *p)
 	hs->transcript_len = p->transcript_len;
 	memcpy(hs->aeads, p->aeads, p->n_aeads * sizeof(p->aeads[0]));
 	hs->n_aeads = p->n_aeads;
+	hs->defer = p->defer_derive && p->role == TC_ENO_ROLE_B;
 
 	if (pre.key) {
 		hs->key = pre;
@@ -312,8 +313,12 @@ int tc_hs_input(struct tc_hs *hs, const uint8_t *data, size_t len,
 		aead = hs->dec.sym_cipher;	/* checked against our offer */
 		ret = 0;
 	}
-	if (!ret)
+	if (!ret && hs->defer) {
+		hs->aead = aead;
+		hs->derive_due = true;
+	} else if (!ret) {
 		ret = derive(hs, aead);
+	}
 	hs->status = ret ? ret : TC_HS_DONE;
 	return hs->status;
 }
@@ -344,6 +349,16 @@ int tc_hs_result(struct tc_hs *hs, struct tc_hs_result *res)
 		return hs->status < 0 ? hs->status : -EAGAIN;
 	if (hs->res_taken)
 		return -EALREADY;
+	if (hs->derive_due) {
+		int err;
+
+		hs->derive_due = false;
+		err = derive(hs, hs->aead);
+		if (err) {
+			hs->status = err;
+			return err;
+		}
+	}
 	*res = hs->res;
 	tc_hs_result_wipe(&hs->res);
 	hs->res_taken = true;

@@ -5,7 +5,9 @@
  *
  *   A: tc_hs_start()   -> Init1 ready (tc_hs_output)
  *   B: tc_hs_start(), then tc_hs_input(Init1 bytes) -> DONE: Init2 ready
- *      (tc_hs_output) and keys ready (tc_hs_result)
+ *      (tc_hs_output) and keys ready (tc_hs_result; with defer_derive,
+ *      tc_hs_result runs the ECDH and the key schedule itself, so Init2
+ *      can leave before them)
  *   A: tc_hs_input(Init2 bytes) -> DONE: keys ready (tc_hs_result)
  *
  *   ES    = ECDH(own private key, peer Pub)
@@ -81,6 +83,14 @@ struct tc_hs_params {
 	 * is left empty, also on failure. A key pair must serve one exchange.
 	 */
 	struct tc_ecdh *key;
+	/*
+	 * B: DONE as soon as Init1 is in and Init2 is ready; ES and the
+	 * keys are made by tc_hs_result(), which then also returns their
+	 * errors (-TC_EBADKEY, -TC_EZEROSECRET). Init2 depends on neither,
+	 * so the caller can send it first and derive while it travels. A
+	 * ignores it: its first frame needs the keys at once.
+	 */
+	bool defer_derive;
 };
 
 /*
@@ -119,6 +129,9 @@ struct tc_hs {
 	struct tc_extract prk;	/* PRK, fed as the messages arrive */
 	struct tc_hs_result res;
 	bool res_taken;
+	bool defer;		/* B: derive in tc_hs_result() */
+	bool derive_due;	/* ... which has not happened yet */
+	uint16_t aead;		/* the AEAD chosen, for that derivation */
 };
 
 /*
@@ -144,7 +157,9 @@ const uint8_t *tc_hs_output(const struct tc_hs *hs, size_t *len);
 
 /*
  * After DONE: move the result out (the copy in hs is wiped; a second call
- * returns -EALREADY). Before DONE: -EAGAIN, or the abort code.
+ * returns -EALREADY). Before DONE: -EAGAIN, or the abort code. With
+ * defer_derive, the first call after DONE derives, and a failure there is
+ * the abort code from then on.
  */
 int tc_hs_result(struct tc_hs *hs, struct tc_hs_result *res);
 

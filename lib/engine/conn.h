@@ -149,6 +149,7 @@ struct tc_engine_stats {
 	uint64_t ooo_segments, ooo_dropped, held_dropped, stale_dropped;
 	uint64_t no_buffer, rekeys, rekeys_started;
 	uint64_t keys_pooled;	/* key exchanges with a key pair made ahead */
+	uint64_t keyx_idle;	/* ... whose ECDH B made in idle time, after its Init2 */
 	uint64_t resume_offered;	/* SYNs that proposed a cached secret */
 	uint64_t resume_accepted;	/* proposals we answered with our half */
 	uint64_t resumed;	/* sessions keyed from a cached secret */

@@ -11,6 +11,7 @@
  * object (B for Init1, A for Init2, fresh keys), which must agree with the
  * decoder and produce a well-formed Init2 when it is B.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ static void check_prk(const struct tc_algs *algs, int which, uint8_t tep,
 
 /* The decoder's verdict carried through a handshake object. */
 static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
-		      const size_t *cuts, const struct outcome *dec)
+		      const size_t *cuts, const struct outcome *dec, bool defer)
 {
 	static struct tc_algs algs;
 	static int have_algs;
@@ -189,6 +190,7 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 	p.role = which == 1 ? TC_ENO_ROLE_B : TC_ENO_ROLE_A;
 	p.aeads = which == 1 ? b_pref : offered;
 	p.n_aeads = which == 1 ? 2 : 3;
+	p.defer_derive = defer;
 	CHECK(tc_hs_start(&hs, &p) == 0);
 	for (i = 0; i < 3 && ret == TC_HS_NEED_MORE; i++) {
 		size_t from = i ? cuts[i - 1] : 0, to = i < 2 ? cuts[i] : len;
@@ -199,8 +201,15 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 	if (dec->status != TC_INIT_DONE) {
 		CHECK(ret == dec->status);
 	} else if (ret == TC_HS_DONE) {
+		int got = tc_hs_result(&hs, &r);
+
 		CHECK(total == dec->used);
-		CHECK(tc_hs_result(&hs, &r) == 0);
+		if (got) {
+			/* only B's deferred ECDH fails after DONE, once Init2 was out */
+			CHECK(defer && which == 1 && got == -TC_EZEROSECRET &&
+			      !tc_hs_output(&hs, &m_len));
+			goto out;
+		}
 		CHECK(r.session_id[0] == tep && r.rx_offset == dec->used);
 		m = tc_hs_output(&hs, &m_len);
 		CHECK(m && m_len == (which == 1 ? tc_init2_len(tep) :
@@ -213,7 +222,9 @@ static void handshake(int which, uint8_t tep, const uint8_t *data, size_t len,
 		/* no AEAD in common, or a low-order X25519/X448 key */
 		CHECK(ret == -TC_EHS_NOAEAD || ret == -TC_EZEROSECRET);
 		CHECK(which == 1 || ret == -TC_EZEROSECRET);
+		CHECK(!defer || which == 2 || ret == -TC_EHS_NOAEAD);
 	}
+out:
 	tc_hs_free(&hs);
 	test_rng_free(&rng);
 }
@@ -251,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	run(&cut2, which, tep, data, len, cuts, 2);
 	same(&whole, &cut2);
 	if (buf[0] & 8)
-		handshake(which, tep, data, len, cuts, &whole);
+		handshake(which, tep, data, len, cuts, &whole, buf[0] & 16);
 
 	/* fixed-size chunks of 1..64 bytes */
 	step = (buf[3] & 63) + 1;

@@ -429,6 +429,12 @@ check "--resume 0: h2 offered, accepted, resumed and cached nothing" \
 check "--resume 0: h1 still proposed (offered +2), never resumed" \
 	[ "$(rctr h1 offered)" = $((o0 + 2)) -a "$(rctr h1 resumed)" = "$r0" ]
 check "--resume 0: h2 counted 3 encrypted connections" [ "$(eng h2c encrypted_conns)" = 3 ]
+# B sends Init2 before its ECDH, which then runs while the poller has
+# nothing else to do (or when a frame needs the keys first)
+k=$(eng h2c keyx_idle)
+log "h2c: keyx_idle=$k of its 2 fresh exchanges as B"
+check "--resume 0: h2 (B twice) derived after its Init2, in idle time (keyx_idle $k in 1-2)" \
+	[ "${k:-0}" -ge 1 -a "${k:-0}" -le 2 ]
 
 check "h1 exits 0" tcd_stop h1
 check "h2 exits 0" tcd_stop h2c

@@ -331,6 +331,79 @@ static void test_resumed_idle_or_not(void **state)
 	assert_true(idled > 0);
 }
 
+/*
+ * A fresh exchange: B's Init2 leaves before its ECDH, which waits for an
+ * idle engine or the first frame (keys_fresh). Without a byte sent, A has
+ * its keys (it derived from that Init2) while B has none and lists no
+ * session; tc_conn_idle() then derives the same session at B.
+ */
+static void test_fresh_keys_wait(void **state)
+{
+	struct sim_opts o = { .seed = 70, .engine = { true, true } };
+	struct tc_session_info a, b;
+	struct sim s;
+
+	sim_init(&s, *state, &o);
+	s.idle_never = true;
+	run_to_encrypted(&s);
+	assert_int_equal(s.violations, 0);
+	assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_ENCRYPTED);
+	assert_true(tc_conn_has_keys(s.h[0].c));
+	assert_false(tc_conn_has_keys(s.h[1].c));
+	assert_false(tc_conn_idle_due(s.h[0].c));
+	assert_true(tc_conn_idle_due(s.h[1].c));
+	assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), -ENOTCONN);
+	assert_false(a.resumed);
+	tc_conn_idle(s.h[1].c, s.now, &s.h[1].out);
+	assert_true(tc_conn_has_keys(s.h[1].c));
+	assert_false(tc_conn_idle_due(s.h[1].c));
+	assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+	assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+	assert_int_equal(s.h[1].st.keyx_idle, 1);
+	assert_int_equal(s.h[0].st.keyx_idle, 0);
+	sim_free(&s);
+}
+
+/*
+ * Fresh exchanges through a faulty wire, B's ECDH at idle time or on the
+ * first frame it seals or opens, A or B silent: the same bytes arrive and
+ * the sessions agree either way.
+ */
+static void test_fresh_idle_or_not(void **state)
+{
+	unsigned int run;
+
+	for (run = 0; run < 8; run++) {
+		struct sim_opts o = { .seed = 80 + run, .engine = { true, true },
+				      .len = { (run & 6) == 2 ? 0 : 30000, run & 4 ? 0 : 20000 },
+				      .close = { (run & 6) != 2, !(run & 4) },
+				      .loss = 30, .reorder = 30, .dup = 20, .split = 100 };
+		struct tc_session_info a, b;
+		struct sim s;
+
+		sim_init(&s, *state, &o);
+		s.idle_never = run & 1;
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		assert_int_equal(tc_conn_session(s.h[0].c, &a), 0);
+		assert_int_equal(tc_conn_session(s.h[1].c, &b), 0);
+		assert_false(a.resumed || b.resumed);
+		assert_memory_equal(a.session_id, b.session_id, TC_SESSID_LEN);
+		/* a silent B derives at idle time; one with data to seal or a
+		 * FIN to send may need its keys first */
+		if (run & 1)
+			assert_int_equal(s.h[1].st.keyx_idle, 0);
+		else if (run & 4)
+			assert_int_equal(s.h[1].st.keyx_idle, 1);
+		else
+			assert_in_range(s.h[1].st.keyx_idle, 0, 1);
+		assert_int_equal(s.h[0].st.keyx_idle, 0);
+		sim_free(&s);
+	}
+}
+
 static void test_resumed_sessions(void **state)
 {
 	struct sim_opts o = { .seed = 41, .engine = { true, true }, .len = { 40000, 30000 },
@@ -1172,6 +1245,8 @@ int main(void)
 		cmocka_unit_test(test_resumed_keys_wait),
 		cmocka_unit_test(test_resumed_idle_or_not),
 		cmocka_unit_test(test_resumed_keys_early),
+		cmocka_unit_test(test_fresh_keys_wait),
+		cmocka_unit_test(test_fresh_idle_or_not),
 		cmocka_unit_test(test_resumed_from_a_seeded_chain),
 		cmocka_unit_test(test_resumption_suboptions_checked),
 		cmocka_unit_test(test_small_and_empty),

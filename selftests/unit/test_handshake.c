@@ -537,6 +537,80 @@ static void test_zero_secret_abort(void **state)
 	tc_hs_free(&a);
 }
 
+/*
+ * defer_derive: B's Init2 is ready at DONE with no ECDH done, byte for byte
+ * the Init2 of an eager B; tc_hs_result() derives the same keys. A bad
+ * Pub_A then fails there, for good, and no Init2 is offered any more.
+ */
+static void test_deferred_derive(void **state)
+{
+	uint8_t priv_a[32], priv_b[32], na[32], nb[32], init2[128], init1[256];
+	struct tc_hs_params pa, pb;
+	struct tc_hs_result r;
+	struct hs_pair hp;
+	size_t len, len1, len2;
+	const uint8_t *m;
+	struct tc_hs b;
+
+	unhex(priv_a_hex, priv_a, 32);
+	unhex(priv_b_hex, priv_b, 32);
+	memset(na, 0x01, 32);
+	memset(nb, 0x02, 32);
+	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
+	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
+	run_pair(&hp, &pa, &pb, 0);		/* eager B: the reference */
+	assert_agree(&hp, TC_TEP_X25519, TC_AEAD_AES_128_GCM);
+	m = tc_hs_output(&hp.a, &len1);
+	assert_in_range(len1, 1, sizeof(init1));
+	memcpy(init1, m, len1);
+	m = tc_hs_output(&hp.b, &len2);
+	assert_in_range(len2, 1, sizeof(init2));
+	memcpy(init2, m, len2);
+
+	pb.defer_derive = true;
+	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	assert_int_equal(feed(&b, init1, len1, 7), TC_HS_DONE);
+	assert_true(b.derive_due);
+	m = tc_hs_output(&b, &len);
+	assert_non_null(m);
+	assert_int_equal(len, len2);
+	assert_memory_equal(m, init2, len2);
+	assert_int_equal(tc_hs_eof(&b), 0);
+	assert_int_equal(tc_hs_result(&b, &r), 0);
+	assert_false(b.derive_due);
+	assert_memory_equal(r.mk0, hp.rb.mk0, TC_HASH_LEN);
+	assert_memory_equal(r.session_id, hp.rb.session_id, TC_SESSID_LEN);
+	assert_memory_equal(r.ss_next, hp.rb.ss_next, TC_HASH_LEN);
+	assert_int_equal(r.aead, hp.rb.aead);
+	assert_int_equal(r.tx_offset, hp.rb.tx_offset);
+	assert_int_equal(r.rx_offset, hp.rb.rx_offset);
+	assert_int_equal(tc_hs_result(&b, &r), -EALREADY);
+	tc_hs_result_wipe(&r);
+	tc_hs_free(&b);
+
+	/* A ignores the flag: its keys are there at DONE */
+	pa.defer_derive = true;
+	assert_int_equal(tc_hs_start(&b, &pa), 0);
+	assert_int_equal(feed(&b, init2, len2, 0), TC_HS_DONE);
+	assert_false(b.derive_due);
+	assert_int_equal(tc_hs_result(&b, &r), 0);
+	assert_memory_equal(r.session_id, hp.ra.session_id, TC_SESSID_LEN);
+	tc_hs_result_wipe(&r);
+	tc_hs_free(&b);
+
+	/* a low-order Pub_A: DONE, Init2 out, then the abort code, sticky */
+	memset(init1 + len1 - 32, 0, 32);
+	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	assert_int_equal(feed(&b, init1, len1, 0), TC_HS_DONE);
+	assert_non_null(tc_hs_output(&b, &len));
+	assert_int_equal(tc_hs_result(&b, &r), -TC_EZEROSECRET);
+	assert_int_equal(tc_hs_result(&b, &r), -TC_EZEROSECRET);
+	assert_int_equal(tc_hs_eof(&b), -TC_EZEROSECRET);
+	assert_null(tc_hs_output(&b, &len));
+	tc_hs_free(&b);
+	free_pair(&hp);
+}
+
 static void test_eof_and_params(void **state)
 {
 	static const uint16_t bad[] = { 0x0001, 0x0003 };
@@ -761,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_streamed),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_zero_secret_abort),
+		cmocka_unit_test(test_deferred_derive),
 		cmocka_unit_test(test_eof_and_params),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_rng_source),

@@ -730,7 +730,7 @@ static void log_stats(const char *why)
 			"tag_failures=%llu malformed_frames=%llu aborts=%llu resets_lost_keys=%llu "
 			"urgent_refused=%llu ooo_segments=%llu ooo_dropped=%llu held_dropped=%llu "
 			"stale_dropped=%llu no_buffer=%llu rekeys=%llu rekeys_started=%llu "
-			"keys_pooled=%llu\n", why,
+			"keys_pooled=%llu keyx_idle=%llu\n", why,
 			(unsigned long long)e.eno_offered, (unsigned long long)e.eno_answered,
 			(unsigned long long)e.eno_fallback, (unsigned long long)e.encrypted,
 			(unsigned long long)e.frames_sealed, (unsigned long long)e.frames_opened,
@@ -743,7 +743,7 @@ static void log_stats(const char *why)
 			(unsigned long long)e.ooo_dropped, (unsigned long long)e.held_dropped,
 			(unsigned long long)e.stale_dropped, (unsigned long long)e.no_buffer,
 			(unsigned long long)e.rekeys, (unsigned long long)e.rekeys_started,
-			(unsigned long long)e.keys_pooled);
+			(unsigned long long)e.keys_pooled, U(e.keyx_idle));
 		pr_stats("resume(%s): offered=%llu accepted=%llu resumed=%llu early=%llu "
 			 "cached=%zu\n", why, U(e.resume_offered), U(e.resume_accepted),
 			 U(e.resumed), U(e.keys_early), resume_cached());
