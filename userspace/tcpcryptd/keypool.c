@@ -120,6 +120,17 @@ int keypool_fill(struct keypool *kp, uint64_t now, unsigned int budget)
 			/* the slow part runs unlocked: pollers keep taking */
 			pthread_mutex_unlock(&kp->lock);
 			err = tc_ecdh_generate(&e, t->tep, kp->rng);
+			/*
+			 * Give the CPU back after each pair. Once picked, a
+			 * SCHED_IDLE thread keeps the CPU until it blocks or
+			 * the next tick, even while a poller it displaced
+			 * (one that yielded, or was preempted by its
+			 * application) is runnable with a segment waiting: a
+			 * round of four pairs held every eighth connection's
+			 * Init2 back by about 250 us. A yield with nothing
+			 * else runnable returns at once.
+			 */
+			sched_yield();
 			pthread_mutex_lock(&kp->lock);
 			if (err)
 				goto out;

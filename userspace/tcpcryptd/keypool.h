@@ -6,8 +6,8 @@
  * measured in the daemon, about 100 us, on the path of every new
  * connection at each end (A makes its pair when ENO succeeds, B when Init1
  * arrives). A thread at SCHED_IDLE keeps up to `depth` fresh pairs per TEP
- * ready; the engine takes one per key exchange (tc_engine_cfg.take_key)
- * and makes its own when none is left. A pair serves one exchange and is
+ * ready, yielding after each (keypool_fill); the engine takes one per key
+ * exchange (tc_engine_cfg.take_key) and makes its own when none is left. A pair serves one exchange and is
  * then freed with the handshake, so forward secrecy is that of a pair made
  * on the spot (RFC 8548 8); an unused pair is dropped after
  * KEYPOOL_MAX_AGE_NS, so none stays in memory for long.
