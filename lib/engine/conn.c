@@ -2522,8 +2522,7 @@ static void release_idle(struct tc_conn *c)
 	 * aborted: nothing is sealed or opened again. The keys go now, not
 	 * after TIME_WAIT, and their memory serves the next connection.
 	 */
-	if (c->have_keys && (c->state == TC_CONN_ABORTED ||
-			     (tc_conn_finished(c) && !c->rx.fr.n && !c->tx.fr.n))) {
+	if (c->have_keys && (c->state == TC_CONN_ABORTED || tc_conn_done(c))) {
 		tc_keys_free(&c->keys);
 		c->have_keys = false;
 	}
@@ -2649,6 +2648,11 @@ enum tc_abort_reason tc_conn_abort_reason(const struct tc_conn *c)
 bool tc_conn_finished(const struct tc_conn *c)
 {
 	return c->tx.fin && c->tx.frm_una > c->tx.frm_next && c->rx.fin;
+}
+
+bool tc_conn_done(const struct tc_conn *c)
+{
+	return tc_conn_finished(c) && !c->rx.fr.n && !c->tx.fr.n;
 }
 
 bool tc_conn_proven(const struct tc_conn *c)

@@ -288,6 +288,12 @@ bool tc_conn_closed(const struct tc_conn *c);
  */
 bool tc_conn_finished(const struct tc_conn *c);
 /*
+ * Finished, and nothing is left to resend or to redeliver (the keys are
+ * gone): the local socket sends no more data and takes none. The shell may
+ * forget such a connection before its TIME_WAIT ends when it needs room.
+ */
+bool tc_conn_done(const struct tc_conn *c);
+/*
  * The peer has acknowledged our ISN (its SYN-ACK to our SYN, or its ACK of
  * our SYN-ACK), so its address is not forged: only then does a connection
  * deserve state that outlives a handshake (the shell's half-open limit).

@@ -52,8 +52,11 @@ static void sim_case(void **state, struct sim_opts *o, const char *name, struct 
 		if (o->close[0] && o->close[1] && !s->h[0].k.reset && !s->h[1].k.reset) {
 			assert_false(tc_conn_has_keys(s->h[0].c));
 			assert_false(tc_conn_has_keys(s->h[1].c));
+			/* and the shell may forget them when short of room */
+			assert_true(tc_conn_done(s->h[0].c) && tc_conn_done(s->h[1].c));
 		} else if (!o->close[0] && !o->close[1]) {
 			assert_true(tc_conn_has_keys(s->h[0].c) || tc_conn_idle_due(s->h[0].c));
+			assert_false(tc_conn_done(s->h[0].c) || tc_conn_done(s->h[1].c));
 		}
 	}
 }

@@ -1025,6 +1025,71 @@ static void test_shell_evicted_handshake_resets(void **state)
 	sh_stop(&s);
 }
 
+/*
+ * A full table: a new connection takes the place of the oldest done one
+ * (over both ways, nothing left to resend or redeliver), entry and session
+ * with it; never that of a connection still open, which stays steered
+ * while the new one is refused as before.
+ */
+static void test_shell_done_makes_room(void **state)
+{
+	unsigned int open;
+
+	for (open = 0; open < 2; open++) {
+		struct sim_opts o = { .seed = 90 + open, .engine = { true, true },
+				      .len = { 20000, 10000 }, .close = { !open, !open } };
+		struct count_emit ce = { .em = { .get = ce_get, .put = ce_put } };
+		struct flow_table *ft = &sh->ft[1];
+		uint8_t syn[SIM_FRAME_MAX];
+		unsigned int next = 0;
+		struct flow *f;
+		struct sim s;
+		uint32_t len;
+
+		sh_start(&s, &o);
+		ft = &sh->ft[1];
+		len = first_syn(&s, syn);
+		sim_run(&s, 600 * 1000 * SIM_MS);
+		assert_int_equal(s.violations, 0);
+		assert_true(sim_streams_intact(&s));
+		f = sh_flow(&s, 1);
+		assert_non_null(f);
+		assert_int_equal(tc_conn_done(f->conn), !open);
+		assert_int_equal(f->done_listed, !open);
+		assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+		/* one spoofed handshake, then the table is full: 2 flows */
+		flood(&s, syn, len, 1, &next, &ce);
+		assert_int_equal(ft->count, 2);
+		ft->max = 0;
+		ft->half_max = 1;
+		flood(&s, syn, len, 1, &next, &ce);
+		if (open) {
+			assert_int_equal(ft->st.evicted_done, 0);
+			assert_int_equal(ft->st.table_full, 1);
+			f = sh_flow(&s, 1);
+			assert_non_null(f);
+			assert_int_equal(f->map_state, TC_FLOW_ENCRYPTED);
+			assert_false(f->dead);
+		} else {
+			assert_int_equal(ft->st.evicted_done, 1);
+			assert_int_equal(ft->st.table_full, 0);
+			assert_null(sh_flow(&s, 1));
+			assert_null(ft->done_head);
+			/* the new handshake is in, in the place of the old one
+			 * (and of the spoofed one, by the half-open limit) */
+			assert_int_equal(ft->count, 1);
+			assert_int_equal(ft->half[FLOW_HALF_WIRE].n, 1);
+			assert_int_equal(ft->st.half_evicted, 1);
+			/* nothing left to forget: the next one is refused */
+			ft->half_max = 0;
+			flood(&s, syn, len, 1, &next, &ce);
+			assert_int_equal(ft->st.table_full, 1);
+			assert_int_equal(ft->st.evicted_done, 1);
+		}
+		sh_stop(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1051,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_shell_wire_reuse_waits_for_quiet_socket),
 		cmocka_unit_test(test_shell_syn_flood),
 		cmocka_unit_test(test_shell_evicted_handshake_resets),
+		cmocka_unit_test(test_shell_done_makes_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

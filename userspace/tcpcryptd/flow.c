@@ -374,6 +374,112 @@ out:
 	return err;
 }
 
+/* ---- done connections: the first to go when room is short ---- */
+
+/* Take f off the done list (done_lock held); its reference is the caller's. */
+static void done_unlink(struct flow_table *ft, struct flow *f)
+{
+	if (f->dprev)
+		f->dprev->dnext = f->dnext;
+	else
+		ft->done_head = f->dnext;
+	if (f->dnext)
+		f->dnext->dprev = f->dprev;
+	else
+		ft->done_tail = f->dprev;
+	f->dprev = f->dnext = NULL;
+	f->done_listed = false;
+}
+
+/*
+ * Flow locked, after the engine: a connection now done (tc_conn_done) joins
+ * the list, with a reference. Only under the flow's lock does done_listed
+ * change, so a listed flow is never listed twice.
+ */
+static void done_note(struct flow_table *ft, struct flow *f)
+{
+	if (f->done_listed || f->dead || !f->conn || f->lost_keys || !tc_conn_done(f->conn))
+		return;
+	flow_get(f);
+	pthread_mutex_lock(&ft->done_lock);
+	f->dprev = ft->done_tail;
+	f->dnext = NULL;
+	if (ft->done_tail)
+		ft->done_tail->dnext = f;
+	else
+		ft->done_head = f;
+	ft->done_tail = f;
+	f->done_listed = true;
+	pthread_mutex_unlock(&ft->done_lock);
+}
+
+/* Flow locked, leaving the table: off the list, its reference dropped (the
+ * table's is still held, so f stays). */
+static void done_leave(struct flow_table *ft, struct flow *f)
+{
+	if (!f->done_listed)
+		return;
+	pthread_mutex_lock(&ft->done_lock);
+	done_unlink(ft, f);
+	pthread_mutex_unlock(&ft->done_lock);
+	flow_put(f);
+}
+
+#define DONE_EVICT_TRIES	8
+
+/*
+ * Make room by forgetting the oldest done connection (bl: the caller's
+ * bucket lock, or NULL). Its socket sends no more data and takes none
+ * (TIME_WAIT, or closed), so its tc_flows entry may go before TIME_WAIT
+ * ends: a later segment of it passes the daemon by, where the kernel at
+ * most acknowledges a retransmitted FIN or refuses it. That, and its
+ * tcnetstat listing ending early, is the price of a new connection not
+ * refused. Other locks are only tried (the usual order is bucket, flow,
+ * done_lock). Returns the victim for flow_put() once the caller dropped
+ * its locks, or NULL.
+ */
+static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
+{
+	struct flow *cand[DONE_EVICT_TRIES], *f, *v = NULL;
+	unsigned int n = 0, i;
+
+	pthread_mutex_lock(&ft->done_lock);
+	for (f = ft->done_head; f && n < DONE_EVICT_TRIES; f = f->dnext) {
+		flow_get(f);
+		cand[n++] = f;
+	}
+	pthread_mutex_unlock(&ft->done_lock);
+	for (i = 0; i < n && !v; i++) {
+		uint32_t b = key_hash(&cand[i]->key) & (ft->nbuckets - 1);
+		pthread_mutex_t *vbl = bucket_lock(ft, b);
+		struct flow **pp;
+
+		f = cand[i];
+		if (vbl != bl && pthread_mutex_trylock(vbl))
+			continue;
+		if (pthread_mutex_trylock(&f->lock)) {
+			if (vbl != bl)
+				pthread_mutex_unlock(vbl);
+			continue;
+		}
+		pp = lookup(ft, b, &f->key);
+		if (!f->dead && f->done_listed && *pp == f) {
+			unlink_flow(ft, pp, f);
+			session_end(ft, f, FLOW_SESS_REMOVED);
+			map_del(ft, f, true);
+			STAT_INC(ft, evicted_done);
+			v = f;
+		}
+		pthread_mutex_unlock(&f->lock);
+		if (vbl != bl)
+			pthread_mutex_unlock(vbl);
+	}
+	/* the table's reference to v is the caller's to drop */
+	for (i = 0; i < n; i++)
+		flow_put(cand[i]);
+	return v;
+}
+
 uint32_t flow_half_open(struct flow_table *ft)
 {
 	uint32_t n;
@@ -631,15 +737,24 @@ static void sync_state(struct flow_table *ft, struct flow *f, uint64_t now,
 }
 
 static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
-				const struct tc_flow_key *k, uint16_t queue, uint64_t now)
+				const struct tc_flow_key *k, uint16_t queue, uint64_t now,
+				pthread_mutex_t *bl)
 {
 	struct flow *f;
 
-	/* tc_flows caps proven flows, half_max the half-open ones: this never
-	 * binds unless those are bypassed */
+	/* tc_flows caps proven flows, half_max the half-open ones: this
+	 * binds when --max-flows is below tc_flows' size, or those are
+	 * bypassed; a done connection makes room if there is one */
 	if (__atomic_load_n(&ft->count, __ATOMIC_RELAXED) >= ft->max + 2 * ft->half_max) {
-		STAT_INC(ft, table_full);
-		return NULL;
+		struct flow *v = done_evict(ft, bl);
+
+		if (!v) {
+			STAT_INC(ft, table_full);
+			return NULL;
+		}
+		flow_put(v);
+		/* the victim was in this bucket: pp may have pointed at it */
+		pp = lookup(ft, key_hash(k) & (ft->nbuckets - 1), k);
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -825,6 +940,20 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 	STAT_INC(ft, created);
 }
 
+/*
+ * tc_flows refused a proven connection's entry (full): forget the oldest
+ * done connection and try again. Flow locked, its bucket not.
+ */
+static bool map_room(struct flow_table *ft, struct flow *f)
+{
+	struct flow *v = done_evict(ft, NULL);
+
+	if (!v)
+		return false;
+	flow_put(v);
+	return !map_put(ft, f, TC_FLOW_NEGOTIATING);
+}
+
 /* The engine's verdict on one frame. Flow locked. */
 static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 				      struct flow *f, enum xq_side from, uint8_t *pkt,
@@ -833,7 +962,7 @@ static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 	int r;
 
 	if (f->map_state == FLOW_MAP_NONE && tc_conn_proves(f->conn, (enum tc_side)from, &s->t) &&
-	    map_put(ft, f, TC_FLOW_NEGOTIATING)) {
+	    map_put(ft, f, TC_FLOW_NEGOTIATING) && !map_room(ft, f)) {
 		/*
 		 * The entry must exist before this segment reaches the kernel,
 		 * which may send right after it. No room: refused, never plain.
@@ -1023,12 +1152,13 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 			pthread_mutex_unlock(bl);
 			return unknown_seg(ft, x, from, pkt, &s, now);
 		}
-		f = flow_insert(ft, pp, &s.key, queue, now);
+		f = flow_insert(ft, pp, &s.key, queue, now, bl);
 		if (!f) {
 			pthread_mutex_unlock(bl);
 			/* fail closed for flows that need keys, else pass unchanged */
 			return lost ? FV_DROP : FV_FORWARD;
 		}
+		pp = lookup(ft, b, &s.key);	/* room made in this bucket moves it */
 		pthread_mutex_lock(&f->lock);
 		if (lost) {
 			f->lost_keys = 1;
@@ -1082,6 +1212,7 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 	f->seen_mask |= 1u << from;
 	if (f->conn) {
 		v = engine_input(ft, x, f, from, pkt, &s, now);
+		done_note(ft, f);
 		if (f->lost_keys)
 			STAT_INC(ft, lost_keys_dropped);
 	} else if (f->lost_keys) {
@@ -1232,7 +1363,7 @@ int flow_adopt(struct flow_table *ft, const struct tc_flow_key *k, uint8_t state
 
 	pthread_mutex_lock(bucket_lock(ft, b));
 	pp = lookup(ft, b, k);
-	f = *pp ? *pp : flow_insert(ft, pp, k, queue, tcd_now_ns());
+	f = *pp ? *pp : flow_insert(ft, pp, k, queue, tcd_now_ns(), bucket_lock(ft, b));
 	if (f) {
 		f->map_state = state;
 		f->proven = true;
@@ -1269,6 +1400,7 @@ int flow_table_init(struct flow_table *ft, struct dp *dp, uint32_t max_flows,
 	ft->socket_state = tcp_socket_state;
 	flow_table_set_half_open(ft, 0, 0);
 	pthread_mutex_init(&ft->half_lock, NULL);
+	pthread_mutex_init(&ft->done_lock, NULL);
 	for (i = 0; i < FLOW_LOCKS; i++)
 		pthread_mutex_init(&ft->locks[i], NULL);
 	pthread_mutex_init(&ft->ctx_lock, NULL);
@@ -1285,6 +1417,7 @@ void flow_table_set_engine(struct flow_table *ft, const struct tc_engine_cfg *cf
 static void unlink_flow(struct flow_table *ft, struct flow **pp, struct flow *f)
 {
 	half_leave(ft, f);
+	done_leave(ft, f);
 	*pp = f->next;
 	f->dead = true;
 	__atomic_fetch_sub(&ft->count, 1, __ATOMIC_RELAXED);
@@ -1317,6 +1450,12 @@ void flow_table_fini(struct flow_table *ft)
 		free(x);
 	}
 	ft->ctxs = NULL;
+	while (ft->done_head) {
+		struct flow *f = ft->done_head;
+
+		done_unlink(ft, f);
+		flow_put(f);
+	}
 	for (i = 0; i < ft->nbuckets; i++) {
 		struct flow *f = ft->buckets[i], *next;
 
@@ -1334,6 +1473,7 @@ void flow_table_fini(struct flow_table *ft)
 		pthread_mutex_destroy(&ft->locks[i]);
 	pthread_mutex_destroy(&ft->ctx_lock);
 	pthread_mutex_destroy(&ft->half_lock);
+	pthread_mutex_destroy(&ft->done_lock);
 	free(ft->popts);
 	ft->popts = NULL;
 	ft->npopts = 0;

@@ -95,6 +95,10 @@ struct flow {
 	int8_t hside;		/* FLOW_HALF_*, or -1 */
 	uint16_t pslot;		/* remote prefix's quota slot (FLOW_HALF_WIRE) */
 	struct flow *hprev, *hnext;
+	/* done (tc_conn_done): in ft->done (oldest first), under ft->done_lock,
+	 * holding a reference */
+	bool done_listed;
+	struct flow *dprev, *dnext;
 	/* pass-through: the local ISN and whether the peer acknowledged it */
 	bool isn_known, proven;
 	uint32_t isn_l;
@@ -128,6 +132,7 @@ struct flow_stats {
 	uint64_t half_refused;	/* SYNs dropped: prefix quota, or nothing to evict */
 	uint64_t eno_resets;	/* ENO segments of handshakes we hold no state for: reset */
 	uint64_t synack_dropped;	/* local SYN-ACKs of handshakes we hold no state for */
+	uint64_t evicted_done;	/* done connections forgotten early to make room */
 };
 
 struct flow_ctx;
@@ -154,6 +159,14 @@ struct flow_table {
 	uint32_t half_max;	/* per side */
 	uint32_t prefix_max;	/* wire half-open flows per remote prefix slot */
 	uint16_t prefix_cnt[FLOW_PREFIX_SLOTS];
+	/*
+	 * Connections over both ways with nothing left to resend or redeliver
+	 * (tc_conn_done), oldest first: when the table or tc_flows is full, a
+	 * new connection takes the place of the oldest instead of being
+	 * refused (done_evict). Taken after bucket and flow locks.
+	 */
+	pthread_mutex_t done_lock;
+	struct flow *done_head, *done_tail;
 	uint64_t refusal_logged_ns;	/* rate limit of the refusal warning */
 	/* per-thread contexts, for stats and clean-up */
 	pthread_mutex_t ctx_lock;

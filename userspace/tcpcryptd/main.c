@@ -711,10 +711,11 @@ static void log_stats(const char *why)
 		 U(ft.st.non_tcp), U(ft.st.table_full), U(ft.st.lost_keys_dropped),
 		 U(ft.st.csum_fixed));
 	pr_stats("flows(%s): csum_bad=%llu fragments=%llu malformed=%llu fallbacks=%llu "
-		"encrypted=%llu kept_socket=%llu\n", why, (unsigned long long)ft.st.csum_bad,
+		"encrypted=%llu kept_socket=%llu evicted_done=%llu\n", why,
+		(unsigned long long)ft.st.csum_bad,
 		(unsigned long long)ft.st.fragments, (unsigned long long)ft.st.malformed,
 		(unsigned long long)ft.st.fallbacks, (unsigned long long)ft.st.encrypted,
-		(unsigned long long)ft.st.kept_socket);
+		(unsigned long long)ft.st.kept_socket, U(ft.st.evicted_done));
 	pr_stats("flows(%s): half_open=%u half_open_evicted=%llu syn_refused=%llu "
 		 "eno_resets=%llu synack_dropped=%llu\n", why, flow_half_open(&ft),
 		 U(ft.st.half_evicted), U(ft.st.half_refused), U(ft.st.eno_resets),
