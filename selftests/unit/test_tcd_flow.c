@@ -842,6 +842,7 @@ static void test_shell_wire_reuse_waits_for_quiet_socket(void **state)
 	assert_int_equal(s.violations, 0);
 	before = sh_conn(&s, 0);
 	assert_true(tc_conn_finished(before));
+	assert_true(sh_flow(&s, 0)->done_listed);
 	/* a SYN from B's address and port (no ENO), to A */
 	len = s.last_len[1];
 	memcpy(f, s.last[1], len);
@@ -860,6 +861,9 @@ static void test_shell_wire_reuse_waits_for_quiet_socket(void **state)
 	socket_state_override = 6;	/* TIME_WAIT */
 	sh_via(&s, 0, true, f, len);
 	assert_ptr_not_equal(sh_conn(&s, 0), before);
+	/* the new connection on the tuple is live: nothing to make room with */
+	assert_false(sh_flow(&s, 0)->done_listed);
+	assert_null(sh->ft[0].done_head);
 	sh_stop(&s);
 }
 

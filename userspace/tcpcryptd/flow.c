@@ -463,7 +463,10 @@ static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
 			continue;
 		}
 		pp = lookup(ft, b, &f->key);
-		if (!f->dead && f->done_listed && *pp == f) {
+		/* still the connection that was done (not a new one on its
+		 * tuple: start_conn() takes it off the list too) */
+		if (!f->dead && f->done_listed && *pp == f && f->conn &&
+		    tc_conn_done(f->conn)) {
 			unlink_flow(ft, pp, f);
 			session_end(ft, f, FLOW_SESS_REMOVED);
 			map_del(ft, f, true);
@@ -904,6 +907,8 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
 	struct tc_conn_opts o;
 
 	session_end(ft, f, FLOW_SESS_RESTART);
+	/* the connection that was done is gone: this one is live */
+	done_leave(ft, f);
 	f->st = FS_SYN;
 	f->fin_mask = 0;
 	f->seen_mask = 0;
