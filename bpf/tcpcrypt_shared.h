@@ -389,6 +389,7 @@ enum tc_dstat {
 	TC_DS_TABLE_FULL,	/* flow table full: a new SYN passed plain, or a proven
 				 * connection reset (tc_flows full), never plain */
 	TC_DS_FLOWS_ACTIVE,	/* flow records now (table slot only) */
+	TC_DS_EVICTED_DONE,	/* connections over, forgotten early to make room */
 	TC_DS_HALF_OPEN,	/* of which half-open: peer not proven (table slot) */
 	TC_DS_HALF_EVICTED,	/* half-open flows evicted for newer SYNs */
 	TC_DS_HALF_REFUSED,	/* SYNs dropped: prefix quota or no room */
@@ -444,6 +445,7 @@ static const char *const tc_dstat_names[TC_DS_MAX] __attribute__((unused)) = {
 	[TC_DS_RETRANSMITS] = "retransmits",
 	[TC_DS_TABLE_FULL] = "table_full",
 	[TC_DS_FLOWS_ACTIVE] = "flows_active",
+	[TC_DS_EVICTED_DONE] = "evicted_done",
 	[TC_DS_HALF_OPEN] = "half_open",
 	[TC_DS_HALF_EVICTED] = "half_open_evicted",
 	[TC_DS_HALF_REFUSED] = "syn_refused",

@@ -63,6 +63,13 @@ log "h1: evicted_done=$e1 table_full=$f1 encrypted_conns=$c1; h2: evicted_done=$
 check "none refused: table_full 0 at both ends" [ "${f1:-x}" = 0 -a "${f2:-x}" = 0 ]
 check "finished connections made room (evicted: h1 $e1, h2 $e2)" [ "${e1:-0}" -gt 0 -a "${e2:-0}" -gt 0 ]
 check "every connection encrypted (h1: $c1 of $((N + 1)))" [ "${c1:-0}" -ge $((N + 1)) ]
+# tcnetstat -s shows the same count (the daemon writes it every second)
+tcn_evicted() {
+	local j
+	j=$(ip netns exec "$H1" "$BIN/tcnetstat" -s -j 2>/dev/null) || return 1
+	[[ $j =~ \"total\":\{[^}]*\"evicted_done\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" = "$1" ]
+}
+check "tcnetstat -s -j shows h1's evicted_done ($e1)" wait_for 5 tcn_evicted "$e1"
 
 # the long connection was open all along: still steered, still encrypted
 cat "$TMPD/marked" >&3

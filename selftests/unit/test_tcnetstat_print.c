@@ -261,18 +261,20 @@ static void test_stats_plain_and_json(void **state)
 	s.q[0].ctr[TC_DS_DROP_OOO] = 4;
 	s.table.ctr[TC_DS_DROP_BAD_CSUM] = 3;
 	s.table.ctr[TC_DS_FLOWS_ACTIVE] = 9;
+	s.table.ctr[TC_DS_EVICTED_DONE] = 6;
 	json = capture(true, stats_fn, &s);
 	assert_non_null(strstr(json, "[{\"ifname\":\"eth1\",\"alive\":true,\"pid\":77,"
 				     "\"mode\":\"encrypting\",\"age_ms\":250,\"total\":{"
 				     "\"steered_wire\":15,"));
 	assert_non_null(strstr(json, "\"tag_failures\":2,"));
-	assert_non_null(strstr(json, "\"flows_active\":9,"));
+	assert_non_null(strstr(json, "\"flows_active\":9,\"evicted_done\":6,"));
 	assert_non_null(strstr(json, "\"drops\":{\"malformed\":0,\"out_of_order\":4,"));
 	assert_non_null(strstr(json, "\"bad_checksum\":3,"));
 	assert_non_null(strstr(json, "\"queues\":[{\"queue\":0,\"steered_wire\":10,"));
 	assert_non_null(strstr(json, "{\"queue\":1,\"steered_wire\":5,"));
 	/* a queue has no flow table counters */
 	assert_null(strstr(strstr(json, "\"queues\""), "flows_active"));
+	assert_null(strstr(strstr(json, "\"queues\""), "evicted_done"));
 	plain = capture(false, stats_fn, &s);
 	assert_non_null(strstr(plain, "eth1: tcpcryptd pid 77, encrypting, counters 250 ms old\n"));
 	assert_non_null(strstr(plain, "  total\n    segments     steered_wire 15, steered_host 0\n"));

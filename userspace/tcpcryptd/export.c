@@ -157,6 +157,7 @@ void export_table_stats(struct flow_table *ft, struct tc_dstats *out)
 	c[TC_DS_HALF_REFUSED] = LOAD(half_refused);
 	c[TC_DS_ENO_RESETS] = LOAD(eno_resets);
 	c[TC_DS_FLOWS_ACTIVE] = __atomic_load_n(&ft->count, __ATOMIC_RELAXED);
+	c[TC_DS_EVICTED_DONE] = LOAD(evicted_done);
 	c[TC_DS_DROP_MALFORMED] = LOAD(malformed);
 	c[TC_DS_DROP_LOST_KEYS] = LOAD(lost_keys_dropped);
 	c[TC_DS_DROP_BAD_CSUM] = LOAD(csum_bad);
