@@ -305,12 +305,28 @@ static const char *priv_a_hex =
 static const char *priv_b_hex =
 	"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
 
+/* The same exchange every time: RFC 7748's two X25519 keys, constant nonces. */
+struct fixed_pair {
+	uint8_t priv_a[32], priv_b[32], na[32], nb[32];
+	struct tc_hs_params pa, pb;
+};
+
+static void fixed_pair(struct fixed_pair *fp, uint8_t na_byte, uint8_t nb_byte)
+{
+	unhex(priv_a_hex, fp->priv_a, 32);
+	unhex(priv_b_hex, fp->priv_b, 32);
+	memset(fp->na, na_byte, 32);
+	memset(fp->nb, nb_byte, 32);
+	fixed_params(&fp->pa, TC_ENO_ROLE_A, fp->priv_a, fp->na);
+	fixed_params(&fp->pb, TC_ENO_ROLE_B, fp->priv_b, fp->nb);
+}
+
 /* Trailing bytes in Init1 are accepted, and hashed as transmitted. */
 static void test_trailing_hashed(void **state)
 {
-	uint8_t priv_a[32], priv_b[32], na[32], nb[32], init1[256];
+	struct fixed_pair fp;
+	uint8_t init1[256];
 	uint8_t es[32], prk[32], ss_b[TC_HASH_LEN];
-	struct tc_hs_params pa, pb;
 	struct tc_hs_result want, rb;
 	struct tc_ecdh kb;
 	struct tc_hs a, b;
@@ -318,16 +334,11 @@ static void test_trailing_hashed(void **state)
 	size_t len, len2, used;
 	uint8_t frame_bytes[5] = { 1, 2, 3, 4, 5 };
 
-	unhex(priv_a_hex, priv_a, 32);
-	unhex(priv_b_hex, priv_b, 32);
-	memset(na, 0xaa, 32);
-	memset(nb, 0xbb, 32);
-	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
-	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
+	fixed_pair(&fp, 0xaa, 0xbb);
 
 	/* baseline without trailing bytes */
-	assert_int_equal(tc_hs_start(&a, &pa), 0);
-	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	assert_int_equal(tc_hs_start(&a, &fp.pa), 0);
+	assert_int_equal(tc_hs_start(&b, &fp.pb), 0);
 	m = tc_hs_output(&a, &len);
 	assert_int_equal(feed(&b, m, len, 0), TC_HS_DONE);
 	assert_int_equal(tc_hs_result(&b, &rb), 0);
@@ -339,7 +350,7 @@ static void test_trailing_hashed(void **state)
 	memcpy(init1 + len, "ignore", 6);
 	init1[7] += 6;
 	memcpy(init1 + len + 6, frame_bytes, sizeof(frame_bytes));
-	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	assert_int_equal(tc_hs_start(&b, &fp.pb), 0);
 	assert_int_equal(tc_hs_input(&b, init1, len + 6 + 5, &used), TC_HS_DONE);
 	assert_int_equal(used, len + 6);
 	assert_int_equal(tc_hs_result(&b, &rb), 0);
@@ -348,11 +359,11 @@ static void test_trailing_hashed(void **state)
 
 	/* and it is exactly Extract(N_A, transcript || Init1 as sent || Init2 || ES) */
 	init2 = tc_hs_output(&b, &len2);
-	assert_int_equal(tc_ecdh_from_private(&kb, TC_TEP_X25519, priv_b, 32), 0);
+	assert_int_equal(tc_ecdh_from_private(&kb, TC_TEP_X25519, fp.priv_b, 32), 0);
 	assert_int_equal(tc_ecdh_derive_pub(&kb, init1 + len - 32, 32, es,
 					    sizeof(es)), 32);
 	tc_ecdh_free(&kb);
-	assert_int_equal(tc_hs_prk(&algs, na, transcript, sizeof(transcript),
+	assert_int_equal(tc_hs_prk(&algs, fp.na, transcript, sizeof(transcript),
 				   init1, len + 6, init2, len2, es, 32, prk), 0);
 	assert_int_equal(tc_hs_resume(&algs, prk, NULL, 0, TC_ENO_ROLE_B,
 				      rb.aead, TC_TEP_X25519, &want), 0);
@@ -397,8 +408,8 @@ static int feed_odd(struct tc_hs *hs, const uint8_t *msg, size_t len,
 static void test_trailing_streamed(void **state)
 {
 	enum { TRAIL = 100 * 1024 };
-	uint8_t priv_a[32], priv_b[32], na[32], nb[32], es[32], prk[32];
-	struct tc_hs_params pa, pb;
+	struct fixed_pair fp;
+	uint8_t es[32], prk[32];
 	struct tc_hs_result ra, rb, want;
 	struct tc_ecdh kb, ka;
 	struct tc_hs a, b;
@@ -410,14 +421,9 @@ static void test_trailing_streamed(void **state)
 	init2 = malloc(1024 + TRAIL);
 	assert_non_null(init1);
 	assert_non_null(init2);
-	unhex(priv_a_hex, priv_a, 32);
-	unhex(priv_b_hex, priv_b, 32);
-	memset(na, 0x1a, 32);
-	memset(nb, 0x2b, 32);
-	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
-	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
-	assert_int_equal(tc_hs_start(&a, &pa), 0);
-	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	fixed_pair(&fp, 0x1a, 0x2b);
+	assert_int_equal(tc_hs_start(&a, &fp.pa), 0);
+	assert_int_equal(tc_hs_start(&b, &fp.pb), 0);
 
 	/* Init1 as A sent it, grown by TRAIL ignored bytes and 7 frame bytes */
 	m = tc_hs_output(&a, &len1);
@@ -452,12 +458,12 @@ static void test_trailing_streamed(void **state)
 	assert_int_equal(ra.rx_offset, len2);
 
 	/* B's keys: Init1 with its ignored bytes, Init2 as B sent it */
-	assert_int_equal(tc_ecdh_from_private(&kb, TC_TEP_X25519, priv_b, 32), 0);
+	assert_int_equal(tc_ecdh_from_private(&kb, TC_TEP_X25519, fp.priv_b, 32), 0);
 	assert_int_equal(tc_ecdh_derive_pub(&kb, init1 + len1 - TRAIL - 32, 32,
 					    es, sizeof(es)), 32);
 	m = tc_hs_output(&b, &i);	/* Init2 as B sent it */
 	assert_int_equal(i, len2 - TRAIL);
-	assert_int_equal(tc_hs_prk(&algs, na, transcript, sizeof(transcript),
+	assert_int_equal(tc_hs_prk(&algs, fp.na, transcript, sizeof(transcript),
 				   init1, len1, m, i, es, 32, prk), 0);
 	assert_int_equal(tc_hs_resume(&algs, prk, NULL, 0, TC_ENO_ROLE_B,
 				      rb.aead, TC_TEP_X25519, &want), 0);
@@ -465,12 +471,12 @@ static void test_trailing_streamed(void **state)
 	assert_memory_equal(want.session_id, rb.session_id, TC_SESSID_LEN);
 	tc_hs_result_wipe(&want);
 	/* A's keys: Init1 as A sent it, Init2 with its ignored bytes */
-	assert_int_equal(tc_ecdh_from_private(&ka, TC_TEP_X25519, priv_a, 32), 0);
+	assert_int_equal(tc_ecdh_from_private(&ka, TC_TEP_X25519, fp.priv_a, 32), 0);
 	assert_int_equal(tc_ecdh_derive_pub(&ka, init2 + len2 - TRAIL - 32, 32,
 					    es, sizeof(es)), 32);
 	m = tc_hs_output(&a, &i);	/* Init1 as A sent it */
 	assert_int_equal(i, len1 - TRAIL);
-	assert_int_equal(tc_hs_prk(&algs, na, transcript, sizeof(transcript),
+	assert_int_equal(tc_hs_prk(&algs, fp.na, transcript, sizeof(transcript),
 				   m, i, init2, len2, es, 32, prk), 0);
 	assert_int_equal(tc_hs_resume(&algs, prk, NULL, 0, TC_ENO_ROLE_A,
 				      ra.aead, TC_TEP_X25519, &want), 0);
@@ -492,20 +498,14 @@ static void test_trailing_streamed(void **state)
 
 static void test_deterministic(void **state)
 {
-	uint8_t priv_a[32], priv_b[32], na[32], nb[32];
+	struct fixed_pair fp;
 	uint8_t mk[TC_HASH_LEN], id[TC_SESSID_LEN];
-	struct tc_hs_params pa, pb;
 	struct hs_pair hp;
 	int run;
 
-	unhex(priv_a_hex, priv_a, 32);
-	unhex(priv_b_hex, priv_b, 32);
-	memset(na, 0x01, 32);
-	memset(nb, 0x02, 32);
-	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
-	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
+	fixed_pair(&fp, 0x01, 0x02);
 	for (run = 0; run < 2; run++) {
-		run_pair(&hp, &pa, &pb, run ? 5 : 0);
+		run_pair(&hp, &fp.pa, &fp.pb, run ? 5 : 0);
 		assert_agree(&hp, TC_TEP_X25519, TC_AEAD_AES_128_GCM);
 		if (run) {
 			assert_memory_equal(hp.ra.mk0, mk, TC_HASH_LEN);
@@ -516,8 +516,8 @@ static void test_deterministic(void **state)
 		free_pair(&hp);
 	}
 	/* one nonce byte changes everything */
-	nb[31] ^= 1;
-	run_pair(&hp, &pa, &pb, 0);
+	fp.nb[31] ^= 1;
+	run_pair(&hp, &fp.pa, &fp.pb, 0);
 	assert_memory_not_equal(hp.ra.mk0, mk, TC_HASH_LEN);
 	assert_memory_not_equal(hp.ra.session_id, id, TC_SESSID_LEN);
 	free_pair(&hp);
@@ -544,21 +544,16 @@ static void test_zero_secret_abort(void **state)
  */
 static void test_deferred_derive(void **state)
 {
-	uint8_t priv_a[32], priv_b[32], na[32], nb[32], init2[128], init1[256];
-	struct tc_hs_params pa, pb;
+	struct fixed_pair fp;
+	uint8_t init2[128], init1[256];
 	struct tc_hs_result r;
 	struct hs_pair hp;
 	size_t len, len1, len2;
 	const uint8_t *m;
 	struct tc_hs b;
 
-	unhex(priv_a_hex, priv_a, 32);
-	unhex(priv_b_hex, priv_b, 32);
-	memset(na, 0x01, 32);
-	memset(nb, 0x02, 32);
-	fixed_params(&pa, TC_ENO_ROLE_A, priv_a, na);
-	fixed_params(&pb, TC_ENO_ROLE_B, priv_b, nb);
-	run_pair(&hp, &pa, &pb, 0);		/* eager B: the reference */
+	fixed_pair(&fp, 0x01, 0x02);
+	run_pair(&hp, &fp.pa, &fp.pb, 0);		/* eager B: the reference */
 	assert_agree(&hp, TC_TEP_X25519, TC_AEAD_AES_128_GCM);
 	m = tc_hs_output(&hp.a, &len1);
 	assert_in_range(len1, 1, sizeof(init1));
@@ -567,8 +562,8 @@ static void test_deferred_derive(void **state)
 	assert_in_range(len2, 1, sizeof(init2));
 	memcpy(init2, m, len2);
 
-	pb.defer_derive = true;
-	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	fp.pb.defer_derive = true;
+	assert_int_equal(tc_hs_start(&b, &fp.pb), 0);
 	assert_int_equal(feed(&b, init1, len1, 7), TC_HS_DONE);
 	assert_true(b.derive_due);
 	m = tc_hs_output(&b, &len);
@@ -589,8 +584,8 @@ static void test_deferred_derive(void **state)
 	tc_hs_free(&b);
 
 	/* A ignores the flag: its keys are there at DONE */
-	pa.defer_derive = true;
-	assert_int_equal(tc_hs_start(&b, &pa), 0);
+	fp.pa.defer_derive = true;
+	assert_int_equal(tc_hs_start(&b, &fp.pa), 0);
 	assert_int_equal(feed(&b, init2, len2, 0), TC_HS_DONE);
 	assert_false(b.derive_due);
 	assert_int_equal(tc_hs_result(&b, &r), 0);
@@ -600,7 +595,7 @@ static void test_deferred_derive(void **state)
 
 	/* a low-order Pub_A: DONE, Init2 out, then the abort code, sticky */
 	memset(init1 + len1 - 32, 0, 32);
-	assert_int_equal(tc_hs_start(&b, &pb), 0);
+	assert_int_equal(tc_hs_start(&b, &fp.pb), 0);
 	assert_int_equal(feed(&b, init1, len1, 0), TC_HS_DONE);
 	assert_non_null(tc_hs_output(&b, &len));
 	assert_int_equal(tc_hs_result(&b, &r), -TC_EZEROSECRET);
