@@ -143,8 +143,10 @@ tcd_enc h1 "$H1" eth0 --include "$RULE" && tcd_enc h2 "$H2" eth0 --include "$RUL
 	{ fail "tcpcryptd (encrypting, resumption by default) started on both hosts"; exit 1; }
 
 # ---- the first connection is fresh, the next one resumes ----
-# --immediate-mode: nothing waits in the kernel's ring when tcpdump stops
-ip netns exec "$SW" tcpdump -i p1 -s 0 -U --immediate-mode -w "$TMPD/wire.pcap" "tcp port $SP" \
+# --immediate-mode: nothing waits in the kernel's ring when tcpdump stops;
+# -B 32768: room for 64 KB super-packets when tcpdump is slow to run (the
+# default 2 MB ring dropped 31 of them once, on a busy machine)
+ip netns exec "$SW" tcpdump -i p1 -s 0 -B 32768 -U --immediate-mode -w "$TMPD/wire.pcap" "tcp port $SP" \
 	>/dev/null 2>"$TMPD/tcpdump.err" &
 CAP=$!
 BG_PIDS+=($CAP)

@@ -33,7 +33,7 @@ check "daemons start with --max-flows 16" tcd h1 "$H1"
 tcd h2 "$H2" || fail "h2 daemon starts"
 
 mkmarked "$TMPD/marked" 1
-ip netns exec "$R" tcpdump -i eth1 -s 0 -U -w "$TMPD/wire.pcap" "tcp port $L" >/dev/null 2>&1 &
+ip netns exec "$R" tcpdump -i eth1 -s 0 -B 32768 -U -w "$TMPD/wire.pcap" "tcp port $L" >/dev/null 2>&1 &
 CAP_PID=$!
 BG_PIDS+=($CAP_PID)
 sleep 1
