@@ -1043,7 +1043,7 @@ static void test_shell_done_makes_room(void **state)
 		struct sim_opts o = { .seed = 90 + open, .engine = { true, true },
 				      .len = { 20000, 10000 }, .close = { !open, !open } };
 		struct count_emit ce = { .em = { .get = ce_get, .put = ce_put } };
-		struct flow_table *ft = &sh->ft[1];
+		struct flow_table *ft;
 		uint8_t syn[SIM_FRAME_MAX];
 		unsigned int next = 0;
 		struct flow *f;
