@@ -949,9 +949,13 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
  * tc_flows refused a proven connection's entry (full): forget the oldest
  * done connection and try again. Flow locked, its bucket not.
  */
-static bool map_room(struct flow_table *ft, struct flow *f)
+static bool map_room(struct flow_table *ft, struct flow *f, int err)
 {
-	struct flow *v = done_evict(ft, NULL);
+	struct flow *v;
+
+	if (err != -E2BIG)
+		return false;	/* not a full map */
+	v = done_evict(ft, NULL);
 
 	if (!v)
 		return false;
@@ -967,7 +971,7 @@ static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 	int r;
 
 	if (f->map_state == FLOW_MAP_NONE && tc_conn_proves(f->conn, (enum tc_side)from, &s->t) &&
-	    map_put(ft, f, TC_FLOW_NEGOTIATING) && !map_room(ft, f)) {
+	    (r = map_put(ft, f, TC_FLOW_NEGOTIATING)) && !map_room(ft, f, r)) {
 		/*
 		 * The entry must exist before this segment reaches the kernel,
 		 * which may send right after it. No room: refused, never plain.
