@@ -63,6 +63,8 @@ log "h1: evicted_done=$e1 table_full=$f1 encrypted_conns=$c1; h2: evicted_done=$
 check "none refused: table_full 0 at both ends" [ "${f1:-x}" = 0 -a "${f2:-x}" = 0 ]
 check "finished connections made room (evicted: h1 $e1, h2 $e2)" [ "${e1:-0}" -gt 0 -a "${e2:-0}" -gt 0 ]
 check "every connection encrypted (h1: $c1 of $((N + 1)))" [ "${c1:-0}" -ge $((N + 1)) ]
+check "h1's log says the table is full, once (at most once a minute)" \
+	[ "$(grep -c 'flow table full (.*--max-flows 16)' "$TMPD/h1.log")" = 1 ]
 # tcnetstat -s shows the same count (the daemon writes it every second)
 tcn_evicted() {
 	local j

@@ -258,6 +258,26 @@ static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
 		(unsigned long long)__atomic_load_n(&ft->st.eno_resets, __ATOMIC_RELAXED));
 }
 
+/*
+ * A connection that was over gave its place: say so at most once a minute,
+ * so that an administrator sees the table is too small for the rate of
+ * connections (each stays for its TIME_WAIT).
+ */
+static void room_log(struct flow_table *ft, uint64_t now)
+{
+	uint64_t last = __atomic_load_n(&ft->room_logged_ns, __ATOMIC_RELAXED);
+
+	if (last && since(now, last) < 60 * NSEC)
+		return;
+	if (!__atomic_compare_exchange_n(&ft->room_logged_ns, &last, now, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	pr_info("flow table full (%u flows, --max-flows %u): connections that are over "
+		"give their place to new ones before their TIME_WAIT ends (%llu so far)\n",
+		__atomic_load_n(&ft->count, __ATOMIC_RELAXED), ft->max,
+		(unsigned long long)__atomic_load_n(&ft->st.evicted_done, __ATOMIC_RELAXED));
+}
+
 /* Take f off its half-open list (half_lock held). */
 static void half_unlink(struct flow_table *ft, struct flow *f)
 {
@@ -756,6 +776,7 @@ static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
 			return NULL;
 		}
 		flow_put(v);
+		room_log(ft, now);
 		/* the victim was in this bucket: pp may have pointed at it */
 		pp = lookup(ft, key_hash(k) & (ft->nbuckets - 1), k);
 	}
@@ -949,7 +970,7 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
  * tc_flows refused a proven connection's entry (full): forget the oldest
  * done connection and try again. Flow locked, its bucket not.
  */
-static bool map_room(struct flow_table *ft, struct flow *f, int err)
+static bool map_room(struct flow_table *ft, struct flow *f, int err, uint64_t now)
 {
 	struct flow *v;
 
@@ -960,6 +981,7 @@ static bool map_room(struct flow_table *ft, struct flow *f, int err)
 	if (!v)
 		return false;
 	flow_put(v);
+	room_log(ft, now);
 	return !map_put(ft, f, TC_FLOW_NEGOTIATING);
 }
 
@@ -971,7 +993,7 @@ static enum flow_verdict engine_input(struct flow_table *ft, struct flow_ctx *x,
 	int r;
 
 	if (f->map_state == FLOW_MAP_NONE && tc_conn_proves(f->conn, (enum tc_side)from, &s->t) &&
-	    (r = map_put(ft, f, TC_FLOW_NEGOTIATING)) && !map_room(ft, f, r)) {
+	    (r = map_put(ft, f, TC_FLOW_NEGOTIATING)) && !map_room(ft, f, r, now)) {
 		/*
 		 * The entry must exist before this segment reaches the kernel,
 		 * which may send right after it. No room: refused, never plain.

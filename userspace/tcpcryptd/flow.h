@@ -168,6 +168,7 @@ struct flow_table {
 	pthread_mutex_t done_lock;
 	struct flow *done_head, *done_tail;
 	uint64_t refusal_logged_ns;	/* rate limit of the refusal warning */
+	uint64_t room_logged_ns;	/* ... and of the note that done ones gave way */
 	/* per-thread contexts, for stats and clean-up */
 	pthread_mutex_t ctx_lock;
 	struct flow_ctx *ctxs;
