@@ -863,7 +863,7 @@ static void test_shell_wire_reuse_waits_for_quiet_socket(void **state)
 	assert_ptr_not_equal(sh_conn(&s, 0), before);
 	/* the new connection on the tuple is live: nothing to make room with */
 	assert_false(sh_flow(&s, 0)->done_listed);
-	assert_null(sh->ft[0].done_head);
+	assert_null(sh->ft[0].done.head);
 	sh_stop(&s);
 }
 
@@ -1078,7 +1078,7 @@ static void test_shell_done_makes_room(void **state)
 			assert_int_equal(ft->st.evicted_done, 1);
 			assert_int_equal(ft->st.table_full, 0);
 			assert_null(sh_flow(&s, 1));
-			assert_null(ft->done_head);
+			assert_null(ft->done.head);
 			/* the new handshake is in, in the place of the old one
 			 * (and of the spoofed one, by the half-open limit) */
 			assert_int_equal(ft->count, 1);

@@ -240,15 +240,21 @@ static uint64_t since(uint64_t now, uint64_t t)
 	return now > t ? now - t : 0;
 }
 
+/* Once per EVERY ns, whichever thread comes first (*last_ns: when it last was). */
+static bool log_due(uint64_t *last_ns, uint64_t now, uint64_t every)
+{
+	uint64_t last = __atomic_load_n(last_ns, __ATOMIC_RELAXED);
+
+	if (last && since(now, last) < every)
+		return false;
+	return __atomic_compare_exchange_n(last_ns, &last, now, false, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED);
+}
+
 /* Warn about refusals, at most every 10 s (the counters have the rest). */
 static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
 {
-	uint64_t last = __atomic_load_n(&ft->refusal_logged_ns, __ATOMIC_RELAXED);
-
-	if (last && since(now, last) < 10 * NSEC)
-		return;
-	if (!__atomic_compare_exchange_n(&ft->refusal_logged_ns, &last, now, false,
-					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	if (!log_due(&ft->refusal_logged_ns, now, 10 * NSEC))
 		return;
 	pr_warn("%s (half-open: %u wire, %u local, limit %u; evicted %llu, refused %llu, "
 		"reset %llu so far)\n", what, ft->half[FLOW_HALF_WIRE].n,
@@ -265,12 +271,7 @@ static void refusal_log(struct flow_table *ft, uint64_t now, const char *what)
  */
 static void room_log(struct flow_table *ft, uint64_t now)
 {
-	uint64_t last = __atomic_load_n(&ft->room_logged_ns, __ATOMIC_RELAXED);
-
-	if (last && since(now, last) < 60 * NSEC)
-		return;
-	if (!__atomic_compare_exchange_n(&ft->room_logged_ns, &last, now, false,
-					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	if (!log_due(&ft->room_logged_ns, now, 60 * NSEC))
 		return;
 	pr_info("flow table full (%u flows, --max-flows %u): connections that are over "
 		"give their place to new ones before their TIME_WAIT ends (%llu so far)\n",
@@ -278,20 +279,40 @@ static void room_log(struct flow_table *ft, uint64_t now)
 		(unsigned long long)__atomic_load_n(&ft->st.evicted_done, __ATOMIC_RELAXED));
 }
 
+/* ---- the table's lists (half-open, done), each under its own lock ---- */
+
+static void list_append(struct flow_ends *e, struct flow *f, int l)
+{
+	f->link[l].prev = e->tail;
+	f->link[l].next = NULL;
+	if (e->tail)
+		e->tail->link[l].next = f;
+	else
+		e->head = f;
+	e->tail = f;
+}
+
+static void list_unlink(struct flow_ends *e, struct flow *f, int l)
+{
+	struct flow_link *k = &f->link[l];
+
+	if (k->prev)
+		k->prev->link[l].next = k->next;
+	else
+		e->head = k->next;
+	if (k->next)
+		k->next->link[l].prev = k->prev;
+	else
+		e->tail = k->prev;
+	k->prev = k->next = NULL;
+}
+
 /* Take f off its half-open list (half_lock held). */
 static void half_unlink(struct flow_table *ft, struct flow *f)
 {
 	struct flow_half *h = &ft->half[f->hside];
 
-	if (f->hprev)
-		f->hprev->hnext = f->hnext;
-	else
-		h->head = f->hnext;
-	if (f->hnext)
-		f->hnext->hprev = f->hprev;
-	else
-		h->tail = f->hprev;
-	f->hprev = f->hnext = NULL;
+	list_unlink(&h->ends, f, FLOW_LIST_HALF);
 	h->n--;
 	if (f->hside == FLOW_HALF_WIRE && ft->prefix_cnt[f->pslot])
 		ft->prefix_cnt[f->pslot]--;
@@ -313,6 +334,36 @@ static void unlink_flow(struct flow_table *ft, struct flow **pp, struct flow *f)
 static void session_end(struct flow_table *ft, struct flow *f, enum flow_sess_event ev);
 
 /*
+ * Lock flow v, another than the caller's, and its bucket (bl: the bucket
+ * lock the caller holds, or NULL), by trying only: the caller holds locks
+ * the usual order (bucket, flow) would take after these. On success *b is
+ * v's bucket; unlock with victim_unlock().
+ */
+static bool victim_trylock(struct flow_table *ft, struct flow *v, pthread_mutex_t *bl,
+			   uint32_t *b)
+{
+	pthread_mutex_t *vbl;
+
+	*b = key_hash(&v->key) & (ft->nbuckets - 1);
+	vbl = bucket_lock(ft, *b);
+	if (vbl != bl && pthread_mutex_trylock(vbl))
+		return false;
+	if (!pthread_mutex_trylock(&v->lock))
+		return true;
+	if (vbl != bl)
+		pthread_mutex_unlock(vbl);
+	return false;
+}
+
+static void victim_unlock(struct flow_table *ft, struct flow *v, pthread_mutex_t *bl,
+			  uint32_t b)
+{
+	pthread_mutex_unlock(&v->lock);
+	if (bucket_lock(ft, b) != bl)
+		pthread_mutex_unlock(bucket_lock(ft, b));
+}
+
+/*
  * Make room on SIDE by evicting its oldest half-open flow (half_lock held,
  * and bl, the caller's bucket lock). Other locks are only tried: the usual
  * order is bucket, flow, half_lock. The victim is returned for flow_put()
@@ -323,18 +374,13 @@ static struct flow *half_evict(struct flow_table *ft, int side, pthread_mutex_t 
 	struct flow *v;
 	int tries = 0;
 
-	for (v = ft->half[side].head; v && tries < 8; v = v->hnext, tries++) {
-		uint32_t b = key_hash(&v->key) & (ft->nbuckets - 1);
-		pthread_mutex_t *vbl = bucket_lock(ft, b);
+	for (v = ft->half[side].ends.head; v && tries < 8;
+	     v = v->link[FLOW_LIST_HALF].next, tries++) {
 		struct flow **pp;
+		uint32_t b;
 
-		if (vbl != bl && pthread_mutex_trylock(vbl))
+		if (!victim_trylock(ft, v, bl, &b))
 			continue;
-		if (pthread_mutex_trylock(&v->lock)) {
-			if (vbl != bl)
-				pthread_mutex_unlock(vbl);
-			continue;
-		}
 		half_unlink(ft, v);
 		pp = lookup(ft, b, &v->key);
 		if (*pp == v)
@@ -342,9 +388,7 @@ static struct flow *half_evict(struct flow_table *ft, int side, pthread_mutex_t 
 		session_end(ft, v, FLOW_SESS_REMOVED);
 		/* pass-through's entry (plaintext anyway); engine flows have none */
 		map_del(ft, v, true);
-		pthread_mutex_unlock(&v->lock);
-		if (vbl != bl)
-			pthread_mutex_unlock(vbl);
+		victim_unlock(ft, v, bl, b);
 		STAT_INC(ft, half_evicted);
 		return v;
 	}
@@ -379,13 +423,7 @@ static int half_join(struct flow_table *ft, struct flow *f, int side, pthread_mu
 		}
 	}
 	f->hside = side;
-	f->hprev = h->tail;
-	f->hnext = NULL;
-	if (h->tail)
-		h->tail->hnext = f;
-	else
-		h->head = f;
-	h->tail = f;
+	list_append(&h->ends, f, FLOW_LIST_HALF);
 	h->n++;
 	if (side == FLOW_HALF_WIRE)
 		ft->prefix_cnt[f->pslot]++;
@@ -399,15 +437,7 @@ out:
 /* Take f off the done list (done_lock held); its reference is the caller's. */
 static void done_unlink(struct flow_table *ft, struct flow *f)
 {
-	if (f->dprev)
-		f->dprev->dnext = f->dnext;
-	else
-		ft->done_head = f->dnext;
-	if (f->dnext)
-		f->dnext->dprev = f->dprev;
-	else
-		ft->done_tail = f->dprev;
-	f->dprev = f->dnext = NULL;
+	list_unlink(&ft->done, f, FLOW_LIST_DONE);
 	f->done_listed = false;
 }
 
@@ -422,13 +452,7 @@ static void done_note(struct flow_table *ft, struct flow *f)
 		return;
 	flow_get(f);
 	pthread_mutex_lock(&ft->done_lock);
-	f->dprev = ft->done_tail;
-	f->dnext = NULL;
-	if (ft->done_tail)
-		ft->done_tail->dnext = f;
-	else
-		ft->done_head = f;
-	ft->done_tail = f;
+	list_append(&ft->done, f, FLOW_LIST_DONE);
 	f->done_listed = true;
 	pthread_mutex_unlock(&ft->done_lock);
 }
@@ -464,24 +488,18 @@ static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
 	unsigned int n = 0, i;
 
 	pthread_mutex_lock(&ft->done_lock);
-	for (f = ft->done_head; f && n < DONE_EVICT_TRIES; f = f->dnext) {
+	for (f = ft->done.head; f && n < DONE_EVICT_TRIES; f = f->link[FLOW_LIST_DONE].next) {
 		flow_get(f);
 		cand[n++] = f;
 	}
 	pthread_mutex_unlock(&ft->done_lock);
 	for (i = 0; i < n && !v; i++) {
-		uint32_t b = key_hash(&cand[i]->key) & (ft->nbuckets - 1);
-		pthread_mutex_t *vbl = bucket_lock(ft, b);
 		struct flow **pp;
+		uint32_t b;
 
 		f = cand[i];
-		if (vbl != bl && pthread_mutex_trylock(vbl))
+		if (!victim_trylock(ft, f, bl, &b))
 			continue;
-		if (pthread_mutex_trylock(&f->lock)) {
-			if (vbl != bl)
-				pthread_mutex_unlock(vbl);
-			continue;
-		}
 		pp = lookup(ft, b, &f->key);
 		/* still the connection that was done (not a new one on its
 		 * tuple: start_conn() takes it off the list too) */
@@ -493,9 +511,7 @@ static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
 			STAT_INC(ft, evicted_done);
 			v = f;
 		}
-		pthread_mutex_unlock(&f->lock);
-		if (vbl != bl)
-			pthread_mutex_unlock(vbl);
+		victim_unlock(ft, f, bl, b);
 	}
 	/* the table's reference to v is the caller's to drop */
 	for (i = 0; i < n; i++)
@@ -1481,8 +1497,8 @@ void flow_table_fini(struct flow_table *ft)
 		free(x);
 	}
 	ft->ctxs = NULL;
-	while (ft->done_head) {
-		struct flow *f = ft->done_head;
+	while (ft->done.head) {
+		struct flow *f = ft->done.head;
 
 		done_unlink(ft, f);
 		flow_put(f);

@@ -67,6 +67,21 @@ enum {
 	FLOW_LISTED_PLAIN = 2,		/* a fallback */
 };
 
+/* A flow's place on one of the table's lists, kept oldest first. */
+struct flow_link {
+	struct flow *prev, *next;
+};
+
+enum {
+	FLOW_LIST_HALF,		/* ft->half[hside], under ft->half_lock */
+	FLOW_LIST_DONE,		/* ft->done, under ft->done_lock */
+	FLOW_LISTS
+};
+
+struct flow_ends {
+	struct flow *head, *tail;
+};
+
 struct flow {
 	struct flow *next;
 	struct tc_flow_key key;
@@ -94,11 +109,9 @@ struct flow {
 	/* half-open: in ft->half[hside] (oldest first), under ft->half_lock */
 	int8_t hside;		/* FLOW_HALF_*, or -1 */
 	uint16_t pslot;		/* remote prefix's quota slot (FLOW_HALF_WIRE) */
-	struct flow *hprev, *hnext;
-	/* done (tc_conn_done): in ft->done (oldest first), under ft->done_lock,
-	 * holding a reference */
+	/* done (tc_conn_done): in ft->done, holding a reference */
 	bool done_listed;
-	struct flow *dprev, *dnext;
+	struct flow_link link[FLOW_LISTS];
 	/* pass-through: the local ISN and whether the peer acknowledged it */
 	bool isn_known, proven;
 	uint32_t isn_l;
@@ -115,7 +128,7 @@ enum {
 #define FLOW_PREFIX_SLOTS	4096	/* remote /24 (IPv4) or /64 (IPv6), hashed */
 
 struct flow_half {
-	struct flow *head, *tail;	/* oldest first */
+	struct flow_ends ends;
 	uint32_t n;
 };
 #define FLOW_HALF_OPEN_S 30
@@ -166,7 +179,7 @@ struct flow_table {
 	 * refused (done_evict). Taken after bucket and flow locks.
 	 */
 	pthread_mutex_t done_lock;
-	struct flow *done_head, *done_tail;
+	struct flow_ends done;
 	uint64_t refusal_logged_ns;	/* rate limit of the refusal warning */
 	uint64_t room_logged_ns;	/* ... and of the note that done ones gave way */
 	/* per-thread contexts, for stats and clean-up */
