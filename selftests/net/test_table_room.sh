@@ -6,7 +6,9 @@
 # new connections were refused (left plain, or their SYNs dropped). Now a new
 # connection takes the place of the oldest one that is over both ways with
 # nothing left to resend or redeliver, and one still open never goes. Both
-# daemons run with --max-flows 16 (with the half-open allowance, 144 flows):
+# daemons run with --max-flows 16: tc_flows holds 16 entries (the daemon's
+# own table, with the half-open allowance, 144 flows), so room is made where
+# a proven connection's entry goes in:
 #  - 300 short connections in a row (tcd_rr conns), each answered, all
 #    encrypted, none refused (table_full 0), the evictions counted;
 #  - a connection opened before them and idle through them then carries a
@@ -61,7 +63,10 @@ f2=$(flows_ctr h2 active table_full)
 c1=$(eng_ctr h1 encrypted_conns)
 log "h1: evicted_done=$e1 table_full=$f1 encrypted_conns=$c1; h2: evicted_done=$e2 table_full=$f2"
 check "none refused: table_full 0 at both ends" [ "${f1:-x}" = 0 -a "${f2:-x}" = 0 ]
-check "finished connections made room (evicted: h1 $e1, h2 $e2)" [ "${e1:-0}" -gt 0 -a "${e2:-0}" -gt 0 ]
+check "finished connections made room in tc_flows (evicted: h1 $e1, h2 $e2; >= $((N - 16)))" \
+	[ "${e1:-0}" -ge $((N - 16)) -a "${e2:-0}" -ge $((N - 16)) ]
+check "tc_flows was made with --max-flows entries (16)" \
+	sh -c "ip netns exec '$H1' bpftool -j map show name tc_flows | grep -q '\"max_entries\":16,'"
 check "every connection encrypted (h1: $c1 of $((N + 1)))" [ "${c1:-0}" -ge $((N + 1)) ]
 check "h1's log says the table is full, once (at most once a minute)" \
 	[ "$(grep -c 'flow table full (.*--max-flows 16)' "$TMPD/h1.log")" = 1 ]

@@ -117,7 +117,7 @@ static int cmd_attach(int argc, char **argv)
 		policy_free(&pol);
 		return EXIT_USAGE;
 	}
-	err = dp_attach(ifname, mode, &dp);
+	err = dp_attach(ifname, mode, 0, &dp);
 	if (err) {
 		policy_free(&pol);
 		return 1;

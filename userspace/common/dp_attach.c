@@ -580,7 +580,7 @@ static int config_init(struct dp *dp, enum dp_mode used, bool own_clsact, bool a
 	return dp_config_set(dp, &cfg);
 }
 
-int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
+int dp_attach(const char *ifname, enum dp_mode mode, __u32 flows, struct dp **out)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_TC_HANDLE, .priority = TC_TC_PRIORITY);
@@ -637,6 +637,11 @@ int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out)
 	bpf_program__set_autoload(skel->progs.tc_host_tx, false);
 	bpf_program__set_autoload(skel->progs.tc_host_rx, false);
 	bpf_program__set_autoload(skel->progs.xdp_probe, false);
+	/* the flows (and their sessions) the daemon will keep; preallocated */
+	if (flows && flows < TC_FLOWS_MAX) {
+		bpf_map__set_max_entries(skel->maps.tc_flows, flows);
+		bpf_map__set_max_entries(skel->maps.tc_sessions, flows);
+	}
 	err = tcpcrypt_bpf__load(skel);
 	if (err) {
 		warn_perm("loading the BPF programs", err);

@@ -63,9 +63,10 @@ struct dp {
  * it). The config starts as TC_CFG_ENABLED with no policy (steer every SYN
  * not excluded) and a dead heartbeat, so nothing is steered until tcpcryptd
  * runs. -EEXIST if our programs are already attached; -EBUSY if another XDP
- * program is attached.
+ * program is attached. FLOWS: entries of tc_flows and tc_sessions (0, or
+ * TC_FLOWS_MAX and above: TC_FLOWS_MAX), fixed while the maps live.
  */
-int dp_attach(const char *ifname, enum dp_mode mode, struct dp **out);
+int dp_attach(const char *ifname, enum dp_mode mode, __u32 flows, struct dp **out);
 
 /* Find the attachment on IFNAME (via the interface, not pins). -ENOENT if none. */
 int dp_open(const char *ifname, struct dp **out);

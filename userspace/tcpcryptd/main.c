@@ -821,7 +821,7 @@ static int attach_or_adopt(const struct instance_state *prev)
 	/* look first: dp_attach() on an attached interface complains */
 	err = dp_open(cfg.ifname, &dp);
 	if (err == -ENOENT) {
-		err = dp_attach(cfg.ifname, cfg.mode, &dp);
+		err = dp_attach(cfg.ifname, cfg.mode, cfg.max_flows, &dp);
 		if (!err)
 			attached_by_us = true;
 		return err;
