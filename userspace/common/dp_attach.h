@@ -110,7 +110,7 @@ int dp_daemon_alive(struct dp *dp);
 /*
  * Flow map; keys must be zero-padded (use dp_flow_key_v4/v6). The map is a
  * hash without eviction: dp_flow_update() of a new key returns -E2BIG when
- * TC_FLOWS_MAX flows exist (delete closed flows; leave new ones plain).
+ * it is full (dp_attach()'s FLOWS entries; the caller makes room or refuses).
  */
 void dp_flow_key_v4(struct tc_flow_key *k, const void *local4, const void *remote4,
 		    __be16 lport, __be16 rport);
