@@ -479,10 +479,9 @@ static void done_leave(struct flow_table *ft, struct flow *f)
  * most acknowledges a retransmitted FIN or refuses it. That, and its
  * tcnetstat listing ending early, is the price of a new connection not
  * refused. Other locks are only tried (the usual order is bucket, flow,
- * done_lock). Returns the victim for flow_put() once the caller dropped
- * its locks, or NULL.
+ * done_lock); freeing the victim takes none. True if one went.
  */
-static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
+static bool done_evict(struct flow_table *ft, pthread_mutex_t *bl)
 {
 	struct flow *cand[DONE_EVICT_TRIES], *f, *v = NULL;
 	unsigned int n = 0, i;
@@ -513,10 +512,12 @@ static struct flow *done_evict(struct flow_table *ft, pthread_mutex_t *bl)
 		}
 		victim_unlock(ft, f, bl, b);
 	}
-	/* the table's reference to v is the caller's to drop */
 	for (i = 0; i < n; i++)
 		flow_put(cand[i]);
-	return v;
+	if (!v)
+		return false;
+	flow_put(v);	/* the table's reference */
+	return true;
 }
 
 uint32_t flow_half_open(struct flow_table *ft)
@@ -785,13 +786,10 @@ static struct flow *flow_insert(struct flow_table *ft, struct flow **pp,
 	 * binds when --max-flows is below tc_flows' size, or those are
 	 * bypassed; a done connection makes room if there is one */
 	if (__atomic_load_n(&ft->count, __ATOMIC_RELAXED) >= ft->max + 2 * ft->half_max) {
-		struct flow *v = done_evict(ft, bl);
-
-		if (!v) {
+		if (!done_evict(ft, bl)) {
 			STAT_INC(ft, table_full);
 			return NULL;
 		}
-		flow_put(v);
 		room_log(ft, now);
 		/* the victim was in this bucket: pp may have pointed at it */
 		pp = lookup(ft, key_hash(k) & (ft->nbuckets - 1), k);
@@ -988,15 +986,9 @@ static void start_conn(struct flow_table *ft, struct flow_ctx *x, struct flow *f
  */
 static bool map_room(struct flow_table *ft, struct flow *f, int err, uint64_t now)
 {
-	struct flow *v;
-
-	if (err != -E2BIG)
-		return false;	/* not a full map */
-	v = done_evict(ft, NULL);
-
-	if (!v)
+	/* another failure than a full map, or nothing done to forget */
+	if (err != -E2BIG || !done_evict(ft, NULL))
 		return false;
-	flow_put(v);
 	room_log(ft, now);
 	return !map_put(ft, f, TC_FLOW_NEGOTIATING);
 }
@@ -1205,7 +1197,6 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 			/* fail closed for flows that need keys, else pass unchanged */
 			return lost ? FV_DROP : FV_FORWARD;
 		}
-		pp = lookup(ft, b, &s.key);	/* room made in this bucket moves it */
 		pthread_mutex_lock(&f->lock);
 		if (lost) {
 			f->lost_keys = 1;
@@ -1216,8 +1207,9 @@ enum flow_verdict flow_packet_pieces(struct flow_table *ft, enum xq_side from, u
 			STAT_INC(ft, adopted);
 		} else if (syn) {
 			if (half_join(ft, f, hside, bl, &victim)) {
-				/* dropped: the sender retries, as with a full SYN queue */
-				unlink_flow(ft, pp, f);
+				/* dropped: the sender retries, as with a full SYN queue
+				 * (pp again: room made in this bucket may have moved it) */
+				unlink_flow(ft, lookup(ft, b, &s.key), f);
 				pthread_mutex_unlock(&f->lock);
 				pthread_mutex_unlock(bl);
 				flow_put(f);
