@@ -637,6 +637,17 @@ int tc_eno_on_recv(struct tc_eno *e, unsigned int tcp_flags,
 	return 0;
 }
 
+bool tc_eno_ack_enables(const struct tc_eno *e, enum tc_eno_role *role,
+			struct tc_eno_sel *sel)
+{
+	if (e->state != TC_ENO_NEGOTIATING || !e->have_sel || !e->rcvd_ack_eno ||
+	    e->sent_ack_eno)
+		return false;
+	*role = e->role;
+	*sel = e->sel;
+	return true;
+}
+
 int tc_eno_disable(struct tc_eno *e, enum tc_eno_reason why)
 {
 	if (why == TC_ENO_R_NONE || (unsigned int)why >= TC_ENO_R__COUNT)

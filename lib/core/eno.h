@@ -343,6 +343,13 @@ int tc_eno_on_sent(struct tc_eno *e, unsigned int tcp_flags, bool with_eno);
 int tc_eno_on_recv(struct tc_eno *e, unsigned int tcp_flags,
 		   const uint8_t *opts, size_t len);
 
+/*
+ * Only our own ACK with ENO is missing: the peer's SYN-ACK chose *sel, and
+ * we play *role. Sending that ACK (tc_eno_on_sent()) enables ENO.
+ */
+bool tc_eno_ack_enables(const struct tc_eno *e, enum tc_eno_role *role,
+			struct tc_eno_sel *sel);
+
 /* Give up locally (e.g. administrative): -EISCONN once enabled, -EINVAL
  * for TC_ENO_R_NONE. */
 int tc_eno_disable(struct tc_eno *e, enum tc_eno_reason why);

@@ -139,6 +139,7 @@ struct tc_conn {
 
 	uint32_t tsval_l, tsval_r;	/* latest timestamps from each side */
 	uint16_t win_l;			/* the local kernel's latest window */
+	int8_t ws_l;			/* our kernel's SYN's window scale (A), -1: none */
 	bool ws_r;			/* the peer's SYN had window scaling */
 	uint8_t tos_l;
 
@@ -2073,6 +2074,9 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		c->mss_l = o->has_mss ? o->mss : 0;
 		c->ts_ok = o->has_ts;
 		c->syn_at = c->now;
+		/* the window of an ACK we send before the kernel's (init1_early) */
+		c->win_l = s->win;
+		c->ws_l = o->has_ws ? (int8_t)o->ws : -1;
 		/* RFC 8547 4.7 and 8548 8: no ENO with SYN data, Fast Open,
 		 * signed segments, or without a seeded random source */
 		if (s->payload_len || o->has_tfo || o->has_auth || !c->cfg->rng_ready ||
@@ -2186,11 +2190,37 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 
 /* ---- segments from the wire ---- */
 
+/*
+ * A, at the SYN-ACK of a fresh exchange: only our ACK with ENO is missing,
+ * and Init1 may ride on it (TCP allows data on the third segment). It goes
+ * now, rather than once the kernel's own ACK has come back through the
+ * stack: the key exchange starts a host pass earlier. The kernel's ACK
+ * follows as a duplicate, with ENO too until the peer's first non-SYN
+ * segment, so a lost Init1 segment costs ENO nothing (Init1 is resent on
+ * its timer). A resumed session and role B have nothing to send yet.
+ */
+static int init1_early(struct tc_conn *c)
+{
+	enum tc_eno_role role;
+	struct tc_eno_sel sel;
+
+	if (!tc_eno_ack_enables(&c->eno, &role, &sel) || role != TC_ENO_ROLE_A ||
+	    (sel.byte & TC_ENO_V))
+		return 0;
+	tc_eno_on_sent(&c->eno, TC_TH_ACK, true);
+	if (start_keyx(c)) {
+		conn_abort(c, TC_ABORT_KEYX);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
 		    const struct tc_tcpopt *o)
 {
 	const uint8_t *opts = frame + s->l4_off + TC_TCP_HLEN;
 	size_t optlen = s->thl - TC_TCP_HLEN;
+	int err;
 
 	if (!(s->flags & TC_TH_ACK)) {
 		/* a passive open: the peer's SYN */
@@ -2264,11 +2294,17 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		set_mss_wire(c);
 		if (c->syn_at && c->now > c->syn_at)
 			c->rtt = c->now - c->syn_at;
+		/* scaled from here on when both SYNs had window scaling */
+		if (o->has_ws && c->ws_l > 0)
+			c->win_l >>= c->ws_l;
 		tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
 	}
 	if (c->eno.state == TC_ENO_DISABLED)
 		return to_plain(c);
-	return send_syn(c, TC_SIDE_HOST, frame, s, o, NULL, 0, true);
+	err = send_syn(c, TC_SIDE_HOST, frame, s, o, NULL, 0, true);
+	if (err)
+		return err;
+	return init1_early(c);
 }
 
 static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,

@@ -1126,6 +1126,100 @@ static int eno_at(const uint8_t *f, uint32_t len)
 	return -1;
 }
 
+/* The TCP header and payload of a captured frame. */
+static const uint8_t *cap_tcp(const struct cap *cap, int i, struct tc_seg *g,
+			      struct tc_tcpopt *o)
+{
+	assert_int_equal(tc_seg_parse(cap->f[i], cap->len[i], g), TC_SEG_TCP);
+	tc_tcpopt_parse(cap->f[i] + g->l4_off + 20, g->thl - 20, o);
+	return cap->f[i] + g->l4_off;
+}
+
+/*
+ * A, fresh exchange: the SYN-ACK goes to the kernel and Init1 to the wire
+ * at once, on an ACK of A's own with ENO (RFC 8547 4.6), a window in the
+ * scaled units and the SYN-ACK's TSval echoed (a SYN cookie's options are
+ * there). The kernel's ACK then leaves as a pure ACK after Init1, with ENO
+ * while B has sent no non-SYN segment, and none after.
+ */
+static void test_init1_on_first_ack(void **state)
+{
+	uint8_t opts[40], eno[4] = { 69, 4, 0x01, TC_TEP_X25519 };
+	struct tf syn = { .sport = 40000, .dport = 5201, .seq = 1000, .flags = TC_TH_SYN,
+			  .win = 64240, .opts = syn_opts, .optlen = 20 };
+	struct tf sa = { .src = tf_ip4_b, .dst = tf_ip4_a, .sport = 5201, .dport = 40000,
+			 .seq = 7000, .ack = 1001, .flags = TC_TH_SYN | TC_TH_ACK, .win = 65535 };
+	struct tf ack = { .sport = 40000, .dport = 5201, .seq = 1001, .ack = 7001,
+			  .flags = TC_TH_ACK, .win = 502 };
+	struct tf b_ack = { .src = tf_ip4_b, .dst = tf_ip4_a, .sport = 5201, .dport = 40000,
+			    .seq = 7001, .flags = TC_TH_ACK, .win = 500 };
+	struct tc_engine_stats st = { 0 };
+	struct tc_engine_cfg cfg;
+	struct tc_tcpopt o;
+	struct tc_conn *c;
+	const uint8_t *th;
+	struct cap cap = { 0 };
+	struct tc_seg g;
+	uint32_t init_len;
+
+	tc_engine_cfg_default(&cfg);
+	cfg.algs = *state;
+	cfg.rng = tc_rng_openssl;
+	cfg.rng_ready = true;
+	c = tc_conn_new(&cfg, &st);
+	assert_int_equal(feed(c, TC_SIDE_HOST, &syn, &cap), 0);
+	assert_int_equal(cap.n, 1);
+
+	sa.optlen = syn_opts_eno(opts, eno, sizeof(eno));
+	sa.opts = opts;
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_WIRE, &sa, &cap), 0);
+	assert_int_equal(tc_conn_state(c), TC_CONN_KEYX);
+	assert_int_equal(cap.n, 2);
+	assert_int_equal(cap.to[0], TC_SIDE_HOST);
+	th = cap_tcp(&cap, 0, &g, &o);
+	assert_int_equal(th[13], TC_TH_SYN | TC_TH_ACK);
+	assert_false(o.has_eno);
+
+	assert_int_equal(cap.to[1], TC_SIDE_WIRE);
+	th = cap_tcp(&cap, 1, &g, &o);
+	assert_true(th[13] & TC_TH_ACK);
+	assert_false(th[13] & (TC_TH_SYN | TC_TH_FIN | TC_TH_RST));
+	assert_int_equal(tc_get32(th + 4), 1001);
+	assert_int_equal(tc_get32(th + 8), 7001);
+	assert_int_equal(tc_get16(th + 14), 64240 >> 7);
+	assert_true(o.has_eno);
+	assert_true(o.has_ts);
+	assert_int_equal(o.tsval, 1);		/* the kernel's SYN's */
+	assert_int_equal(o.tsecr, 1);		/* the SYN-ACK's */
+	assert_true(g.payload_len > 4);
+	assert_int_equal(tc_get32(cap.f[1] + g.payload_off), TC_INIT1_MAGIC);
+	init_len = g.payload_len;
+	assert_int_equal(st.eno_answered + st.eno_offered, 1);
+
+	/* the kernel's ACK: after Init1, still with ENO */
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_HOST, &ack, &cap), 0);
+	assert_int_equal(cap.n, 1);
+	assert_int_equal(cap.to[0], TC_SIDE_WIRE);
+	th = cap_tcp(&cap, 0, &g, &o);
+	assert_int_equal(g.payload_len, 0);
+	assert_int_equal(tc_get32(th + 4), 1001 + init_len);
+	assert_int_equal(tc_get16(th + 14), 502);
+	assert_true(o.has_eno);
+
+	/* B's first non-SYN segment: ENO stops (4.6) */
+	b_ack.ack = 1001 + init_len;
+	memset(&cap, 0, sizeof(cap));
+	feed(c, TC_SIDE_WIRE, &b_ack, &cap);
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_HOST, &ack, &cap), 0);
+	assert_int_equal(cap.n, 1);
+	cap_tcp(&cap, 0, &g, &o);
+	assert_false(o.has_eno);
+	tc_conn_free(c);
+}
+
 static void test_resumption_suboptions_checked(void **state)
 {
 	static const uint8_t ss[TC_HASH_LEN] = { 7 };
@@ -1187,11 +1281,14 @@ static void test_resumption_suboptions_checked(void **state)
 			assert_int_equal(tc_conn_state(c), TC_CONN_PLAIN);
 			assert_int_equal(tc_resume_count(&rc), 1);
 		} else {
+			/* a fresh exchange: Init1 leaves with A's own ACK */
 			assert_int_equal(feed(c, TC_SIDE_WIRE, &sa, &cap), 0);
-			assert_int_equal(tc_conn_state(c), TC_CONN_NEGOTIATING);
-			assert_int_equal(cap.n, 1);
+			assert_int_equal(tc_conn_state(c), TC_CONN_KEYX);
+			assert_int_equal(cap.n, 2);
 			assert_int_equal(cap.to[0], TC_SIDE_HOST);
 			assert_false(has_eno(cap.f[0], cap.len[0]));
+			assert_int_equal(cap.to[1], TC_SIDE_WIRE);
+			assert_true(has_eno(cap.f[1], cap.len[1]));
 		}
 		tc_conn_free(c);
 		assert_int_equal(tc_resume_count(&rc), 1);
@@ -1251,6 +1348,7 @@ int main(void)
 		cmocka_unit_test(test_fresh_keys_wait),
 		cmocka_unit_test(test_fresh_idle_or_not),
 		cmocka_unit_test(test_resumed_from_a_seeded_chain),
+		cmocka_unit_test(test_init1_on_first_ack),
 		cmocka_unit_test(test_resumption_suboptions_checked),
 		cmocka_unit_test(test_small_and_empty),
 		cmocka_unit_test(test_faulty_wire),

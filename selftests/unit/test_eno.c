@@ -834,13 +834,20 @@ static void test_sm_normal_open(void **state)
 	/* nothing to report yet */
 	assert_int_equal(tc_eno_get_tep(&b, &sel), -ENOTCONN);
 	assert_int_equal(tc_eno_transcript(&b, ta, 80), -ENOTCONN);
+	assert_false(tc_eno_ack_enables(&a, &role, &sel));
 	xmit(&b, &a, SYN | ACK, NULL);
 	/* A has received an ACK with ENO but not yet sent one */
 	assert_int_equal(tc_eno_state(&a), TC_ENO_NEGOTIATING);
 	assert_int_equal(tc_eno_next_option(&a, false, &o), 2);
 	assert_memory_equal(o, "\x45\x02", 2);
+	/* ... and knows the outcome its ACK will give (Init1 may ride on it) */
+	assert_true(tc_eno_ack_enables(&a, &role, &sel));
+	assert_int_equal(role, TC_ENO_ROLE_A);
+	assert_int_equal(sel.byte, Y);
+	assert_false(tc_eno_ack_enables(&b, &role, &sel));
 	xmit(&a, &b, ACK, NULL);
 	assert_int_equal(tc_eno_state(&a), TC_ENO_ENABLED);
+	assert_false(tc_eno_ack_enables(&a, &role, &sel));
 	assert_int_equal(tc_eno_state(&b), TC_ENO_ENABLED);
 
 	/* roles, TEP, transcript agree */
