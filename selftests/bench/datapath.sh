@@ -16,6 +16,9 @@
 #   tcpcrypt AEAD one row per AEAD (the modes tcpcryptd -h lists for --aead)
 #                 in auto mode, and the first AEAD in every other mode of
 #                 BENCH_MODES
+# BENCH_REPS (1) runs every case that many times, the cases interleaved, and
+# the table gives each figure's median, with the range of the one-stream
+# throughput: one run of each case swings by up to a tenth here.
 # Per case: iperf3 for BENCH_SECONDS (10) with 1 stream and with -P 4
 # (throughput; whole-VM CPU seconds per GB from /proc/stat, less what the
 # machine burnt per second in the 2 s before the run, since it is shared), and
@@ -33,6 +36,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RR=${BENCH_RR:-20000}
 BENCH_MODES=${BENCH_MODES:-auto skb}
 BENCH_MTUS=${BENCH_MTUS:-1500 9000}
+BENCH_REPS=${BENCH_REPS:-1}
 BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
 TCD=${TCD:-$BIN/tcpcryptd}
 RR=$BUILD/tests/tcd_rr
@@ -194,6 +198,8 @@ echo "datapath: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg
 # the AEADs its --aead help lists ("... most preferred first: a, b, c (default ...")
 AEADS=$("$TCD" -h 2>/dev/null | tr '\n' ' ' | grep -o -- '--aead LIST .*' |
 	sed -n 's/.*most preferred first: *\([a-z0-9, ]*\).*/\1/p' | tr -d ',' | head -1)
+for REP in $(seq "$BENCH_REPS"); do
+[ "$BENCH_REPS" -gt 1 ] && echo "  run $REP of $BENCH_REPS"
 for MTU in $BENCH_MTUS; do
 	for ns in "$H1" "$H2"; do ip -n "$ns" link set eth0 mtu "$MTU"; done
 	measure "plain" "-" 5301 192.0.2.2
@@ -229,13 +235,28 @@ for MTU in $BENCH_MTUS; do
 		done
 	fi
 done
+done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/datapath.rows"
 python3 - "$BENCH_OUT" "${ROWS[@]}" <<'PY'
 import sys
 out = sys.argv[1]
-rows = [r.split("|") for r in sys.argv[2:]]
 def f(x): return [float(v) for v in x.split()]
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+# the runs of one case: each field's median, and the one-stream range
+runs = {}
+for r in sys.argv[2:]:
+    name, mode, mtu, one, four, rr = r.split("|")
+    runs.setdefault((name, mode, mtu), []).append((f(one), f(four), f(rr)))
+rows, spread = [], {}
+for (name, mode, mtu), rs in runs.items():
+    med = [" ".join("%g" % median([x[k][i] for x in rs]) for i in range(len(rs[0][k])))
+           for k in range(3)]
+    rows.append([name, mode, mtu] + med)
+    spread[(name, mode, mtu)] = (min(x[0][0] for x in rs), max(x[0][0] for x in rs), len(rs))
 base, tls = {}, {}
 for name, mode, mtu, one, four, rr in rows:
     if name == "plain":
@@ -256,8 +277,10 @@ for name, mode, mtu, one, four, rr in rows:
     b = base.get(mtu, ([0, 0], [0, 0], [0, 0]))
     t = tls.get(mtu, ([0, 0], [0, 0], [0, 0]))
     others += [o[3], q[3]]
-    print("| %s | %s | %s | %.2f | %s | %s | %.2f | %.2f | %s | %s | %.2f | %.0f / %.0f |" % (
-        name, mode, mtu, o[0], ratio(o[0], b[0][0]), ratio(o[0], t[0][0]), o[1],
+    lo, hi, n = spread[(name, mode, mtu)]
+    one1 = "%.2f" % o[0] + (" (%.2f-%.2f)" % (lo, hi) if n > 1 else "")
+    print("| %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.2f | %.0f / %.0f |" % (
+        name, mode, mtu, one1, ratio(o[0], b[0][0]), ratio(o[0], t[0][0]), o[1],
         q[0], ratio(q[0], b[1][0]), ratio(q[0], t[1][0]), q[1], r[0], r[1]))
     dat.write('"%s%s" %s %.2f %.2f %s %s %.2f\n' % (
         name, "" if mode in ("-",) else " (" + mode + ")", mtu, o[0], q[0],
@@ -265,6 +288,10 @@ for name, mode, mtu, one, four, rr in rows:
 print()
 print("CPU-s/GB: the case's processes plus all softirq/irq time; the rest of the machine "
       "burnt %.1f-%.1f CPUs meanwhile" % (min(others), max(others)))
+n = max(v[2] for v in spread.values())
+if n > 1:
+    print("Each figure is the median of %d runs, the cases interleaved; in brackets the "
+          "range of the one-stream throughput" % n)
 PY
 if command -v gnuplot >/dev/null; then
 	gnuplot <<-GP 2>/dev/null && echo "plot: $BENCH_OUT/datapath.svg"
