@@ -17,6 +17,8 @@
 #     (faults --loss 10000); ratio to plain TCP at 1% loss of the same run;
 #   - the same stream without loss, and the ratio of the two: what loss
 #     itself costs the case, apart from the datapath's cost.
+# BENCH_REPS (1): every case that many times, interleaved; the table gives
+# each figure's median and the range of connections per second.
 # Host 1's processes on CPU 0, host 2's on CPU 1. Nothing asserts on time.
 set -u
 source "$(dirname "$0")/../net/lib.sh"
@@ -24,6 +26,7 @@ source "$(dirname "$0")/lib.sh"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RR=${BENCH_RR:-20000}
 BENCH_CONNS=${BENCH_CONNS:-2000}
+BENCH_REPS=${BENCH_REPS:-1}
 BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
 TCD=${TCD:-$BIN/tcpcryptd}
 RR=$BUILD/tests/tcd_rr
@@ -98,6 +101,8 @@ measure() {
 routed_hosts || exit 1
 echo "engine: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $BENCH_CONNS" \
 	"connections, $BENCH_RR round trips, iperf3 ${BENCH_SECONDS}s at 1% loss each way"
+for rep in $(seq "$BENCH_REPS"); do
+[ "$BENCH_REPS" -gt 1 ] && echo "  run $rep of $BENCH_REPS"
 measure plain 5401
 if daemons --passthrough; then
 	measure pass-through 5411
@@ -118,13 +123,28 @@ if daemons --aead aes128gcm --tep x25519; then
 	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1)," \
 		"$(grep -ho "resume(exit): offered=[0-9]* accepted=[0-9]* resumed=[0-9]* early=[0-9]*" "$TMPD/d0.log" | tail -1))"
 fi
+done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"
 python3 - "${ROWS[@]}" <<'PY'
 import sys
-rows = [r.split("|") for r in sys.argv[1:]]
-v = {n: (list(map(float, c.split())), list(map(float, r.split())), float(l), float(nl))
-     for n, c, r, l, nl in rows}
+def median(x):
+    x = sorted(x)
+    k = len(x)
+    return x[k // 2] if k % 2 else (x[k // 2 - 1] + x[k // 2]) / 2
+# the runs of each case: medians, and the range of conn/s
+runs = {}
+for row in sys.argv[1:]:
+    n, c, r, l, nl = row.split("|")
+    runs.setdefault(n, []).append((list(map(float, c.split())), list(map(float, r.split())),
+                                   float(l), float(nl)))
+v, span = {}, {}
+for n, rs in runs.items():
+    v[n] = ([median([x[0][i] for x in rs]) for i in range(3)],
+            [median([x[1][i] for x in rs]) for i in range(2)],
+            median([x[2] for x in rs]), median([x[3] for x in rs]))
+    span[n] = (min(x[0][0] for x in rs), max(x[0][0] for x in rs), len(rs))
+rows = [(n, None, None, None, None) for n in runs]
 plain = v.get("plain")
 pt = v.get("pass-through")
 def ratio(a, b): return "%.2f" % (a / b) if b else "-"
@@ -136,7 +156,13 @@ print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n, c, r, l, nl in rows:
     cc, rr, ll, nn = v[n]
     add = "%.1f" % (rr[0] - pt[1][0]) if pt and n != "plain" and n != "pass-through" else "-"
-    print("| %s | %.0f | %s | %.0f / %.0f | %.0f / %.0f | %s | %.2f | %s | %.2f | %s |" % (
-        n, cc[0], ratio(cc[0], plain[0][0]) if plain else "-", cc[1], cc[2], rr[0], rr[1],
+    lo, hi, k = span[n]
+    cs = "%.0f" % cc[0] + (" (%.0f-%.0f)" % (lo, hi) if k > 1 else "")
+    print("| %s | %s | %s | %.0f / %.0f | %.0f / %.0f | %s | %.2f | %s | %.2f | %s |" % (
+        n, cs, ratio(cc[0], plain[0][0]) if plain else "-", cc[1], cc[2], rr[0], rr[1],
         add, ll, ratio(ll, plain[2]) if plain else "-", nn, ratio(ll, nn)))
+if max(x[2] for x in span.values()) > 1:
+    print()
+    print("Each figure is the median of %d runs, the cases interleaved; in brackets the "
+          "range of conn/s" % max(x[2] for x in span.values()))
 PY
