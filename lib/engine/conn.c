@@ -141,6 +141,7 @@ struct tc_conn {
 	uint16_t win_l;			/* the local kernel's latest window */
 	int8_t ws_l;			/* our kernel's SYN's window scale (A), -1: none */
 	bool ws_r;			/* the peer's SYN had window scaling */
+	bool ack_early;			/* our ACK of the SYN-ACK went first */
 	uint8_t tos_l;
 
 	struct tx_dir tx;
@@ -2136,6 +2137,16 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		return send_wire(c, tx_pos_to_frm(c, a), NULL, 0,
 				 s->flags & (TC_TH_RST | TC_TH_ACK));
 	}
+	/*
+	 * The kernel's ACK of the SYN-ACK after ours went with Init1
+	 * (init1_early) tells the peer nothing new, and would leave before
+	 * A's first frame: it ends here. Its window goes on our next segment.
+	 */
+	if (c->ack_early) {
+		c->ack_early = false;
+		if (!len && !fin && (s->flags & TC_TH_ACK) && s->ack == c->isn_r + 1)
+			return 0;
+	}
 
 	if (c->state == TC_CONN_NEGOTIATING) {
 		/* the active opener's ACK of the SYN-ACK: ENO goes on it */
@@ -2212,6 +2223,7 @@ static int init1_early(struct tc_conn *c)
 		conn_abort(c, TC_ABORT_KEYX);
 		return -EPROTO;
 	}
+	c->ack_early = true;
 	return 0;
 }
 
@@ -2443,9 +2455,11 @@ static int wire_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 				  rx_pos_to_app(c, f), TC_TH_ACK |
 				  (s->flags & (TC_TH_ECE | TC_TH_CWR)));
 	}
-	/* the peer's Init message is ours to acknowledge */
+	/* the peer's Init message is ours to acknowledge, at the batch's end
+	 * (tc_conn_flush): A's first frame, sealed later in the same batch
+	 * once Init2 gave it keys, usually carries the acknowledgement */
 	if (rx_wire_ack(c) > (int64_t)c->tx.ack_sent)
-		send_wire(c, c->tx.frm_next, NULL, 0, TC_TH_ACK);
+		c->tx.ack_due = true;
 	return err;
 }
 

@@ -340,6 +340,30 @@ static void test_resumed_idle_or_not(void **state)
  * its keys (it derived from that Init2) while B has none and lists no
  * session; tc_conn_idle() then derives the same session at B.
  */
+/*
+ * Nothing sent either way: only the engines acknowledge the Init messages
+ * (A's ACK of Init2 waits for the batch's end, in case a frame of A's can
+ * carry it), and neither message is ever resent.
+ */
+static void test_init_acked_when_silent(void **state)
+{
+	struct sim_opts o = { .seed = 3, .engine = { true, true } };
+	unsigned int n = 0;
+	struct sim s;
+
+	sim_init(&s, *state, &o);
+	run_to_encrypted(&s);
+	/* then ten seconds of the engines' timers, nothing else */
+	while (s.now < 10000 * SIM_MS && n++ < 1000 && sim_step(&s))
+		;
+	assert_int_equal(s.violations, 0);
+	assert_int_equal(tc_conn_state(s.h[0].c), TC_CONN_ENCRYPTED);
+	assert_int_equal(tc_conn_state(s.h[1].c), TC_CONN_ENCRYPTED);
+	assert_int_equal(s.h[0].st.init_resent, 0);
+	assert_int_equal(s.h[1].st.init_resent, 0);
+	sim_free(&s);
+}
+
 static void test_fresh_keys_wait(void **state)
 {
 	struct sim_opts o = { .seed = 70, .engine = { true, true } };
@@ -1139,8 +1163,9 @@ static const uint8_t *cap_tcp(const struct cap *cap, int i, struct tc_seg *g,
  * A, fresh exchange: the SYN-ACK goes to the kernel and Init1 to the wire
  * at once, on an ACK of A's own with ENO (RFC 8547 4.6), a window in the
  * scaled units and the SYN-ACK's TSval echoed (a SYN cookie's options are
- * there). The kernel's ACK then leaves as a pure ACK after Init1, with ENO
- * while B has sent no non-SYN segment, and none after.
+ * there). The kernel's own ACK of the SYN-ACK then ends in the engine; later
+ * pure ACKs leave after Init1, with ENO while B has sent no non-SYN segment,
+ * and none after.
  */
 static void test_init1_on_first_ack(void **state)
 {
@@ -1197,7 +1222,12 @@ static void test_init1_on_first_ack(void **state)
 	init_len = g.payload_len;
 	assert_int_equal(st.eno_answered + st.eno_offered, 1);
 
-	/* the kernel's ACK: after Init1, still with ENO */
+	/* the kernel's own ACK of the SYN-ACK says nothing new: absorbed */
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_HOST, &ack, &cap), 0);
+	assert_int_equal(cap.n, 0);
+
+	/* a later one goes on, after Init1, with ENO and the kernel's window */
 	memset(&cap, 0, sizeof(cap));
 	assert_int_equal(feed(c, TC_SIDE_HOST, &ack, &cap), 0);
 	assert_int_equal(cap.n, 1);
@@ -1340,6 +1370,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_transfer),
+		cmocka_unit_test(test_init_acked_when_silent),
 		cmocka_unit_test(test_key_pairs_from_a_pool),
 		cmocka_unit_test(test_resumed_sessions),
 		cmocka_unit_test(test_resumed_keys_wait),
