@@ -2205,10 +2205,10 @@ static int host_seg(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
  * A, at the SYN-ACK of a fresh exchange: only our ACK with ENO is missing,
  * and Init1 may ride on it (TCP allows data on the third segment). It goes
  * now, rather than once the kernel's own ACK has come back through the
- * stack: the key exchange starts a host pass earlier. The kernel's ACK
- * follows as a duplicate, with ENO too until the peer's first non-SYN
- * segment, so a lost Init1 segment costs ENO nothing (Init1 is resent on
- * its timer). A resumed session and role B have nothing to send yet.
+ * stack: the key exchange starts a host pass earlier. That ACK then ends
+ * in host_seg() (ack_early). A lost Init1 segment is resent on the Init
+ * timer with ENO, which our segments carry until the peer's first non-SYN
+ * one. A resumed session and role B have nothing to send yet.
  */
 static int init1_early(struct tc_conn *c)
 {
