@@ -238,14 +238,11 @@ done
 done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/datapath.rows"
-python3 - "$BENCH_OUT" "${ROWS[@]}" <<'PY'
+PYTHONPATH="$(dirname "$0")" python3 - "$BENCH_OUT" "${ROWS[@]}" <<'PY'
 import sys
+from reps import median
 out = sys.argv[1]
 def f(x): return [float(v) for v in x.split()]
-def median(v):
-    v = sorted(v)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 # the runs of one case: each field's median, and the one-stream range
 runs = {}
 for r in sys.argv[2:]:

@@ -126,12 +126,9 @@ fi
 done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"
-python3 - "${ROWS[@]}" <<'PY'
+PYTHONPATH="$(dirname "$0")" python3 - "${ROWS[@]}" <<'PY'
 import sys
-def median(x):
-    x = sorted(x)
-    k = len(x)
-    return x[k // 2] if k % 2 else (x[k // 2 - 1] + x[k // 2]) / 2
+from reps import median
 # the runs of each case: medians, and the range of conn/s
 runs = {}
 for row in sys.argv[1:]:
