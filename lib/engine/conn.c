@@ -139,7 +139,7 @@ struct tc_conn {
 
 	uint32_t tsval_l, tsval_r;	/* latest timestamps from each side */
 	uint16_t win_l;			/* the local kernel's latest window */
-	int8_t ws_l;			/* our kernel's SYN's window scale (A), -1: none */
+	uint8_t ws_l;			/* our kernel's SYN's window scale (A), 0: none */
 	bool ws_r;			/* the peer's SYN had window scaling */
 	bool ack_early;			/* our ACK of the SYN-ACK went first */
 	uint8_t tos_l;
@@ -2009,6 +2009,14 @@ static void set_mss_wire(struct tc_conn *c)
 	c->mss_wire = l < r ? l : r;
 }
 
+/* A SYN's window scale shift; above 14 counts as 14 (RFC 7323 2.3). */
+static uint8_t ws_shift(const struct tc_tcpopt *o)
+{
+	if (!o->has_ws)
+		return 0;
+	return o->ws > 14 ? 14 : o->ws;
+}
+
 /* The local kernel's SYN (we are the active opener) or SYN-ACK (passive). */
 static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg *s,
 		    const struct tc_tcpopt *o)
@@ -2041,7 +2049,7 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		c->ts_ok = o->has_ts && c->ts_ok;
 		/* our Init2 may leave before the kernel says anything else:
 		 * its window, in the units later segments use */
-		c->win_l = s->win >> (o->has_ws && c->ws_r ? o->ws : 0);
+		c->win_l = s->win >> (c->ws_r ? ws_shift(o) : 0);
 		c->tos_l = s->tos & ~3;
 		set_mss_wire(c);
 		len = tc_eno_next_option(&c->eno, true, &opt);
@@ -2077,7 +2085,7 @@ static int host_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		c->syn_at = c->now;
 		/* the window of an ACK we send before the kernel's (init1_early) */
 		c->win_l = s->win;
-		c->ws_l = o->has_ws ? (int8_t)o->ws : -1;
+		c->ws_l = ws_shift(o);
 		/* RFC 8547 4.7 and 8548 8: no ENO with SYN data, Fast Open,
 		 * signed segments, or without a seeded random source */
 		if (s->payload_len || o->has_tfo || o->has_auth || !c->cfg->rng_ready ||
@@ -2307,7 +2315,7 @@ static int wire_syn(struct tc_conn *c, const uint8_t *frame, const struct tc_seg
 		if (c->syn_at && c->now > c->syn_at)
 			c->rtt = c->now - c->syn_at;
 		/* scaled from here on when both SYNs had window scaling */
-		if (o->has_ws && c->ws_l > 0)
+		if (o->has_ws)
 			c->win_l >>= c->ws_l;
 		tc_eno_on_recv(&c->eno, s->flags, opts, optlen);
 	}

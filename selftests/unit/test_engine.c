@@ -1169,7 +1169,7 @@ static const uint8_t *cap_tcp(const struct cap *cap, int i, struct tc_seg *g,
  */
 static void test_init1_on_first_ack(void **state)
 {
-	uint8_t opts[40], eno[4] = { 69, 4, 0x01, TC_TEP_X25519 };
+	uint8_t opts[40], eno[4] = { 69, 4, 0x01, TC_TEP_X25519 }, big_ws[20];
 	struct tf syn = { .sport = 40000, .dport = 5201, .seq = 1000, .flags = TC_TH_SYN,
 			  .win = 64240, .opts = syn_opts, .optlen = 20 };
 	struct tf sa = { .src = tf_ip4_b, .dst = tf_ip4_a, .sport = 5201, .dport = 40000,
@@ -1247,6 +1247,20 @@ static void test_init1_on_first_ack(void **state)
 	assert_int_equal(cap.n, 1);
 	cap_tcp(&cap, 0, &g, &o);
 	assert_false(o.has_eno);
+	tc_conn_free(c);
+
+	/* a window scale above 14 counts as 14 (RFC 7323 2.3) */
+	memcpy(big_ws, syn_opts, sizeof(big_ws));
+	big_ws[19] = 30;
+	syn.opts = big_ws;
+	c = tc_conn_new(&cfg, &st);
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_HOST, &syn, &cap), 0);
+	memset(&cap, 0, sizeof(cap));
+	assert_int_equal(feed(c, TC_SIDE_WIRE, &sa, &cap), 0);
+	assert_int_equal(cap.n, 2);
+	th = cap_tcp(&cap, 1, &g, &o);
+	assert_int_equal(tc_get16(th + 14), 64240 >> 14);
 	tc_conn_free(c);
 }
 
