@@ -198,43 +198,48 @@ echo "datapath: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg
 # the AEADs its --aead help lists ("... most preferred first: a, b, c (default ...")
 AEADS=$("$TCD" -h 2>/dev/null | tr '\n' ' ' | grep -o -- '--aead LIST .*' |
 	sed -n 's/.*most preferred first: *\([a-z0-9, ]*\).*/\1/p' | tr -d ',' | head -1)
-for REP in $(seq "$BENCH_REPS"); do
-[ "$BENCH_REPS" -gt 1 ] && echo "  run $REP of $BENCH_REPS"
-for MTU in $BENCH_MTUS; do
-	for ns in "$H1" "$H2"; do ip -n "$ns" link set eth0 mtu "$MTU"; done
-	measure "plain" "-" 5301 192.0.2.2
-	if [ -n "$HAVE_STUNNEL" ] && stunnel_start; then
-		measure "stunnel" "-" 6001 127.0.0.1
-		stunnel_stop
-	else
-		echo "  stunnel: skipped (needs Debian's stunnel4; scripts/deps.sh installs it)"
-	fi
-	for mode in $BENCH_MODES; do
-		daemons "$mode" || continue
-		used=$(grep -o "attached ([a-z]* mode)" "$TMPD/d0.log" | grep -o "(.*)" | tr -d '()' |
-		       cut -d' ' -f1)
-		measure "not steered" "${mode/auto/auto:$used}" 5301 192.0.2.2
-		measure "pass-through" "${mode/auto/auto:$used}" 5201 192.0.2.2
-		stop_daemons
-	done
-	if [ -z "$AEADS" ]; then
-		[ "$MTU" = "${BENCH_MTUS%% *}" ] && echo "  tcpcrypt with each AEAD: skipped" \
-			"(tcpcryptd -h lists no --aead: this tcpcryptd carries TCP, it does not encrypt yet)"
-	else
-		for a in $AEADS; do
-			daemons auto --aead "$a" || continue
-			measure "tcpcrypt $a" "auto" 5201 192.0.2.2
-			stop_daemons
-		done
+# one_round: every case once, at every MTU
+one_round() {
+	for MTU in $BENCH_MTUS; do
+		for ns in "$H1" "$H2"; do ip -n "$ns" link set eth0 mtu "$MTU"; done
+		measure "plain" "-" 5301 192.0.2.2
+		if [ -n "$HAVE_STUNNEL" ] && stunnel_start; then
+			measure "stunnel" "-" 6001 127.0.0.1
+			stunnel_stop
+		else
+			echo "  stunnel: skipped (needs Debian's stunnel4; scripts/deps.sh installs it)"
+		fi
 		for mode in $BENCH_MODES; do
-			[ "$mode" = auto ] && continue
-			a=${AEADS%% *}
-			daemons "$mode" --aead "$a" || continue
-			measure "tcpcrypt $a" "$mode" 5201 192.0.2.2
+			daemons "$mode" || continue
+			used=$(grep -o "attached ([a-z]* mode)" "$TMPD/d0.log" | grep -o "(.*)" | tr -d '()' |
+			       cut -d' ' -f1)
+			measure "not steered" "${mode/auto/auto:$used}" 5301 192.0.2.2
+			measure "pass-through" "${mode/auto/auto:$used}" 5201 192.0.2.2
 			stop_daemons
 		done
-	fi
-done
+		if [ -z "$AEADS" ]; then
+			[ "$MTU" = "${BENCH_MTUS%% *}" ] && echo "  tcpcrypt with each AEAD: skipped" \
+				"(tcpcryptd -h lists no --aead: this tcpcryptd carries TCP, it does not encrypt yet)"
+		else
+			for a in $AEADS; do
+				daemons auto --aead "$a" || continue
+				measure "tcpcrypt $a" "auto" 5201 192.0.2.2
+				stop_daemons
+			done
+			for mode in $BENCH_MODES; do
+				[ "$mode" = auto ] && continue
+				a=${AEADS%% *}
+				daemons "$mode" --aead "$a" || continue
+				measure "tcpcrypt $a" "$mode" 5201 192.0.2.2
+				stop_daemons
+			done
+		fi
+	done
+}
+
+for REP in $(seq "$BENCH_REPS"); do
+	[ "$BENCH_REPS" -gt 1 ] && echo "  run $REP of $BENCH_REPS"
+	one_round
 done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/datapath.rows"
@@ -250,16 +255,15 @@ for r in sys.argv[2:]:
     runs.setdefault((name, mode, mtu), []).append((f(one), f(four), f(rr)))
 rows, spread = [], {}
 for (name, mode, mtu), rs in runs.items():
-    med = [" ".join("%g" % median([x[k][i] for x in rs]) for i in range(len(rs[0][k])))
-           for k in range(3)]
+    med = [[median([x[k][i] for x in rs]) for i in range(len(rs[0][k]))] for k in range(3)]
     rows.append([name, mode, mtu] + med)
     spread[(name, mode, mtu)] = (min(x[0][0] for x in rs), max(x[0][0] for x in rs), len(rs))
 base, tls = {}, {}
 for name, mode, mtu, one, four, rr in rows:
     if name == "plain":
-        base[mtu] = (f(one), f(four), f(rr))
+        base[mtu] = (one, four, rr)
     if name == "stunnel":
-        tls[mtu] = (f(one), f(four), f(rr))
+        tls[mtu] = (one, four, rr)
 def ratio(a, b):
     return "%.2f" % (a / b) if b else "-"
 print()
@@ -269,8 +273,7 @@ print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 others = []
 dat = open(out + "/datapath.dat", "w")
 dat.write("# case mtu gbit1 gbit4 xplain1 xplain4 cpu_gb1\n")
-for name, mode, mtu, one, four, rr in rows:
-    o, q, r = f(one), f(four), f(rr)
+for name, mode, mtu, o, q, r in rows:
     b = base.get(mtu, ([0, 0], [0, 0], [0, 0]))
     t = tls.get(mtu, ([0, 0], [0, 0], [0, 0]))
     others += [o[3], q[3]]

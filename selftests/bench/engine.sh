@@ -101,28 +101,33 @@ measure() {
 routed_hosts || exit 1
 echo "engine: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $BENCH_CONNS" \
 	"connections, $BENCH_RR round trips, iperf3 ${BENCH_SECONDS}s at 1% loss each way"
+# one_round: every case once
+one_round() {
+	measure plain 5401
+	if daemons --passthrough; then
+		measure pass-through 5411
+		stop_daemons
+	fi
+	# fresh: every connection a full key exchange (X25519, then the Init round
+	# trip); resumed: the default, each connection after the first with the
+	# same host keyed from the secret the one before left (RFC 8548 3.5)
+	if daemons --aead aes128gcm --tep x25519 --resume 0; then
+		measure "tcpcrypt fresh" 5421
+		stop_daemons
+		# proof that those connections were encrypted, from host 1's daemon
+		echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1))"
+	fi
+	if daemons --aead aes128gcm --tep x25519; then
+		measure "tcpcrypt resumed" 5431
+		stop_daemons
+		echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1)," \
+			"$(grep -ho "resume(exit): offered=[0-9]* accepted=[0-9]* resumed=[0-9]* early=[0-9]*" "$TMPD/d0.log" | tail -1))"
+	fi
+}
+
 for rep in $(seq "$BENCH_REPS"); do
-[ "$BENCH_REPS" -gt 1 ] && echo "  run $rep of $BENCH_REPS"
-measure plain 5401
-if daemons --passthrough; then
-	measure pass-through 5411
-	stop_daemons
-fi
-# fresh: every connection a full key exchange (X25519, then the Init round
-# trip); resumed: the default, each connection after the first with the
-# same host keyed from the secret the one before left (RFC 8548 3.5)
-if daemons --aead aes128gcm --tep x25519 --resume 0; then
-	measure "tcpcrypt fresh" 5421
-	stop_daemons
-	# proof that those connections were encrypted, from host 1's daemon
-	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1))"
-fi
-if daemons --aead aes128gcm --tep x25519; then
-	measure "tcpcrypt resumed" 5431
-	stop_daemons
-	echo "  (host 1's daemon at exit: $(grep -ho "encrypted_conns=[0-9]*" "$TMPD/d0.log" | tail -1)," \
-		"$(grep -ho "resume(exit): offered=[0-9]* accepted=[0-9]* resumed=[0-9]* early=[0-9]*" "$TMPD/d0.log" | tail -1))"
-fi
+	[ "$BENCH_REPS" -gt 1 ] && echo "  run $rep of $BENCH_REPS"
+	one_round
 done
 
 printf "%s\n" "${ROWS[@]}" >"$BENCH_OUT/engine.rows"
@@ -141,7 +146,6 @@ for n, rs in runs.items():
             [median([x[1][i] for x in rs]) for i in range(2)],
             median([x[2] for x in rs]), median([x[3] for x in rs]))
     span[n] = (min(x[0][0] for x in rs), max(x[0][0] for x in rs), len(rs))
-rows = [(n, None, None, None, None) for n in runs]
 plain = v.get("plain")
 pt = v.get("pass-through")
 def ratio(a, b): return "%.2f" % (a / b) if b else "-"
@@ -150,8 +154,7 @@ print("| case | conn/s | x plain | conn life p50/p99 us | rr 64 B p50/p99 us | "
       "p50 added over pass-through us | Gbit/s at 1% loss | x plain at 1% loss | "
       "Gbit/s without loss | 1% loss / without |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for n, c, r, l, nl in rows:
-    cc, rr, ll, nn = v[n]
+for n, (cc, rr, ll, nn) in v.items():
     add = "%.1f" % (rr[0] - pt[1][0]) if pt and n != "plain" and n != "pass-through" else "-"
     lo, hi, k = span[n]
     cs = "%.0f" % cc[0] + (" (%.0f-%.0f)" % (lo, hi) if k > 1 else "")
