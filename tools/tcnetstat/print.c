@@ -200,8 +200,8 @@ static const int order[] = {
 static bool table_counter(int c)
 {
 	return c == TC_DS_TABLE_FULL || c == TC_DS_FLOWS_ACTIVE || c == TC_DS_EVICTED_DONE ||
-	       c == TC_DS_HALF_OPEN ||
-	       c == TC_DS_HALF_EVICTED || c == TC_DS_HALF_REFUSED || c == TC_DS_ENO_RESETS;
+	       c == TC_DS_HALF_OPEN || c == TC_DS_HALF_EVICTED || c == TC_DS_HALF_REFUSED ||
+	       c == TC_DS_ENO_RESETS;
 }
 
 static const char *group_of(int c)
